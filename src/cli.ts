@@ -1,0 +1,237 @@
+// The entry point: parse argv, pick the command, import its module lazily, map errors to exits.
+// This file and what it imports statically must stay light: `pink fault` and `pink --help` may
+// not load ccxt, chDB or the ClickHouse client (each costs 0.3-0.9 s to import).
+import { Command, CommanderError, Option } from 'commander';
+import { fileURLToPath } from 'node:url';
+import { loadConfig, type Env } from './config.js';
+import { EXIT, ExitError, type ExitCode } from './errors.js';
+import type { CommandResult, CommandRun, Context, Io } from './commands/types.js';
+
+const VERSION = '0.1.0';
+
+interface OptionSpec {
+  flags: string;
+  description: string;
+  default?: string | boolean;
+  choices?: string[];
+}
+
+interface CommandSpec {
+  name: string;
+  args?: string;
+  summary: string;
+  examples: string[];
+  options: OptionSpec[];
+  /** Imported only when this command runs. */
+  load: () => Promise<{ run: CommandRun }>;
+}
+
+/** The command registry: names, options and examples as data; each module loaded lazily. */
+export const COMMANDS: CommandSpec[] = [
+  {
+    name: 'run',
+    summary: 'Run the engine (foreground until SIGINT/SIGTERM; startup is a full restart reconcile)',
+    examples: ['pink run', 'pink run --venue sim --symbols BTC-USDT,ETH-USDT --steps 20', 'pink run --strategy signals --signals intents.ndjson --detach'],
+    options: [
+      { flags: '--venue <venue>', description: 'sim | bingx-vst | bingx-live (env DOLPHIN_PINK_VENUE, default sim)' },
+      { flags: '--symbols <list>', description: 'comma-separated symbols (env DOLPHIN_PINK_SYMBOLS, default BTC-USDT,ETH-USDT)' },
+      { flags: '--strategy <name>', description: 'demo | signals', default: 'demo' },
+      { flags: '--signals <file>', description: 'NDJSON file of intents to tail (strategy signals)' },
+      { flags: '--steps <n>', description: 'stop by itself after N steps' },
+      { flags: '--duration <d>', description: 'stop by itself after a duration such as 90s, 5m' },
+      { flags: '--detach', description: 'start in the background, print the pid, exit once the control socket answers' },
+      { flags: '--live', description: 'required with --venue bingx-live (and its authorization)' },
+      { flags: '--seed <n>', description: 'seed of the demo strategy and of the auto-started simulator' },
+    ],
+    load: () => import('./commands/run.js'),
+  },
+  {
+    name: 'ditav2-status',
+    summary: 'Health of the engine and the DITAv2 kernel (exit 0 healthy, 1 degraded, 3 down)',
+    examples: ['pink ditav2-status', 'pink ditav2-status --json', 'pink ditav2-status --watch 2'],
+    options: [{ flags: '--watch [sec]', description: 'refresh in place every SEC seconds (default 2)' }],
+    load: () => import('./commands/ditav2-status.js'),
+  },
+  {
+    name: 'restart',
+    summary: 'Full restart reconcile: stop gracefully, start detached, print the reconcile report',
+    examples: ['pink restart', 'pink restart --no-start', "pink restart --supervisor 'supervisorctl restart dolphin_live_pink'"],
+    options: [
+      { flags: '--timeout <sec>', description: 'seconds to wait for the engine to stop and come back', default: '30' },
+      { flags: '--no-start', description: 'reconcile once offline, write the checkpoint, exit' },
+      { flags: '--supervisor <cmd>', description: 'restart through a supervisor command (env DOLPHIN_PINK_SUPERVISOR_CMD)' },
+    ],
+    load: () => import('./commands/restart.js'),
+  },
+  {
+    name: 'mode-verify',
+    summary: 'Prove namespace isolation from BLUE (exit 0 iff no check FAILs)',
+    examples: ['pink mode-verify', 'pink mode-verify --json'],
+    options: [],
+    load: () => import('./commands/mode-verify.js'),
+  },
+  {
+    name: 'flatten',
+    args: '[symbol]',
+    summary: "Get PINK flat on a symbol: cancel PINK's orders, reduce-only market, wait for flat",
+    examples: ['pink flatten BTC-USDT', 'pink flatten --all --yes', 'pink flatten btc-usdt --dry-run'],
+    options: [
+      { flags: '--all', description: 'every symbol PINK holds' },
+      { flags: '--yes', description: 'do not ask for confirmation' },
+      { flags: '--dry-run', description: 'print the plan, send nothing' },
+      { flags: '--timeout <sec>', description: 'seconds to wait for the venue to show flat', default: '20' },
+    ],
+    load: () => import('./commands/flatten.js'),
+  },
+  {
+    name: 'fault',
+    args: '[code]',
+    summary: 'The fault taxonomy: every class, or one code with its operator response',
+    examples: ['pink fault', 'pink fault RATE_LIMITED', 'pink fault stale_state_reconcile', 'pink fault --markdown > FAULTS.md'],
+    options: [{ flags: '--markdown', description: 'the whole taxonomy as one Markdown document' }],
+    load: () => import('./commands/fault.js'),
+  },
+  {
+    name: 'replay',
+    summary: "Re-run the kernel offline over the checkpoint and journal; compare with what was recorded",
+    examples: ['pink replay', 'pink replay --until 120', 'pink replay --json'],
+    options: [
+      { flags: '--from <checkpoint>', description: 'start from an older checkpoint file' },
+      { flags: '--until <step|time>', description: 'stop at a step number or an ISO time' },
+    ],
+    load: () => import('./commands/replay.js'),
+  },
+  {
+    name: 'sim',
+    summary: 'Run the BingX-protocol venue simulator on loopback',
+    examples: ['pink sim --port 9100 --seed 7', 'pink sim --state /tmp/sim.json --latency-ms 20'],
+    options: [
+      { flags: '--port <port>', description: 'port (0 = any; the URL is printed)', default: '0' },
+      { flags: '--state <file>', description: 'persist the simulator state in FILE across restarts' },
+      { flags: '--seed <n>', description: 'seed of the price walks', default: '1' },
+      { flags: '--latency-ms <ms>', description: 'added latency per request', default: '0' },
+      { flags: '--rate-limit-every <n>', description: 'answer every Nth request with a rate limit' },
+      { flags: '--slippage-bps <bps>', description: 'market order slippage in basis points', default: '2' },
+      { flags: '--api-key <key>', description: 'the API key it accepts (default pink-sim-key)' },
+      { flags: '--api-secret <secret>', description: 'the API secret it accepts (default pink-sim-secret)' },
+      { flags: '--symbols <list>', description: 'symbols it lists (default BTC-USDT,ETH-USDT,SOL-USDT,...)' },
+    ],
+    load: () => import('./commands/sim.js'),
+  },
+];
+
+function processIo(): Io {
+  return {
+    stdout: (t) => void process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
+    stderr: (t) => void process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
+    interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+  };
+}
+
+function printError(io: Io, err: ExitError, debug: boolean): void {
+  io.stderr(`pink: ${err.message}`);
+  if (err.hint) io.stderr(`  fix: ${err.hint}`);
+  if (debug && err.stack) io.stderr(err.stack);
+}
+
+/** Builds the commander program; `onRun` receives the chosen command. Pure of side effects. */
+function buildProgram(io: Io, onRun: (spec: CommandSpec, args: string[], opts: Record<string, unknown>) => void): Command {
+  const program = new Command('pink')
+    .description('PINK: the DITAv2 trading engine on BingX USDT-M swaps, and its operator CLI')
+    .version(VERSION, '--version', 'print the version')
+    .option('--json', 'one JSON document on stdout; messages go to stderr')
+    .option('--home <dir>', 'state folder (env PINK_HOME; default $XDG_STATE_HOME/pink or ~/.local/state/pink)')
+    .option('--no-color', 'no colours (also NO_COLOR)')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout(s),
+      writeErr: (s) => io.stderr(s),
+      outputError: () => {},
+    })
+    .addHelpText(
+      'after',
+      `\nExamples:\n${COMMANDS.map((c) => `  $ ${c.examples[0]}`).join('\n')}\n\n` +
+        'Exit codes: 0 ok/healthy · 1 answer is bad (check failed, degraded) · 2 usage or input error, nothing sent · 3 dependency unreachable.\n' +
+        'Configuration: see README.md (DOLPHIN_PINK_*, PINK_*); PINK_DEBUG=1 shows stack traces.',
+    );
+  for (const spec of COMMANDS) {
+    const cmd = program
+      .command(spec.args ? `${spec.name} ${spec.args}` : spec.name)
+      .description(spec.summary)
+      .exitOverride()
+      .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s), outputError: () => {} })
+      .addHelpText('after', `\nExamples:\n${spec.examples.map((e) => `  $ ${e}`).join('\n')}`);
+    for (const o of spec.options) {
+      const opt = new Option(o.flags, o.description);
+      if (o.default !== undefined) opt.default(o.default);
+      if (o.choices) opt.choices(o.choices);
+      cmd.addOption(opt);
+    }
+    cmd.action((...actionArgs: unknown[]) => {
+      const self = actionArgs[actionArgs.length - 1] as Command;
+      onRun(spec, self.args, self.opts());
+    });
+  }
+  return program;
+}
+
+function wantsJson(argv: string[]): boolean {
+  return argv.includes('--json');
+}
+
+/** Runs one CLI invocation and returns its exit code. Never throws for operating errors. */
+export async function main(argv: string[], env: Env, io: Io = processIo()): Promise<ExitCode> {
+  const debug = env['PINK_DEBUG'] === '1';
+  let chosen: { spec: CommandSpec; args: string[]; opts: Record<string, unknown> } | undefined;
+  const program = buildProgram(io, (spec, args, opts) => {
+    chosen = { spec, args, opts };
+  });
+  try {
+    program.parse(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0) return EXIT.OK;
+      const message = err.message.replace(/^error: /, '').split('\n')[0] ?? err.message;
+      printError(io, new ExitError(EXIT.USAGE, message, 'See `pink --help`, or `pink COMMAND --help`.'), false);
+      return EXIT.USAGE;
+    }
+    throw err;
+  }
+  if (!chosen) {
+    // `pink` alone: show the help, as most CLIs do; not an error.
+    io.stdout(program.helpInformation());
+    return EXIT.OK;
+  }
+  const globals = program.opts() as { json?: boolean; home?: string; color?: boolean };
+  const json = Boolean(globals.json) || wantsJson(argv);
+  const color = globals.color !== false && env['NO_COLOR'] === undefined && Boolean(process.stdout.isTTY) && !json;
+  try {
+    const config = loadConfig(env, globals.home ? { home: globals.home } : {});
+    const ctx: Context = {
+      json,
+      color,
+      config,
+      env,
+      io,
+      bin: fileURLToPath(new URL('../../bin/pink.js', import.meta.url)),
+    };
+    const mod = await chosen.spec.load();
+    const result: CommandResult = await mod.run(ctx, chosen.args, chosen.opts);
+    if (json) io.stdout(JSON.stringify(result.data, null, 2));
+    else if (result.text) io.stdout(result.text);
+    return result.exit;
+  } catch (err) {
+    if (err instanceof ExitError) {
+      if (json) io.stdout(JSON.stringify({ error: { code: err.code, message: err.message, fix: err.hint ?? null } }));
+      printError(io, err, debug);
+      return err.code;
+    }
+    // A bug, not an operating error: say so in one line, keep the stack for PINK_DEBUG=1.
+    const e = err instanceof Error ? err : new Error(String(err));
+    io.stderr(`pink: internal error: ${e.message}`);
+    io.stderr('  fix: this is a bug in pink; re-run with PINK_DEBUG=1 and report the stack trace.');
+    if (debug && e.stack) io.stderr(e.stack);
+    return EXIT.BAD;
+  }
+}

@@ -1,0 +1,7 @@
+// PLACEHOLDER: replaced by the real command; must not land as is.
+import type { CommandRun } from './types.js';
+import { ExitError, EXIT } from '../errors.js';
+
+export const run: CommandRun = async () => {
+  throw new ExitError(EXIT.USAGE, 'pink run is not built yet.', 'Placeholder.');
+};

@@ -1,0 +1,198 @@
+// The DITAv2 kernel's vocabulary: every value that crosses the kernel boundary.
+// SPEC section 3 fixes these names. This file is shared by the kernel, the venue adapter,
+// the store and the runner; it holds types only (no code), so importing it costs nothing.
+//
+// Units: times are epoch milliseconds (`ts`, `_ms`), prices and money are USDT, quantities are
+// base-asset units (BTC for BTC-USDT), always positive; direction is carried by `side`.
+
+export type SlotState =
+  | 'IDLE'
+  | 'ENTRY_WORKING'
+  | 'OPEN'
+  | 'EXIT_WORKING'
+  | 'CLOSED'
+  | 'STALE_STATE_RECONCILING';
+
+export type PositionSide = 'long' | 'short';
+export type OrderSide = 'buy' | 'sell';
+export type Severity = 'INFO' | 'WARNING' | 'ERROR' | 'CRITICAL';
+export type OrderType = 'market' | 'limit';
+
+/** Symbols inside PINK are BingX's form: `BTC-USDT`. */
+export type Symbol = string;
+
+/** SPEC 3.2: what the decision engine (a strategy, a signals file, an operator) asks for. */
+export interface Intent {
+  intent_id: string;
+  symbol: Symbol;
+  action: 'ENTER' | 'EXIT' | 'CANCEL';
+  side?: PositionSide;
+  qty?: number;
+  notional?: number;
+  fraction?: number;
+  final?: boolean;
+  order_type?: OrderType;
+  price?: number;
+  reason: string;
+}
+
+export type VenueEventKind =
+  | 'ACCEPTED'
+  | 'REJECTED'
+  | 'FILL'
+  | 'CANCELED'
+  | 'CANCEL_REJECTED'
+  | 'EXPIRED';
+
+/** SPEC 3.3: what the venue said about one of our orders. */
+export interface VenueEvent {
+  event_id: string;
+  kind: VenueEventKind;
+  client_order_id: string;
+  venue_order_id?: string;
+  /** FILL: this fill's quantity (not cumulative). */
+  qty?: number;
+  price?: number;
+  /** FILL: fee paid in USDT (positive = paid, negative = rebate). */
+  fee?: number;
+  /** FILL: the venue's fill (trade) id; inferred fills at reconcile are idempotent by it. */
+  fill_id?: string;
+  ts: number;
+  reason?: string;
+}
+
+/** A command the kernel asks the runner to send to the venue. */
+export type VenueCommand =
+  | {
+      kind: 'PLACE';
+      client_order_id: string;
+      intent_id: string;
+      symbol: Symbol;
+      side: OrderSide;
+      qty: number;
+      order_type: OrderType;
+      price?: number;
+      reduce_only: boolean;
+    }
+  | {
+      kind: 'CANCEL';
+      client_order_id: string;
+      venue_order_id?: string;
+      symbol: Symbol;
+    };
+
+/** SPEC 3.6: the venue's truth, read at reconcile (and the batch reads of each step). */
+export interface VenueSnapshot {
+  ts: number;
+  /** USDT wallet balance as the venue reports it; used for drift only, never copied. */
+  balance_usdt: number | null;
+  marks: Record<Symbol, number>;
+  positions: VenuePosition[];
+  open_orders: VenueOrder[];
+  /** Fills since the checkpoint (or since the adapter's last cursor), oldest first. */
+  fills: VenueFill[];
+}
+
+export interface VenuePosition {
+  symbol: Symbol;
+  side: PositionSide;
+  qty: number;
+  entry_price: number;
+  mark_price?: number;
+}
+
+export interface VenueOrder {
+  client_order_id: string;
+  venue_order_id: string;
+  symbol: Symbol;
+  side: OrderSide;
+  order_type: OrderType;
+  qty: number;
+  filled_qty: number;
+  price?: number;
+  reduce_only: boolean;
+  ts: number;
+}
+
+export interface VenueFill {
+  fill_id: string;
+  client_order_id: string;
+  venue_order_id: string;
+  symbol: Symbol;
+  side: OrderSide;
+  qty: number;
+  price: number;
+  /** USDT, positive = paid. */
+  fee: number;
+  ts: number;
+}
+
+/**
+ * Every input the kernel takes. The runner journals each one before applying it; replay is a
+ * fold of these over a checkpoint. `ts` is the only clock the kernel ever sees.
+ */
+export type KernelInput =
+  /** Start of a step: marks for unrealized PnL and notional sizing; advances hold bars. */
+  | { type: 'TICK'; ts: number; marks: Record<Symbol, number> }
+  | { type: 'INTENT'; ts: number; intent: Intent }
+  | { type: 'EVENT'; ts: number; event: VenueEvent }
+  /** The venue refused us for rate: cooldown until ts + retry_after_ms (or the configured default). */
+  | { type: 'RATE_LIMITED'; ts: number; retry_after_ms?: number; client_order_id?: string; reason: string }
+  /** A request reached the venue and was answered: ends a persistent rate-limit cycle. */
+  | { type: 'VENUE_OK'; ts: number }
+  /** A send whose outcome is unknown (timeout, dropped response, 504/80019): slot goes stale. */
+  | { type: 'SEND_UNKNOWN'; ts: number; client_order_id: string; reason: string }
+  /** The venue could not be reached at all for this step's reads. */
+  | { type: 'VENUE_UNAVAILABLE'; ts: number; reason: string }
+  /** SPEC 3.6: the full (or one-symbol) reconcile against the venue's truth. */
+  | { type: 'RECONCILE'; ts: number; snapshot: VenueSnapshot; symbols?: Symbol[]; adopt_orphans?: boolean }
+  /** Funding paid (negative amount) or received (positive) on a symbol. */
+  | { type: 'FUNDING'; ts: number; symbol: Symbol; amount_usdt: number; funding_id: string };
+
+export type KernelInputType = KernelInput['type'];
+
+export type RowFamily =
+  | 'trades'
+  | 'trade_exit_legs'
+  | 'orders'
+  | 'fills'
+  | 'positions'
+  | 'account'
+  | 'anomalies'
+  | 'decisions';
+
+/**
+ * A row to record, in SPEC section 5's columns for its family, except `namespace` and `run_id`,
+ * which the store adds. `row_id` is deterministic (same inputs → same row_id); times are epoch
+ * ms numbers, the store turns them into DateTime64(3, 'UTC').
+ */
+export interface RowOut {
+  family: RowFamily;
+  row: Record<string, string | number | boolean | null> & { row_id: string };
+}
+
+export interface OutcomeDetails {
+  reason: string;
+  retry_after_ms?: number;
+  [key: string]: unknown;
+}
+
+/** SPEC 3.4. Every `diagnostic_code` is a code of the taxonomy (src/engine/faults). */
+export interface KernelOutcome {
+  diagnostic_code: string;
+  severity: Severity;
+  symbol?: Symbol;
+  details: OutcomeDetails;
+  commands: VenueCommand[];
+  rows: RowOut[];
+}
+
+export interface KernelConfig {
+  namespace: string;
+  initial_capital_usdt: number;
+  rate_limit_cooldown_ms: number;
+  /** RATE_LIMITED with no successful venue call for this long is the persistent anomaly. */
+  rate_limit_persistent_ms: number;
+  max_hold_bars: number;
+  symbols: Symbol[];
+}
