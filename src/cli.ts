@@ -218,7 +218,9 @@ export async function main(argv: string[], env: Env, io: Io = processIo()): Prom
     };
     const mod = await chosen.spec.load();
     const result: CommandResult = await mod.run(ctx, chosen.args, chosen.opts);
-    if (json) io.stdout(JSON.stringify(result.data, null, 2));
+    if (json) {
+      if (result.data !== undefined) io.stdout(JSON.stringify(result.data, null, 2));
+    }
     else if (result.text) io.stdout(result.text);
     return result.exit;
   } catch (err) {

@@ -1,7 +1,146 @@
-// PLACEHOLDER: replaced by the real command; must not land as is.
-import type { CommandRun } from './types.js';
-import { ExitError, EXIT } from '../errors.js';
+// `pink ditav2-status`: asked over the control socket when the engine is up; read from the last
+// checkpoint (and said so) when it is down. Loads neither ccxt nor chDB.
+import Table from 'cli-table3';
+import chalk, { Chalk } from 'chalk';
+import { existsSync, readdirSync } from 'node:fs';
+import { homePaths, type Config } from '../config.js';
+import { EXIT } from '../errors.js';
+import { readCheckpoint } from '../engine/runner/checkpoint.js';
+import { askEngine } from '../engine/runner/socket.js';
+import { buildStatus, type StatusDoc } from '../engine/runner/status-data.js';
+import { Kernel } from '../engine/kernel/index.js';
+import { readPid } from '../engine/runner/lock.js';
+import type { CommandResult, CommandRun, Context } from './types.js';
 
-export const run: CommandRun = async () => {
-  throw new ExitError(EXIT.USAGE, 'pink ditav2-status is not built yet.', 'Placeholder.');
+function spoolFacts(config: Config): { files: number } {
+  const dir = homePaths(config.home).spool;
+  return { files: existsSync(dir) ? readdirSync(dir).filter((f) => !f.startsWith('.') && !f.includes('.tmp')).length : 0 };
+}
+
+/** The status document, from the engine or from the checkpoint. */
+export async function collectStatus(config: Config): Promise<StatusDoc | undefined> {
+  const paths = homePaths(config.home);
+  const answer = await askEngine(paths.socket, { op: 'status' }, 3000);
+  if (answer?.ok) return answer.data as StatusDoc;
+  const cp = readCheckpoint(paths.checkpoint);
+  if (!cp) return undefined;
+  const view = Kernel.restore(cp.kernel).view();
+  const spool = spoolFacts(config);
+  return buildStatus(
+    view,
+    {
+      up: false,
+      pid: readPid(paths.pid) ?? null,
+      uptime_s: null,
+      venue: config.venue,
+      namespace: config.namespace,
+      run_id: cp.run_id,
+      heartbeat_ts: null,
+      heartbeat_age_ms: null,
+      steps: cp.runner.steps,
+      last_step_ms: null,
+      step_ms_p50: null,
+      step_ms_p99: null,
+      rest_calls: null,
+      seq: cp.seq,
+      source: 'checkpoint',
+    },
+    {
+      backend: config.clickhouse_url ? 'server' : 'chdb',
+      database: config.database,
+      pending_rows: 0,
+      spooled_rows: spool.files,
+      last_flush_age_ms: null,
+      last_error: spool.files > 0 ? `${spool.files} spooled batch file(s) waiting in ${paths.spool}` : null,
+    },
+    [],
+    config.poll_interval_ms,
+    config.max_hold_bars,
+    Date.now(),
+  );
+}
+
+const num = (v: unknown, digits = 2): string => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '-');
+
+export function renderStatus(doc: StatusDoc, color: boolean): string {
+  const c = color ? chalk : new Chalk({ level: 0 });
+  const e = doc.engine;
+  const lines: string[] = [];
+  const head = e.up
+    ? `engine UP  pid ${e.pid}  uptime ${e.uptime_s}s  venue ${e.venue}  namespace ${e.namespace}  heartbeat ${Math.round((e.heartbeat_age_ms ?? 0) / 100) / 10}s ago  steps ${e.steps}  last step ${num(e.last_step_ms, 1)} ms`
+    : `engine DOWN (read from the last checkpoint, seq ${e.seq}, ${e.steps} steps; run ${e.run_id ?? '-'})`;
+  lines.push(e.up ? c.green(head) : c.red(head));
+  const a = doc.account as Record<string, number | null>;
+  lines.push(`account  capital ${num(a['capital'])}  realized ${num(a['realized_pnl'])}  fees ${num(a['fees'])}  funding ${num(a['funding'])}  equity ${num(a['equity'])}  venue balance ${num(a['venue_balance'])}  drift ${num(a['drift'])} USDT`);
+  const slots = new Table({ head: ['symbol', 'state', 'side', 'qty', 'entry', 'unrealized', 'legs', 'hold bars', 'working order'], style: { head: [], border: [] } });
+  for (const s of doc.slots as Record<string, unknown>[]) {
+    const wo = s['working_order'] as Record<string, unknown> | null | undefined;
+    slots.push([
+      String(s['symbol']),
+      String(s['state']),
+      String(s['side'] ?? '-'),
+      num(s['qty'], 6),
+      num(s['avg_entry_price']),
+      num(s['unrealized_pnl']),
+      String(s['legs'] ?? 0),
+      String(s['hold_bars'] ?? 0),
+      wo ? `${String(wo['client_order_id'])} ${String(wo['side'] ?? '')} ${num(wo['qty'], 6)}${wo['reduce_only'] ? ' RO' : ''}` : '-',
+    ]);
+  }
+  lines.push(slots.toString());
+  if (doc.faults.length > 0) {
+    const faults = new Table({ head: ['fault (15 min)', 'severity', 'count', 'last', 'details', 'hint'], style: { head: [], border: [] }, colWidths: [26, 10, 7, 10, 44, 32], wordWrap: true });
+    for (const f of doc.faults) {
+      const d = f.last_details as Record<string, unknown> | null;
+      faults.push([f.code, f.severity, String(f.count), `${Math.round((Date.now() - f.last_ts) / 1000)}s ago`, `${f.last_symbol ?? ''} ${String(d?.['reason'] ?? '')}`.trim(), f.hint]);
+    }
+    lines.push(faults.toString());
+  } else {
+    lines.push('faults (15 min): none');
+  }
+  const rl = doc.rateLimit as Record<string, unknown>;
+  lines.push(`rate limit  ${Number(rl['consecutive'] ?? 0) > 0 ? c.yellow(`RATE_LIMITED x${String(rl['consecutive'])}, cooling ${Math.ceil(Number(rl['cooling_ms'] ?? 0) / 1000)} s${rl['persistent'] ? ', PERSISTENT' : ''} (pink fault RATE_LIMITED)`) : 'clear'}`);
+  const st = doc.store;
+  lines.push(`store  ${st.backend} ${st.database}  pending ${st.pending_rows} rows  spooled ${st.spooled_rows}  last flush ${st.last_flush_age_ms === null ? '-' : `${Math.round(st.last_flush_age_ms / 100) / 10}s ago`}${st.last_error ? `  (${st.last_error})` : ''}`);
+  for (const o of doc.overdue) lines.push(c.yellow(`overdue  ${o.symbol} held ${o.hold_bars} bars > DOLPHIN_MAX_HOLD_BARS ${o.max_hold_bars}: ${o.hint}`));
+  lines.push(doc.healthy ? c.green('HEALTHY') : c.red(`NOT HEALTHY: ${doc.reasons.join('; ')}`));
+  return lines.join('\n');
+}
+
+function exitOf(doc: StatusDoc): 0 | 1 | 3 {
+  if (!doc.engine.up) return EXIT.UNREACHABLE;
+  return doc.healthy ? EXIT.OK : EXIT.BAD;
+}
+
+async function once(ctx: Context): Promise<CommandResult> {
+  const doc = await collectStatus(ctx.config);
+  if (!doc) {
+    const data = { engine: { up: false, source: 'none', home: ctx.config.home }, healthy: false, reasons: ['engine down and no checkpoint in this home: it never ran here (`pink run` starts it)'] };
+    return { exit: EXIT.UNREACHABLE, data, text: `engine DOWN: no engine and no checkpoint under ${ctx.config.home}.\n  next: pink run (or pink run --detach)` };
+  }
+  return { exit: exitOf(doc), data: doc, text: renderStatus(doc, ctx.color) };
+}
+
+export const run: CommandRun = async (ctx, _args, opts) => {
+  if (opts['watch'] === undefined) return once(ctx);
+  const every_s = opts['watch'] === true ? 2 : Number(opts['watch']);
+  if (!Number.isFinite(every_s) || every_s <= 0) {
+    const { usageError } = await import('../errors.js');
+    throw usageError(`--watch "${String(opts['watch'])}" is not a number of seconds.`, 'Use --watch or --watch 5.');
+  }
+  let stop = false;
+  const onSignal = (): void => {
+    stop = true;
+  };
+  process.once('SIGINT', onSignal);
+  let last: CommandResult = await once(ctx);
+  while (!stop) {
+    if (ctx.json) ctx.io.stdout(JSON.stringify(last.data));
+    else ctx.io.stdout(`\x1b[2J\x1b[H${last.text}\n(refreshing every ${every_s}s; Ctrl-C to stop)`);
+    await new Promise((r) => setTimeout(r, every_s * 1000));
+    if (!stop) last = await once(ctx);
+  }
+  process.off('SIGINT', onSignal);
+  // Everything was printed while watching; only the exit code is left to give.
+  return { ...last, text: '', data: undefined };
 };

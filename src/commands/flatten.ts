@@ -1,7 +1,124 @@
-// PLACEHOLDER: replaced by the real command; must not land as is.
-import type { CommandRun } from './types.js';
-import { ExitError, EXIT } from '../errors.js';
+// `pink flatten SYMBOL | --all`: through the engine when it is up (so the step loop cannot race
+// it), directly from the checkpoint when it is down. Confirmation on a terminal unless --yes.
+import { createInterface } from 'node:readline/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { homePaths, normalizeSymbol } from '../config.js';
+import { EXIT, ExitError, usageError } from '../errors.js';
+import type { FlattenResult } from '../engine/runner/flatten.js';
+import { runningEnginePid } from '../engine/runner/lock.js';
+import { askEngine } from '../engine/runner/socket.js';
+import { readCheckpoint } from '../engine/runner/checkpoint.js';
+import type { CommandRun, Context } from './types.js';
 
-export const run: CommandRun = async () => {
-  throw new ExitError(EXIT.USAGE, 'pink flatten is not built yet.', 'Placeholder.');
+function engineSymbols(ctx: Context): string[] {
+  const runJson = homePaths(ctx.config.home).runJson;
+  if (existsSync(runJson)) {
+    try {
+      const r = JSON.parse(readFileSync(runJson, 'utf8')) as { symbols?: string[] };
+      if (Array.isArray(r.symbols) && r.symbols.length > 0) return r.symbols;
+    } catch {
+      /* fall back to the settings */
+    }
+  }
+  return ctx.config.symbols;
+}
+
+async function confirm(ctx: Context, what: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`${what}\nType "yes" to send it: `);
+    return answer.trim().toLowerCase() === 'yes';
+  } finally {
+    rl.close();
+  }
+}
+
+function render(r: FlattenResult): string {
+  const lines = [`flatten ${r.symbol}${r.dry_run ? ' (dry run: nothing sent)' : ''}`];
+  if (r.already_flat) {
+    lines.push('  already flat: nothing to do.');
+    return lines.join('\n');
+  }
+  for (const p of r.plan) lines.push(`  plan: ${p.detail}`);
+  for (const o of r.orders) lines.push(`  order ${o.client_order_id}: ${o.action} (${o.status})`);
+  if (!r.dry_run) {
+    lines.push(r.flat ? `  FLAT at the venue; realized ${r.realized.toFixed(4)} USDT (leg recorded as manual_flatten)` : '  NOT FLAT in time: check `pink ditav2-status` and the venue');
+  }
+  return lines.join('\n');
+}
+
+async function flattenDown(ctx: Context, symbol: string, timeout_ms: number, dry_run: boolean): Promise<FlattenResult> {
+  const paths = homePaths(ctx.config.home);
+  if (dry_run) {
+    // A plan needs no connection: PINK's books from the last checkpoint.
+    const cp = readCheckpoint(paths.checkpoint);
+    const { Kernel } = await import('../engine/kernel/index.js');
+    const slot = cp ? Kernel.restore(cp.kernel).view().slots.find((s) => s.symbol === symbol) : undefined;
+    const plan = [];
+    if (slot?.working_order) plan.push({ action: 'cancel' as const, detail: `cancel ${slot.working_order.client_order_id}` });
+    if (slot && slot.qty > 0) plan.push({ action: 'exit' as const, detail: `reduce-only market ${slot.side === 'long' ? 'sell' : 'buy'} ${slot.qty} (the whole remainder, as of the last checkpoint)` });
+    return { symbol, before: slot, after: slot, plan, orders: [], flat: plan.length === 0, already_flat: plan.length === 0, realized: 0, dry_run: true };
+  }
+  const { openEngine } = await import('../engine/runner/main.js');
+  const { acquirePidLock } = await import('../engine/runner/lock.js');
+  const { flattenSymbol } = await import('../engine/runner/flatten.js');
+  const lock = acquirePidLock(paths.pid);
+  try {
+    const opened = await openEngine({ config: { ...ctx.config, symbols: engineSymbols(ctx) }, env: ctx.env, bin: ctx.bin, strategy: 'demo', seed: 1, live: false });
+    try {
+      return await flattenSymbol(opened.engine, symbol, timeout_ms, false);
+    } finally {
+      await opened.close();
+    }
+  } finally {
+    lock.release();
+  }
+}
+
+export const run: CommandRun = async (ctx, args, opts) => {
+  const all = opts['all'] === true;
+  const dry_run = opts['dryRun'] === true;
+  const yes = opts['yes'] === true;
+  const timeout_s = Number(opts['timeout'] ?? '20');
+  if (!Number.isFinite(timeout_s) || timeout_s <= 0) throw usageError(`--timeout "${String(opts['timeout'])}" is not a number of seconds.`, 'Use --timeout 20.');
+  const known = engineSymbols(ctx);
+  let symbols: string[];
+  if (all) {
+    if (args[0] !== undefined) throw usageError('give a SYMBOL or --all, not both.', 'pink flatten BTC-USDT, or pink flatten --all.');
+    symbols = known;
+  } else {
+    if (args[0] === undefined) throw usageError('which symbol? none given.', 'pink flatten BTC-USDT, or pink flatten --all.');
+    const sym = normalizeSymbol(args[0]);
+    if (!sym) throw usageError(`"${args[0]}" is not a symbol.`, 'Use BTC-USDT (also accepted: btc-usdt, BTC/USDT:USDT).');
+    if (!known.includes(sym)) throw usageError(`${sym} is not one of PINK's symbols (${known.join(', ')}).`, 'Flatten one of those, or check DOLPHIN_PINK_SYMBOLS.');
+    symbols = [sym];
+  }
+  if (!dry_run && !yes) {
+    if (!ctx.io.interactive) throw usageError('refusing to flatten without confirmation: no terminal and no --yes. Nothing was sent.', 'Add --yes to confirm, or --dry-run to see the plan.');
+    if (!(await confirm(ctx, `This sends reduce-only market orders to close PINK's position on ${symbols.join(', ')}.`))) {
+      throw usageError('not confirmed; nothing was sent.', 'Answer "yes", or pass --yes.');
+    }
+  }
+  const paths = homePaths(ctx.config.home);
+  const up = runningEnginePid(paths.pid) !== undefined;
+  ctx.io.stderr(up ? 'pink: engine up: flattening through the engine.' : 'pink: engine down: flattening directly (checkpoint + reconcile + venue).');
+  const results: FlattenResult[] = [];
+  for (const symbol of symbols) {
+    if (up) {
+      const answer = await askEngine(paths.socket, { op: 'flatten', symbol, timeout_ms: timeout_s * 1000, dry_run }, timeout_s * 1000 + 60_000);
+      if (!answer) throw new ExitError(EXIT.UNREACHABLE, 'the engine did not answer the flatten request.', 'Check `pink ditav2-status`; retry (flatten is safe to repeat).');
+      if (!answer.ok) throw new ExitError(answer.exit === 2 ? EXIT.USAGE : EXIT.BAD, answer.error, answer.hint);
+      results.push(answer.data as FlattenResult);
+    } else {
+      results.push(await flattenDown(ctx, symbol, timeout_s * 1000, dry_run));
+    }
+  }
+  const flat = results.every((r) => r.flat || r.dry_run);
+  const exit = flat ? EXIT.OK : EXIT.BAD;
+  const text = results.map(render).join('\n');
+  if (!all) {
+    const r = results[0]!;
+    return { exit, text, data: { symbol: r.symbol, before: r.before, after: r.after, orders: r.orders, flat: r.flat, realized: r.realized, already_flat: r.already_flat, dry_run: r.dry_run, plan: r.plan } };
+  }
+  return { exit, text, data: { symbols: results.map((r) => ({ symbol: r.symbol, before: r.before, orders: r.orders, flat: r.flat, realized: r.realized, plan: r.plan })), flat } };
 };

@@ -1,7 +1,188 @@
-// PLACEHOLDER: replaced by the real command; must not land as is.
-import type { CommandRun } from './types.js';
-import { ExitError, EXIT } from '../errors.js';
+// `pink mode-verify`: proves namespace isolation from BLUE. Seven checks, PASS / WARN / FAIL with
+// a reason each; exit 0 iff no FAIL. Secrets are compared, never printed.
+import Table from 'cli-table3';
+import { resolve, sep } from 'node:path';
+import { ENV_VARS, homePaths, type Config } from '../config.js';
+import { EXIT, ExitError } from '../errors.js';
+import { askEngine } from '../engine/runner/socket.js';
+import { runningEnginePid } from '../engine/runner/lock.js';
+import { readSimInfo } from '../engine/runner/sim-process.js';
+import { ERROR_LOG, RUNTIME_LOG } from '../engine/runner/log.js';
+import type { Queryable } from '../engine/store/index.js';
+import type { CommandRun, Context } from './types.js';
 
-export const run: CommandRun = async () => {
-  throw new ExitError(EXIT.USAGE, 'pink mode-verify is not built yet.', 'Placeholder.');
+export type CheckStatus = 'PASS' | 'WARN' | 'FAIL';
+export interface Check {
+  id: string;
+  status: CheckStatus;
+  detail: string;
+}
+
+const FAMILIES_SQL = "('trades','trade_exit_legs','orders','fills','positions','account','anomalies','decisions')";
+
+/** The store as something to query: the running engine's (over the socket) or opened here. */
+async function withStore<T>(ctx: Context, fn: (q: Queryable, where: string) => Promise<T>): Promise<T> {
+  const paths = homePaths(ctx.config.home);
+  if (runningEnginePid(paths.pid) !== undefined) {
+    const viaSocket: Queryable = {
+      async query<R>(sql: string, params?: Record<string, unknown>): Promise<R[]> {
+        let text = sql;
+        // The socket takes plain SQL: inline the (trusted, internal) parameters as literals.
+        for (const [k, v] of Object.entries(params ?? {})) {
+          const lit = Array.isArray(v) ? `[${v.map((x) => `'${String(x).replace(/'/g, "\\'")}'`).join(',')}]` : `'${String(v).replace(/'/g, "\\'")}'`;
+          text = text.replace(new RegExp(`\\{${k}:[^}]+\\}`, 'g'), lit);
+        }
+        const a = await askEngine(paths.socket, { op: 'query', sql: text }, 10_000);
+        if (!a) throw new ExitError(EXIT.UNREACHABLE, 'the engine did not answer a store query.', 'Retry, or check `pink ditav2-status`.');
+        if (!a.ok) throw new ExitError(EXIT.BAD, a.error);
+        return a.data as R[];
+      },
+    };
+    return fn(viaSocket, 'through the running engine');
+  }
+  const { openStore } = await import('../engine/store/index.js');
+  const store = await openStore({ config: ctx.config, runId: 'mode-verify' });
+  try {
+    return await fn(store, store.backend === 'chdb' ? 'embedded store' : 'ClickHouse server');
+  } finally {
+    await store.close();
+  }
+}
+
+function checkStoreNames(config: Config): Check {
+  if (config.database === config.blue_database) {
+    return { id: 'store', status: 'FAIL', detail: `PINK's database is BLUE's (${config.blue_database}): set DOLPHIN_PINK_CH_DATABASE to PINK's own (default dolphin_pink)` };
+  }
+  return { id: 'store', status: 'PASS', detail: `PINK writes ${config.database}, BLUE is ${config.blue_database}; the writer refuses ${config.blue_database}` };
+}
+
+async function checkStoreContents(ctx: Context): Promise<Check[]> {
+  const { config } = ctx;
+  if (config.database === config.blue_database) {
+    return [
+      { id: 'schema', status: 'FAIL', detail: 'not compared: PINK and BLUE share one database' },
+      { id: 'blue-rows', status: 'FAIL', detail: 'not checked: PINK and BLUE share one database' },
+    ];
+  }
+  const { schemaParity, blueReference, describeParity, readSchema, LEGACY_BLUE_SCHEMA } = await import('../engine/store/index.js');
+  try {
+    return await withStore(ctx, async (q, where) => {
+      const out: Check[] = [];
+      const pinkTables = await readSchema(q, config.database);
+      const ref = await blueReference(q, config.blue_database);
+      const live = Object.values(ref.source).filter((s) => s === 'live').length;
+      const refName = live > 0 ? `BLUE's live tables in ${config.blue_database} (${live}/8; the built-in legacy schema for the rest)` : 'the built-in BLUE legacy schema';
+      if (Object.keys(pinkTables).length === 0) {
+        const builtin = await schemaParity({ query: async () => [] }, config.database, ref.schema);
+        const same = Object.keys(LEGACY_BLUE_SCHEMA).every((f) => JSON.stringify(LEGACY_BLUE_SCHEMA[f as keyof typeof LEGACY_BLUE_SCHEMA]) === JSON.stringify(ref.schema[f as keyof typeof LEGACY_BLUE_SCHEMA]));
+        out.push({ id: 'schema', status: same ? 'WARN' : 'FAIL', detail: `PINK's tables are not created yet in ${config.database} (${where}); they will be made from the legacy schema${same ? '' : `, which differs from BLUE's live tables: ${describeParity(builtin)}`}` });
+      } else {
+        const parity = await schemaParity(q, config.database, ref.schema);
+        out.push({ id: 'schema', status: parity.ok ? 'PASS' : 'FAIL', detail: `${config.database} vs ${refName}: ${describeParity(parity)}` });
+      }
+      const blueTables = await q.query<{ name: string }>(`SELECT name FROM system.tables WHERE database = {db:String} AND name IN ${FAMILIES_SQL}`, { db: config.blue_database });
+      const withNamespace = await q.query<{ table: string }>(`SELECT table FROM system.columns WHERE database = {db:String} AND name = 'namespace' AND table IN ${FAMILIES_SQL}`, { db: config.blue_database });
+      if (blueTables.length === 0) {
+        out.push({ id: 'blue-rows', status: 'PASS', detail: `no BLUE tables in ${config.blue_database} on this ClickHouse (${where}): nothing of PINK's can be there` });
+      } else {
+        const counts: string[] = [];
+        for (const t of withNamespace) {
+          const r = await q.query<{ n: number }>(`SELECT count() AS n FROM \`${config.blue_database}\`.\`${t.table}\` WHERE namespace = 'pink'`);
+          if (Number(r[0]?.n ?? 0) > 0) counts.push(`${t.table}: ${r[0]!.n}`);
+        }
+        out.push(counts.length === 0
+          ? { id: 'blue-rows', status: 'PASS', detail: `no namespace='pink' row in BLUE's ${blueTables.length} table(s) of ${config.blue_database}` }
+          : { id: 'blue-rows', status: 'FAIL', detail: `PINK rows in BLUE's tables: ${counts.join(', ')}` });
+      }
+      return out;
+    });
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    return [
+      { id: 'schema', status: 'FAIL', detail: `store unreachable: ${msg}` },
+      { id: 'blue-rows', status: 'FAIL', detail: `store unreachable: ${msg}` },
+    ];
+  }
+}
+
+function checkEnv(config: Config): Check {
+  const problems: string[] = [];
+  const blueVars = ENV_VARS.filter((v) => /^DOLPHIN_.*_BLUE$/.test(v));
+  if (blueVars.length > 0) problems.push(`PINK reads ${blueVars.join(', ')}`);
+  if (config.api_key !== undefined && config.blue.api_key !== undefined && config.api_key === config.blue.api_key) {
+    problems.push('PINK\'s API key (DOLPHIN_PINK_BINGX_API_KEY) is the same as BLUE\'s (DOLPHIN_BINGX_API_KEY_BLUE)');
+  }
+  if (config.database === config.blue_database) problems.push('DOLPHIN_PINK_CH_DATABASE equals DOLPHIN_BLUE_CH_DATABASE');
+  if (config.blue.log_dir !== undefined && resolve(config.blue.log_dir) === config.log_dir) problems.push(`DOLPHIN_LOG_DIR is BLUE's log dir (DOLPHIN_LOG_DIR_BLUE)`);
+  if (problems.length > 0) return { id: 'env', status: 'FAIL', detail: problems.join('; ') };
+  const compared = [config.blue.api_key !== undefined ? 'API key' : '', 'database', config.blue.log_dir !== undefined ? 'log dir' : ''].filter((x) => x);
+  return { id: 'env', status: 'PASS', detail: `PINK reads no DOLPHIN_*_BLUE setting for itself; compared with BLUE's: ${compared.join(', ')} differ` };
+}
+
+function checkVenue(config: Config): Check {
+  if (config.venue === 'sim' || config.venue === 'bingx-vst') return { id: 'venue', status: 'PASS', detail: `venue ${config.venue}${config.venue === 'bingx-vst' && config.authorize_venue !== 'bingx-vst' ? ' (not authorized: pink run will refuse it)' : ''}` };
+  return config.authorize_venue === 'bingx-live'
+    ? { id: 'venue', status: 'WARN', detail: 'venue bingx-live, authorized (DOLPHIN_PINK_AUTHORIZE_VENUE=bingx-live): real money' }
+    : { id: 'venue', status: 'FAIL', detail: 'venue bingx-live without DOLPHIN_PINK_AUTHORIZE_VENUE=bingx-live' };
+}
+
+async function checkOrders(ctx: Context): Promise<Check> {
+  const { config } = ctx;
+  let simUrl = config.sim_url;
+  if (config.venue === 'sim' && !simUrl) simUrl = readSimInfo(homePaths(config.home).sim)?.url;
+  if (config.venue === 'sim' && !simUrl) return { id: 'orders', status: 'WARN', detail: 'no simulator running for this home (PINK_SIM_URL unset): open orders not checked' };
+  const { checkVenueAuthorization } = await import('../engine/venue/authorize.js');
+  try {
+    checkVenueAuthorization(config, config.venue === 'bingx-live');
+  } catch {
+    return { id: 'orders', status: 'WARN', detail: `venue ${config.venue} not authorized here: open orders not checked` };
+  }
+  const { openVenue } = await import('../engine/venue/index.js');
+  try {
+    const venue = await openVenue(config, { live: config.venue === 'bingx-live', ...(simUrl ? { simUrl } : {}) });
+    try {
+      const snap = await venue.snapshot(config.symbols, Date.now(), Date.now());
+      const foreign = snap.open_orders.filter((o) => !o.client_order_id.startsWith('pink-'));
+      if (foreign.length === 0) return { id: 'orders', status: 'PASS', detail: `${snap.open_orders.length} open order(s) on PINK's account, all with the pink- prefix` };
+      return { id: 'orders', status: 'WARN', detail: `another system trades this account: ${foreign.map((o) => `${o.symbol} ${o.side} ${o.qty} id ${o.client_order_id || o.venue_order_id}`).join('; ')}` };
+    } finally {
+      await venue.close();
+    }
+  } catch (err) {
+    return { id: 'orders', status: 'WARN', detail: `venue unreachable, open orders not checked: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+function inside(child: string, parent: string): boolean {
+  const c = resolve(child);
+  const p = resolve(parent);
+  return c === p || c.startsWith(p + sep);
+}
+
+function checkFiles(config: Config): Check {
+  const paths = homePaths(config.home);
+  const problems: string[] = [];
+  if (config.blue.home !== undefined && (inside(config.home, config.blue.home) || inside(config.blue.home, config.home))) problems.push(`PINK's home ${config.home} overlaps BLUE's (DOLPHIN_HOME_BLUE)`);
+  if (config.blue.log_dir !== undefined && resolve(config.blue.log_dir) === config.log_dir) problems.push(`log dir ${config.log_dir} is BLUE's`);
+  if (!RUNTIME_LOG.includes('pink') || !ERROR_LOG.includes('pink')) problems.push('log file names are not PINK\'s');
+  if (problems.length > 0) return { id: 'files', status: 'FAIL', detail: problems.join('; ') };
+  return { id: 'files', status: 'PASS', detail: `home ${config.home}, socket ${paths.socket}, pid ${paths.pid}, logs ${config.log_dir}/${RUNTIME_LOG} and ${ERROR_LOG}: PINK's own` };
+}
+
+export async function verify(ctx: Context): Promise<Check[]> {
+  const { config } = ctx;
+  const [contents, orders] = await Promise.all([checkStoreContents(ctx), checkOrders(ctx)]);
+  return [checkStoreNames(config), contents[0]!, contents[1]!, checkEnv(config), checkVenue(config), orders, checkFiles(config)];
+}
+
+export const run: CommandRun = async (ctx) => {
+  const checks = await verify(ctx);
+  const ok = checks.every((c) => c.status !== 'FAIL');
+  const table = new Table({ head: ['check', 'status', 'detail'], style: { head: [], border: [] }, colWidths: [11, 8, 90], wordWrap: true });
+  for (const c of checks) table.push([c.id, c.status, c.detail]);
+  return {
+    exit: ok ? EXIT.OK : EXIT.BAD,
+    data: { checks, ok },
+    text: `${table.toString()}\n${ok ? 'ISOLATED: no check failed' : 'NOT ISOLATED: see the FAIL lines'}`,
+  };
 };

@@ -1,7 +1,152 @@
-// PLACEHOLDER: replaced by the real command; must not land as is.
-import type { CommandRun } from './types.js';
-import { ExitError, EXIT } from '../errors.js';
+// `pink restart`: full restart reconcile. Stop the engine gracefully (SIGTERM, wait), start it
+// detached from run.json (or through a supervisor), wait for its startup reconcile, report it.
+import { existsSync, readFileSync } from 'node:fs';
+import { homePaths, type VenueName } from '../config.js';
+import { EXIT, ExitError, unreachableError, usageError } from '../errors.js';
+import type { Correction, ReconcileReport } from '../engine/runner/engine.js';
+import { processAlive, readPid, runningEnginePid } from '../engine/runner/lock.js';
+import { askEngine } from '../engine/runner/socket.js';
+import { runArgv, startDetached } from './run.js';
+import type { CommandRun, Context } from './types.js';
 
-export const run: CommandRun = async () => {
-  throw new ExitError(EXIT.USAGE, 'pink restart is not built yet.', 'Placeholder.');
+interface RunJson {
+  venue: VenueName;
+  symbols: string[];
+  strategy: 'demo' | 'signals';
+  signals: string | null;
+  seed: number;
+  live: boolean;
+}
+
+function readRunJson(path: string): RunJson | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as RunJson;
+  } catch {
+    throw usageError(`${path} is not readable JSON.`, 'Remove it; `pink restart` then starts the engine from the current settings.');
+  }
+}
+
+async function waitGone(pid: number, timeout_ms: number): Promise<boolean> {
+  const deadline = Date.now() + timeout_ms;
+  while (Date.now() < deadline) {
+    if (!processAlive(pid)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return !processAlive(pid);
+}
+
+/** Waits for an engine other than `oldPid` to answer, then returns its startup reconcile report. */
+async function waitForReport(socket: string, oldPid: number | undefined, timeout_ms: number): Promise<ReconcileReport> {
+  const deadline = Date.now() + timeout_ms;
+  while (Date.now() < deadline) {
+    const status = await askEngine(socket, { op: 'status' }, 1000);
+    const pid = status?.ok ? (status.data as { engine: { pid: number } }).engine.pid : undefined;
+    if (pid !== undefined && pid !== oldPid) {
+      const report = await askEngine(socket, { op: 'report' }, 2000);
+      if (report?.ok && report.data) return report.data as ReconcileReport;
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw unreachableError(`the engine did not come back within ${Math.round(timeout_ms / 1000)} s.`, 'See the engine log (DOLPHIN_LOG_DIR/dolphin_live_pink.log) and `pink ditav2-status`.');
+}
+
+function slotLine(s: Record<string, unknown> | undefined): string {
+  if (!s) return '(none)';
+  return `${String(s['state'])}${Number(s['qty'] ?? 0) > 0 ? ` ${String(s['side'])} ${String(s['qty'])}` : ''}`;
+}
+
+export function renderReport(r: ReconcileReport): string {
+  const lines: string[] = ['restart reconcile report'];
+  const before = r.before as Record<string, unknown>[];
+  const after = r.after as Record<string, unknown>[];
+  for (const a of after) {
+    const b = before.find((x) => x['symbol'] === a['symbol']);
+    lines.push(`  ${String(a['symbol']).padEnd(12)} ${slotLine(b)} -> ${slotLine(a)}`);
+  }
+  if (r.corrections.length === 0) lines.push('  corrections: none (PINK and the venue already agreed)');
+  for (const c of r.corrections) lines.push(`  correction  ${c.kind.padEnd(14)} ${c.symbol.padEnd(12)} ${c.detail}`);
+  const orphans = r.corrections.filter((c: Correction) => c.kind === 'orphan_flagged');
+  for (const o of orphans) lines.push(`  action: ${o.symbol} is held at the venue but not by PINK: close it at the venue, or add ${o.symbol} to DOLPHIN_PINK_SYMBOLS and restart to adopt it.`);
+  lines.push(`  drift: ${r.drift === null ? '-' : `${r.drift.toFixed(4)} USDT`}`);
+  lines.push(r.converged ? '  CONVERGED' : '  NOT CONVERGED: divergences remain that need an operator (see above)');
+  return lines.join('\n');
+}
+
+function result(report: ReconcileReport, extra: Record<string, unknown>) {
+  return {
+    exit: report.converged ? EXIT.OK : EXIT.BAD,
+    data: { before: report.before, after: report.after, corrections: report.corrections, drift: report.drift, converged: report.converged, ...extra },
+    text: renderReport(report),
+  };
+}
+
+export const run: CommandRun = async (ctx: Context, _args, opts) => {
+  const paths = homePaths(ctx.config.home);
+  const timeoutRaw = String(opts['timeout'] ?? '30');
+  const timeout_s = Number(timeoutRaw);
+  if (!Number.isFinite(timeout_s) || timeout_s <= 0) throw usageError(`--timeout "${timeoutRaw}" is not a number of seconds.`, 'Use --timeout 30.');
+  const timeout_ms = timeout_s * 1000;
+  const supervisor = typeof opts['supervisor'] === 'string' ? opts['supervisor'] : ctx.config.supervisor_cmd;
+  const say = (line: string): void => ctx.io.stderr(line);
+  const recorded = readRunJson(paths.runJson);
+  const oldPid = runningEnginePid(paths.pid);
+
+  if (opts['start'] === false) {
+    if (oldPid !== undefined) throw usageError(`--no-start reconciles offline, but the engine is running (pid ${oldPid}).`, 'Run `pink restart` without --no-start, or stop the engine first.');
+    say('pink: engine down; reconciling once offline (--no-start)...');
+    const { openEngine } = await import('../engine/runner/main.js');
+    const { acquirePidLock } = await import('../engine/runner/lock.js');
+    const lock = acquirePidLock(paths.pid);
+    try {
+      const opened = await openEngine({
+        config: { ...ctx.config, ...(recorded ? { venue: recorded.venue, symbols: recorded.symbols } : {}) },
+        env: ctx.env,
+        bin: ctx.bin,
+        strategy: recorded?.strategy ?? 'demo',
+        seed: recorded?.seed ?? 1,
+        live: recorded?.live ?? false,
+      });
+      try {
+        const report = await opened.engine.reconcile(undefined, true);
+        return result(report, { started: false });
+      } finally {
+        await opened.close();
+      }
+    } finally {
+      lock.release();
+    }
+  }
+
+  if (supervisor) {
+    say(`pink: restarting through the supervisor: ${supervisor}`);
+    const { execaCommand } = await import('execa');
+    const r = await execaCommand(supervisor, { shell: true, reject: false, timeout: timeout_ms, env: ctx.env as NodeJS.ProcessEnv });
+    if (r.exitCode !== 0) throw new ExitError(EXIT.BAD, `the supervisor command exited ${String(r.exitCode)}: ${String(r.stderr || r.stdout).split('\n')[0]}`, 'Check the supervisor program name and its logs.');
+    say('pink: waiting for the engine to come back and reconcile...');
+    return result(await waitForReport(paths.socket, oldPid, timeout_ms), { started: true, via: 'supervisor' });
+  }
+
+  if (oldPid !== undefined) {
+    say(`pink: stopping the engine (pid ${oldPid}) gracefully...`);
+    process.kill(oldPid, 'SIGTERM');
+    if (!(await waitGone(oldPid, timeout_ms))) {
+      throw new ExitError(EXIT.BAD, `the engine (pid ${oldPid}) did not stop within ${timeout_s} s.`, `Look at it (pink ditav2-status); if it is hung, kill -9 ${oldPid} and run pink restart again.`);
+    }
+  } else {
+    const stale = readPid(paths.pid);
+    say(stale !== undefined ? `pink: engine down (stale pid file ${stale}); starting it...` : 'pink: engine down; starting it...');
+  }
+  const argv = runArgv({
+    home: ctx.config.home,
+    venue: recorded?.venue ?? ctx.config.venue,
+    symbols: recorded?.symbols ?? ctx.config.symbols,
+    strategy: recorded?.strategy ?? 'demo',
+    ...(recorded?.signals ? { signals_path: recorded.signals } : {}),
+    seed: recorded?.seed ?? 1,
+    live: recorded?.live ?? false,
+  });
+  const started = await startDetached(ctx, argv, ctx.config.home, timeout_ms);
+  say(`pink: engine up again (pid ${started.pid}); startup reconcile report follows.`);
+  return result(await waitForReport(paths.socket, oldPid, timeout_ms), { started: true, pid: started.pid });
 };

@@ -1,7 +1,139 @@
-// PLACEHOLDER: replaced by the real command; must not land as is.
-import type { CommandRun } from './types.js';
-import { ExitError, EXIT } from '../errors.js';
+// `pink run`: the engine in the foreground, or --detach'ed in the background.
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { homePaths, parseSymbols, parseVenue, type Config } from '../config.js';
+import { EXIT, ExitError, unreachableError, usageError } from '../errors.js';
+import { checkVenueAuthorization } from '../engine/venue/authorize.js';
+import { askEngine } from '../engine/runner/socket.js';
+import { runningEnginePid } from '../engine/runner/lock.js';
+import type { CommandRun, Context } from './types.js';
 
-export const run: CommandRun = async () => {
-  throw new ExitError(EXIT.USAGE, 'pink run is not built yet.', 'Placeholder.');
+/** `90s`, `5m`, `1h`, `500ms`, or a bare number of seconds. */
+export function parseDuration(raw: string, source: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(raw.trim());
+  if (!m) throw usageError(`${source} "${raw}" is not a duration.`, 'Use a duration such as 90s, 5m, 1h or 500ms.');
+  const n = Number(m[1]);
+  const unit = m[2] ?? 's';
+  const ms = unit === 'ms' ? n : unit === 's' ? n * 1000 : unit === 'm' ? n * 60_000 : n * 3_600_000;
+  if (ms <= 0) throw usageError(`${source} must be longer than zero.`, 'Use a duration such as 90s.');
+  return Math.round(ms);
+}
+
+export function parseCount(raw: unknown, source: string): number {
+  const n = Number(raw);
+  if (typeof raw !== 'string' || !/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n <= 0) {
+    throw usageError(`${source} "${String(raw)}" is not a positive whole number.`, `Give ${source} a whole number above zero.`);
+  }
+  return n;
+}
+
+export interface RunRequest {
+  config: Config;
+  strategy: 'demo' | 'signals';
+  signals_path?: string;
+  steps?: number;
+  duration_ms?: number;
+  seed: number;
+  live: boolean;
+  detach: boolean;
+}
+
+/** Validates every option before anything starts; the run configuration for run.json too. */
+export function parseRunOptions(ctx: Context, opts: Record<string, unknown>): RunRequest {
+  const config: Config = { ...ctx.config };
+  if (typeof opts['venue'] === 'string') config.venue = parseVenue(opts['venue'], '--venue');
+  if (typeof opts['symbols'] === 'string') config.symbols = parseSymbols(opts['symbols'], '--symbols');
+  const strategy = String(opts['strategy'] ?? 'demo');
+  if (strategy !== 'demo' && strategy !== 'signals') throw usageError(`--strategy "${strategy}" is not a strategy.`, 'Use --strategy demo or --strategy signals --signals FILE.');
+  let signals_path: string | undefined;
+  if (strategy === 'signals') {
+    if (typeof opts['signals'] !== 'string') throw usageError('--strategy signals needs --signals FILE.', 'Give the NDJSON file the decision engine appends intents to.');
+    signals_path = resolve(opts['signals']);
+  } else if (opts['signals'] !== undefined) {
+    throw usageError('--signals is only for --strategy signals.', 'Add --strategy signals, or drop --signals.');
+  }
+  const live = opts['live'] === true;
+  checkVenueAuthorization(config, live);
+  return {
+    config,
+    strategy,
+    ...(signals_path ? { signals_path } : {}),
+    ...(opts['steps'] !== undefined ? { steps: parseCount(opts['steps'], '--steps') } : {}),
+    ...(opts['duration'] !== undefined ? { duration_ms: parseDuration(String(opts['duration']), '--duration') } : {}),
+    seed: opts['seed'] !== undefined ? parseCount(opts['seed'], '--seed') : 1,
+    live,
+    detach: opts['detach'] === true,
+  };
+}
+
+/** The argv that starts the same engine again (for --detach and `pink restart`). */
+export function runArgv(r: Omit<RunRequest, 'detach' | 'config'> & { venue: string; symbols: string[]; home: string }): string[] {
+  const argv = ['run', '--home', r.home, '--venue', r.venue, '--symbols', r.symbols.join(','), '--strategy', r.strategy, '--seed', String(r.seed)];
+  if (r.signals_path) argv.push('--signals', r.signals_path);
+  if (r.steps !== undefined) argv.push('--steps', String(r.steps));
+  if (r.duration_ms !== undefined) argv.push('--duration', `${r.duration_ms}ms`);
+  if (r.live) argv.push('--live');
+  return argv;
+}
+
+const DETACH_WAIT_MS = 30_000;
+
+/** Starts the engine in the background and waits until its control socket answers. */
+export async function startDetached(ctx: Context, argv: string[], home: string, wait_ms = DETACH_WAIT_MS): Promise<{ pid: number; socket: string; log: string }> {
+  const paths = homePaths(home);
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  const log = join(home, 'engine.out');
+  const out = openSync(log, 'a');
+  const child = spawn(process.execPath, [ctx.bin, ...argv], { detached: true, stdio: ['ignore', out, out], env: { ...ctx.env } as NodeJS.ProcessEnv });
+  closeSync(out);
+  child.unref();
+  const deadline = Date.now() + wait_ms;
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 150));
+    if (child.exitCode !== null) {
+      const tail = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').filter((l) => l.startsWith('pink:') && !l.startsWith('pink: startup') && !l.startsWith('pink: reconciled')).slice(-2).join(' ') : '';
+      const code = child.exitCode === EXIT.USAGE ? EXIT.USAGE : EXIT.UNREACHABLE;
+      throw new ExitError(code, `the engine exited (code ${child.exitCode}) before it came up${tail ? `: ${tail.replace(/^pink: /, '')}` : ''}.`, `See ${log}.`);
+    }
+    const answer = await askEngine(paths.socket, { op: 'status' }, 1000);
+    if (answer?.ok) return { pid: child.pid ?? 0, socket: paths.socket, log };
+  }
+  throw unreachableError(`the engine did not come up within ${Math.round(wait_ms / 1000)} s.`, `See ${log} and ${join(ctx.config.log_dir, 'dolphin_live_pink.log')}.`);
+}
+
+export const run: CommandRun = async (ctx, _args, opts) => {
+  const req = parseRunOptions(ctx, opts);
+  const paths = homePaths(req.config.home);
+  const running = runningEnginePid(paths.pid);
+  if (running !== undefined) {
+    throw usageError(`an engine is already running on this home (pid ${running}).`, 'Use `pink ditav2-status`, `pink restart`, or another --home.');
+  }
+  if (req.detach) {
+    const argv = runArgv({ ...req, venue: req.config.venue, symbols: req.config.symbols, home: req.config.home });
+    const started = await startDetached(ctx, argv, req.config.home);
+    return {
+      exit: EXIT.OK,
+      data: { pid: started.pid, socket: started.socket, home: req.config.home, log: started.log },
+      text: `engine started in the background: pid ${started.pid}\n  socket ${started.socket}\n  output ${started.log}\n  next: pink ditav2-status`,
+    };
+  }
+  const { runEngine } = await import('../engine/runner/main.js');
+  const summary = await runEngine({
+    config: req.config,
+    env: ctx.env,
+    bin: ctx.bin,
+    strategy: req.strategy,
+    ...(req.signals_path ? { signals_path: req.signals_path } : {}),
+    ...(req.steps !== undefined ? { steps: req.steps } : {}),
+    ...(req.duration_ms !== undefined ? { duration_ms: req.duration_ms } : {}),
+    seed: req.seed,
+    live: req.live,
+    progress: (line) => ctx.io.stderr(line),
+  });
+  return {
+    exit: EXIT.OK,
+    data: summary,
+    text: `engine stopped (${summary.stopped_by}) after ${summary.steps} steps; journal seq ${summary.seq}; run ${summary.run_id}`,
+  };
 };

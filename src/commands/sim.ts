@@ -1,7 +1,108 @@
-// PLACEHOLDER: replaced by the real command; must not land as is.
-import type { CommandRun } from './types.js';
-import { ExitError, EXIT } from '../errors.js';
+// `pink sim`: the BingX-protocol venue simulator on its own, until SIGINT/SIGTERM.
+//
+// stdout: as soon as it listens, the URL on one line (`http://127.0.0.1:PORT`), or under
+// --json one compact line `{"url":...,"port":...}` that a parent process can read without
+// waiting for the end. That line is the run's one JSON document: on SIGINT/SIGTERM it closes
+// gracefully (state file written) and returns `data: undefined`, which the entry point does
+// not print (src/cli.ts prints `data` only when defined). Nothing more on stdout at stop in
+// either mode; messages go to stderr. Exit 2, nothing started, on a bad option value; 3 if
+// the port is taken.
 
-export const run: CommandRun = async () => {
-  throw new ExitError(EXIT.USAGE, 'pink sim is not built yet.', 'Placeholder.');
+import { resolve } from 'node:path';
+import { ExitError, EXIT, usageError } from '../errors.js';
+import type { CommandRun } from './types.js';
+
+const PORT_MAX = 65535;
+
+function intOption(opts: Record<string, unknown>, key: string, flag: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  const raw = opts[key];
+  if (raw === undefined) return undefined;
+  const text = String(raw).trim();
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw usageError(`${flag} must be an integer from ${min} to ${max}, got '${String(raw)}'.`, `Example: pink sim ${flag} ${min}`);
+  }
+  return value;
+}
+
+function numberOption(opts: Record<string, unknown>, key: string, flag: string): number | undefined {
+  const raw = opts[key];
+  if (raw === undefined) return undefined;
+  const value = Number(String(raw).trim());
+  if (String(raw).trim() === '' || !Number.isFinite(value) || value < 0) {
+    throw usageError(`${flag} must be a number >= 0, got '${String(raw)}'.`, `Example: pink sim ${flag} 2`);
+  }
+  return value;
+}
+
+function textOption(opts: Record<string, unknown>, key: string, flag: string): string | undefined {
+  const raw = opts[key];
+  if (raw === undefined) return undefined;
+  const text = String(raw);
+  if (text.trim() === '') throw usageError(`${flag} must not be empty.`);
+  return text;
+}
+
+function symbolsOption(opts: Record<string, unknown>): string[] | undefined {
+  const raw = opts['symbols'];
+  if (raw === undefined) return undefined;
+  const list = String(raw)
+    .split(',')
+    .map((s) => s.trim().toUpperCase().replace('/USDT:USDT', '-USDT'))
+    .filter((s) => s !== '');
+  const bad = list.filter((s) => !/^[A-Z0-9]{1,20}-USDT$/.test(s));
+  if (list.length === 0 || bad.length > 0) {
+    throw usageError(`--symbols must be a comma-separated list of USDT-M symbols such as BTC-USDT${bad.length ? `; not: ${bad.join(', ')}` : ''}.`, 'Example: pink sim --symbols BTC-USDT,ETH-USDT');
+  }
+  return [...new Set(list)];
+}
+
+function waitForSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const done = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve(signal);
+    };
+    process.on('SIGINT', done);
+    process.on('SIGTERM', done);
+  });
+}
+
+export const run: CommandRun = async (ctx, _args, opts) => {
+  // Validate everything before anything starts.
+  const port = intOption(opts, 'port', '--port', 0, PORT_MAX) ?? 0;
+  const seed = intOption(opts, 'seed', '--seed', 0, 2 ** 32 - 1) ?? 1;
+  const latencyMs = numberOption(opts, 'latencyMs', '--latency-ms');
+  const rateLimitEvery = intOption(opts, 'rateLimitEvery', '--rate-limit-every', 1);
+  const slippageBps = numberOption(opts, 'slippageBps', '--slippage-bps');
+  const apiKey = textOption(opts, 'apiKey', '--api-key');
+  const apiSecret = textOption(opts, 'apiSecret', '--api-secret');
+  const stateOption = textOption(opts, 'state', '--state');
+  const statePath = stateOption === undefined ? undefined : resolve(stateOption);
+  const symbols = symbolsOption(opts);
+
+  const { startSim } = await import('../engine/venue/sim/index.js');
+  let sim;
+  try {
+    sim = await startSim({ port, seed, latencyMs, rateLimitEvery, slippageBps, apiKey, apiSecret, statePath, symbols });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE' || e.code === 'EACCES') {
+      throw new ExitError(EXIT.UNREACHABLE, `cannot listen on 127.0.0.1:${port} (${e.code}).`, 'Choose another --port, or --port 0 for any free port.');
+    }
+    if (e instanceof Error && e.message.startsWith('simulator')) throw usageError(e.message, 'Fix the option or move the state file away.');
+    throw err;
+  }
+  const stopped = waitForSignal();
+  if (ctx.json) ctx.io.stdout(JSON.stringify({ url: sim.url, port: sim.port }));
+  else ctx.io.stdout(sim.url);
+  ctx.io.stderr(
+    `pink sim: BingX-protocol simulator listening on ${sim.url} (seed ${seed}${statePath ? `, state ${statePath}` : ', no state file'}); ` +
+      'admin endpoints under /__sim/ (loopback only). Ctrl-C to stop.',
+  );
+  const signal = await stopped;
+  ctx.io.stderr(`pink sim: ${signal}: stopping after ${sim.requestCount()} venue requests.`);
+  await sim.close();
+  return { exit: EXIT.OK, data: undefined, text: '' };
 };

@@ -50,12 +50,14 @@ export interface VenueEvent {
   kind: VenueEventKind;
   client_order_id: string;
   venue_order_id?: string;
-  /** FILL: this fill's quantity (not cumulative). */
+  /** FILL: this fill's quantity (not cumulative). ACCEPTED: when given, the order quantity the
+   * venue accepted (after its lot rounding); the kernel adopts it if smaller than what it asked. */
   qty?: number;
   price?: number;
   /** FILL: fee paid in USDT (positive = paid, negative = rebate). */
   fee?: number;
-  /** FILL: the venue's fill (trade) id; inferred fills at reconcile are idempotent by it. */
+  /** FILL: the venue's fill (trade) id, required on FILL (a FILL without it is INVALID_INPUT):
+   * a fill is applied once per fill id, whether it comes from a poll or is inferred at reconcile. */
   fill_id?: string;
   ts: number;
   reason?: string;
@@ -187,7 +189,7 @@ export interface KernelOutcome {
   rows: RowOut[];
 }
 
-export interface KernelConfig {
+export interface KernelConfig extends KernelConfigOptional {
   namespace: string;
   initial_capital_usdt: number;
   rate_limit_cooldown_ms: number;
@@ -195,4 +197,102 @@ export interface KernelConfig {
   rate_limit_persistent_ms: number;
   max_hold_bars: number;
   symbols: Symbol[];
+}
+
+// ---- Added by the kernel (additive only) ------------------------------------------------------
+
+/**
+ * Optional kernel settings, beside KernelConfig's required ones (defaults in brackets):
+ * `drift_tolerance_usdt` [1]: |venue balance − capital| above this is ACCOUNT_DRIFT;
+ * `qty_step_by_symbol` [none]: the venue's quantity step per symbol; entry sizes and partial exits
+ * are rounded down to it so that the venue fills exactly what the kernel ordered.
+ */
+export interface KernelConfigOptional {
+  drift_tolerance_usdt?: number;
+  qty_step_by_symbol?: Record<Symbol, number>;
+}
+
+export type OrderPurpose = 'entry' | 'exit' | 'flatten';
+
+export interface WorkingOrderView {
+  client_order_id: string;
+  venue_order_id: string | null;
+  side: OrderSide;
+  qty: number;
+  filled_qty: number;
+  reduce_only: boolean;
+  purpose: OrderPurpose;
+  cancel_requested: boolean;
+}
+
+export interface SlotView {
+  symbol: Symbol;
+  slot_id: string;
+  state: SlotState;
+  /** While STALE_STATE_RECONCILING: the state it left. */
+  prev_state: SlotState | null;
+  side: PositionSide | null;
+  qty: number;
+  avg_entry_price: number;
+  mark_price: number | null;
+  unrealized_pnl: number;
+  /** Realized PnL of the current (or last) trade, gross of fees. */
+  realized_pnl: number;
+  legs: number;
+  hold_bars: number;
+  trade_id: string | null;
+  working_order: WorkingOrderView | null;
+  stale_since_ts: number | null;
+}
+
+export interface AccountView {
+  initial_capital: number;
+  /** initial + realized − fees − funding: the kernel's own books, never a venue balance. */
+  capital: number;
+  realized_pnl: number;
+  fees: number;
+  /** Funding paid (positive) or received (negative), net. */
+  funding: number;
+  /** capital + unrealized PnL of the open slots. */
+  equity: number;
+  /** Last venue balance seen at reconcile (null before the first). */
+  venue_balance: number | null;
+  /** venue_balance − capital at the last reconcile (null before the first). */
+  drift: number | null;
+}
+
+export interface RateLimitView {
+  cooling_until_ts: number | null;
+  consecutive: number;
+  first_ts: number | null;
+  persistent: boolean;
+}
+
+/** For `pink ditav2-status`: the kernel's state in the operator's words. */
+export interface KernelView {
+  slots: SlotView[];
+  account: AccountView;
+  rateLimit: RateLimitView;
+  /** Inputs that changed the kernel's state (refused and no-op inputs do not count). */
+  seq: number;
+  last_ts: number | null;
+}
+
+export type CorrectionKind =
+  | 'inferred_fill'
+  | 'closed'
+  | 'adopted'
+  | 'orphan_flagged'
+  | 'order_gone'
+  | 'foreign_order'
+  | 'still_working'
+  | 'position_mismatch'
+  | 'settled'
+  | 'drift';
+
+/** One line of a reconcile report (RECONCILED outcome, `details.corrections`). */
+export interface ReconcileCorrection {
+  kind: CorrectionKind;
+  symbol: Symbol;
+  detail: string;
 }

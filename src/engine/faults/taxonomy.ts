@@ -1,0 +1,420 @@
+// SPEC section 4: the fault taxonomy as data. ONE table, the single source of the kernel's
+// diagnostic codes and severities (the kernel imports `FAULT` from here and writes no code as a
+// string literal) and of everything `pink fault` prints. The seed's classes come first, with
+// their operator responses adapted to pink (`pink_ctl.py X` → `pink X`); the codes the kernel
+// and the store add follow. This module must stay light: `pink fault` and the kernel load it on a
+// cold start, so it imports nothing at load time; fastest-levenshtein (a CommonJS module, ~8 ms
+// to load) is imported only when a name is unknown and the closest ones are wanted.
+import type { Severity } from '../kernel/types.js';
+
+export type Recovery = 'automatic' | 'automatic; operator if persistent' | 'operator' | 'none needed';
+
+export interface FaultClass {
+  readonly code: string;
+  /** Other names that resolve to this code (the seed's section headings). */
+  readonly aliases: readonly string[];
+  readonly severity: Severity;
+  readonly title: string;
+  /** What happens to the slot (the symbol's state machine) when this outcome is emitted. */
+  readonly slot_effect: string;
+  readonly recovery: Recovery;
+  readonly cause: string;
+  /** What the operator does, in order. */
+  readonly response: string;
+  readonly env: readonly string[];
+  readonly commands: readonly string[];
+  /** Set for classes that are recorded as anomalies of a named origin beyond the usual rows. */
+  readonly anomaly_origin?: string;
+}
+
+/** Every anomaly row the kernel writes carries this origin (seed: "Anomaly row origin"). */
+export const ANOMALY_ORIGIN = 'ditav2_kernel';
+
+/** SPEC section 2 and the seed's "Log Paths". */
+export const LOG_PATHS = {
+  dir_env: 'DOLPHIN_LOG_DIR',
+  default_dir: '/tmp/dolphin_logs/supervisor',
+  runtime: 'dolphin_live_pink.log',
+  errors: 'dolphin_live_pink-error.log',
+} as const;
+
+const POLL = 'DOLPHIN_PINK_POLL_INTERVAL_SEC';
+const COOLDOWN = 'DITA_V2_RATE_LIMIT_COOLDOWN_SEC';
+const MAX_HOLD = 'DOLPHIN_MAX_HOLD_BARS';
+const LOGS = `$${LOG_PATHS.dir_env}/${LOG_PATHS.errors}`;
+
+const TABLE = [
+  // ---- The seed's classes -------------------------------------------------------------------
+  {
+    code: 'RATE_LIMITED',
+    aliases: [],
+    severity: 'WARNING',
+    title: 'The venue refused a request for rate',
+    slot_effect: 'Unchanged; an order refused for rate was never placed, so the slot stays retryable (entry → IDLE, exit stays EXIT_WORKING). New sends are refused until the cooldown ends.',
+    recovery: 'automatic; operator if persistent',
+    cause: 'BingX answered with its rate-limit code, or the kernel is inside the cooldown that followed one. The cooldown is the venue\'s retry-after, else DITA_V2_RATE_LIMIT_COOLDOWN_SEC.',
+    response: 'None required: the kernel retries on the next step cycle after the cooldown. If persistent (> 10 min, see RATE_LIMITED_PERSISTENT), check the BingX API limits with a direct call to /openApi/swap/v2/user/balance, and reduce the poll frequency with DOLPHIN_PINK_POLL_INTERVAL_SEC (default 1.0 s).',
+    env: [POLL, COOLDOWN],
+    commands: ['pink ditav2-status'],
+  },
+  {
+    code: 'RATE_LIMITED_PERSISTENT',
+    aliases: ['RATE_LIMITED (persistent cycle)', 'RATE_LIMITED persistent cycle', 'RATE_LIMITED_PERSISTENT_CYCLE'],
+    severity: 'ERROR',
+    title: 'RATE_LIMITED (persistent cycle): rate limits with no successful venue call',
+    slot_effect: 'Unchanged; sends stay refused while each new cooldown runs. Emitted once per cycle; a successful venue call ends the cycle.',
+    recovery: 'operator',
+    cause: 'Consecutive RATE_LIMITED outcomes with no successful exchange interaction for longer than the persistent window (10 min by default).',
+    response: 'Check the exchange API status (BingX status page, or a direct signed call). If the rate-limit window is known, set DITA_V2_RATE_LIMIT_COOLDOWN_SEC to it and restart with `pink restart`. Reduce DOLPHIN_PINK_POLL_INTERVAL_SEC pressure by raising it. If a position must be closed meanwhile, use `pink flatten SYMBOL` once a cooldown has passed.',
+    env: [COOLDOWN, POLL],
+    commands: ['pink ditav2-status', 'pink restart', 'pink flatten SYMBOL'],
+    anomaly_origin: ANOMALY_ORIGIN,
+  },
+  {
+    code: 'ORDER_REJECTED',
+    aliases: [],
+    severity: 'WARNING',
+    title: 'The venue rejected an entry order',
+    slot_effect: 'Entry reject: the slot returns to IDLE; the decision engine re-evaluates on the next cycle. (An exit reject is EXIT_ORDER_REJECTED: the slot stays EXIT_WORKING.)',
+    recovery: 'automatic',
+    cause: 'BingX refused the order: instrument not tradeable on the account (VST), symbol precision changed, contract suspended, insufficient margin.',
+    response: 'Check that the instrument is tradeable on BingX (VST for the demo account). Symbol precision changes or contract suspensions cause rejects. Inspect the outcome details (`pink ditav2-status`, faults section, or the error log) for the venue\'s reason text.',
+    env: [],
+    commands: ['pink ditav2-status'],
+  },
+  {
+    code: 'EXIT_ORDER_REJECTED',
+    aliases: [],
+    severity: 'ERROR',
+    title: 'The venue rejected an exit order; the position is still open',
+    slot_effect: 'Stays EXIT_WORKING with no working order: the next EXIT intent from the decision engine is accepted as the retry.',
+    recovery: 'automatic; operator if persistent',
+    cause: 'BingX refused a reduce-only exit (precision, suspension, a reduce-only order larger than the venue\'s view of the position).',
+    response: 'The kernel retries when the decision engine produces the next exit signal. If the position remains open past DOLPHIN_MAX_HOLD_BARS (default 250), flatten it by hand with `pink flatten SYMBOL`.',
+    env: [MAX_HOLD],
+    commands: ['pink ditav2-status', 'pink flatten SYMBOL'],
+  },
+  {
+    code: 'CANCEL_REJECTED',
+    aliases: [],
+    severity: 'WARNING',
+    title: 'The venue refused to cancel an order',
+    slot_effect: 'Unchanged; the order stays working and the cancel may be asked again on the next cycle.',
+    recovery: 'automatic',
+    cause: 'The order was no longer cancellable, usually because it filled between the cancel attempt and the venue\'s answer.',
+    response: 'Check the open orders on BingX (`pink ditav2-status` shows the working order). If the order filled between the cancel attempt and the rejection, the slot converges on the next reconcile cycle; `pink restart` forces one.',
+    env: [],
+    commands: ['pink ditav2-status', 'pink restart'],
+  },
+  {
+    code: 'NO_ACTIVE_EXIT_ORDER',
+    aliases: [],
+    severity: 'INFO',
+    title: 'Exit or cancel asked for, but no position or working exit order exists',
+    slot_effect: 'Unchanged; the intent is refused, nothing is sent.',
+    recovery: 'none needed',
+    cause: 'An EXIT reached a slot that is already flat (CLOSED/IDLE), or a CANCEL reached a slot whose exit order already filled: usually it filled between decision and execution.',
+    response: 'None: the fill event converges the slot to CLOSED on the next venue event or reconcile.',
+    env: [],
+    commands: ['pink ditav2-status'],
+  },
+  {
+    code: 'STALE_STATE_RECONCILING',
+    aliases: ['STALE_STATE_RECONCILE', 'STALE_STATE'],
+    severity: 'WARNING',
+    title: 'The slot waits for a reconcile (a send with an unknown outcome)',
+    slot_effect: 'STALE_STATE_RECONCILING: normal event progression and new intents on the slot are blocked until a reconcile settles it.',
+    recovery: 'automatic; operator if persistent',
+    cause: 'A send timed out or lost its response (504, dropped connection), so PINK does not know whether the venue acted; the engine reconciles the symbol on its next step.',
+    response: 'If the slot stays in this state for > 30 s, the exchange snapshot may be inconsistent. Run `pink restart` to force a full restart reconcile, and read its corrections.',
+    env: [POLL],
+    commands: ['pink ditav2-status', 'pink restart'],
+  },
+  {
+    code: 'DUPLICATE_EVENT',
+    aliases: [],
+    severity: 'INFO',
+    title: 'An event (or fill, funding, intent) already applied arrived again',
+    slot_effect: 'Dropped: no state or capital change. Idempotency by event id, by fill id and by intent id.',
+    recovery: 'none needed',
+    cause: 'The venue or the runner delivered the same event twice (poll overlap, reconnect, reconcile inferring a fill already applied).',
+    response: 'None.',
+    env: [],
+    commands: [],
+  },
+  // ---- Codes the kernel adds ----------------------------------------------------------------
+  {
+    code: 'INVALID_TRANSITION',
+    aliases: [],
+    severity: 'WARNING',
+    title: 'The slot\'s state does not allow this intent or event',
+    slot_effect: 'Unchanged; refused, nothing sent.',
+    recovery: 'none needed',
+    cause: 'E.g. ENTER while a position is open, EXIT while the entry order still works, a second exit while one works, a fill for a trade that already closed.',
+    response: 'None for a single occurrence. If it repeats every step, the decision engine is out of step with the slot: compare its intents with `pink ditav2-status`.',
+    env: [],
+    commands: ['pink ditav2-status'],
+  },
+  {
+    code: 'INVALID_INTENT',
+    aliases: [],
+    severity: 'WARNING',
+    title: 'A malformed intent was refused',
+    slot_effect: 'Unchanged; nothing sent.',
+    recovery: 'operator',
+    cause: 'Missing or bad fields: qty/notional/fraction not a positive number, no side on ENTER, notional sizing with no mark price yet, a limit order with no price.',
+    response: 'Fix the producer of the intent (the signals file or the strategy); the outcome details name the field.',
+    env: [],
+    commands: ['pink ditav2-status'],
+  },
+  {
+    code: 'INVALID_INPUT',
+    aliases: [],
+    severity: 'ERROR',
+    title: 'A malformed kernel input was refused',
+    slot_effect: 'Unchanged.',
+    recovery: 'operator',
+    cause: 'The runner or venue adapter handed the kernel an input with missing or non-finite fields (a FILL with no fill_id, a NaN price, a negative ts).',
+    response: 'A bug in the adapter: keep the journal, run `pink replay` to reproduce, and report it with the details line from the error log.',
+    env: [],
+    commands: ['pink replay'],
+  },
+  {
+    code: 'UNKNOWN_SYMBOL',
+    aliases: [],
+    severity: 'WARNING',
+    title: 'An intent for a symbol PINK has no slot for',
+    slot_effect: 'None; refused, nothing sent.',
+    recovery: 'operator',
+    cause: 'The symbol is not in DOLPHIN_PINK_SYMBOLS (and no orphan position was adopted on it).',
+    response: 'Add the symbol to DOLPHIN_PINK_SYMBOLS and `pink restart`, or fix the intent producer.',
+    env: ['DOLPHIN_PINK_SYMBOLS'],
+    commands: ['pink restart'],
+  },
+  {
+    code: 'UNKNOWN_ORDER',
+    aliases: [],
+    severity: 'WARNING',
+    title: 'A venue event for an order the kernel does not know',
+    slot_effect: 'None; the event is dropped.',
+    recovery: 'automatic',
+    cause: 'The client order id is not one of PINK\'s remembered orders (another system\'s order, or one older than the remembered trades).',
+    response: 'None if rare. If repeated, run `pink mode-verify`: another system may trade this account.',
+    env: [],
+    commands: ['pink mode-verify'],
+  },
+  {
+    code: 'LATE_EVENT',
+    aliases: [],
+    severity: 'INFO',
+    title: 'An event for an order that is no longer working',
+    slot_effect: 'Unchanged.',
+    recovery: 'none needed',
+    cause: 'An ACCEPTED, CANCELED or REJECTED event arrived after the order had already left the book (races between poll and send answers).',
+    response: 'None.',
+    env: [],
+    commands: [],
+  },
+  {
+    code: 'EXIT_CLAMPED',
+    aliases: [],
+    severity: 'WARNING',
+    title: 'An EXIT asked for more than remains; clamped to the remainder',
+    slot_effect: 'EXIT_WORKING with a reduce-only order for exactly the remaining size: no oversell.',
+    recovery: 'automatic',
+    cause: 'A final (or partial) EXIT sized on a stale view of the position, or a strategy asking for more on purpose.',
+    response: 'None. If it happens on every trade, the strategy sizes exits on a stale position.',
+    env: [],
+    commands: [],
+  },
+  {
+    code: 'OVERFILL',
+    aliases: [],
+    severity: 'ERROR',
+    title: 'A venue fill exceeds the order or the position; clamped',
+    slot_effect: 'The fill is applied up to the order\'s remainder and the position (never crossing zero, never flipping side); the excess is reported, not applied.',
+    recovery: 'operator',
+    cause: 'The venue reports more filled than ordered, or a reduce-only fill larger than PINK\'s position: PINK\'s books and the venue disagree.',
+    response: 'Run `pink restart` and read the reconcile report (POSITION_MISMATCH / ORPHAN_POSITION follow if the venue holds something else); `pink flatten SYMBOL` gets flat.',
+    env: [],
+    commands: ['pink restart', 'pink flatten SYMBOL'],
+  },
+  {
+    code: 'HOLD_BARS_EXCEEDED',
+    aliases: ['MAX_HOLD'],
+    severity: 'WARNING',
+    title: 'A position is held past DOLPHIN_MAX_HOLD_BARS',
+    slot_effect: 'Unchanged; emitted once per trade.',
+    recovery: 'operator',
+    cause: 'The decision engine has not exited within the maximum hold (exits rejected, strategy stuck).',
+    response: 'Check `pink ditav2-status` (overdue positions). Flatten with `pink flatten SYMBOL` if the exit does not come.',
+    env: [MAX_HOLD],
+    commands: ['pink ditav2-status', 'pink flatten SYMBOL'],
+  },
+  {
+    code: 'ACCOUNT_DRIFT',
+    aliases: ['DRIFT'],
+    severity: 'WARNING',
+    title: 'The venue balance differs from the kernel\'s capital',
+    slot_effect: 'None: reported as drift (account row), never copied over capital.',
+    recovery: 'operator',
+    cause: 'Fees, funding or fills the kernel did not see, or activity by another system on the account. The kernel\'s account is the only capital authority.',
+    response: 'Compare fills and funding on BingX with PINK\'s fills rows; run `pink mode-verify` (another system?) and `pink restart` (missed fills are inferred).',
+    env: [],
+    commands: ['pink restart', 'pink mode-verify', 'pink ditav2-status'],
+  },
+  {
+    code: 'ORPHAN_POSITION',
+    aliases: ['ORPHAN'],
+    severity: 'ERROR',
+    title: 'The venue holds a position PINK does not know (not adopted)',
+    slot_effect: 'Unchanged; flagged. The reconcile does not converge.',
+    recovery: 'operator',
+    cause: 'A position opened outside PINK, or by fills PINK never saw, and the reconcile policy does not adopt orphans.',
+    response: 'Decide: close it on the venue with `pink flatten SYMBOL` (which adopts then exits), or leave it and accept that `pink restart` reports it. Run `pink mode-verify` to see if another system trades the account.',
+    env: [],
+    commands: ['pink flatten SYMBOL', 'pink restart', 'pink mode-verify'],
+  },
+  {
+    code: 'POSITION_ADOPTED',
+    aliases: ['ADOPTED'],
+    severity: 'WARNING',
+    title: 'An orphan position was adopted into a slot',
+    slot_effect: 'The slot becomes OPEN with the venue\'s side, size and entry price, in a new trade.',
+    recovery: 'automatic',
+    cause: 'The venue held a position PINK did not know and the reconcile policy adopts orphans (flatten, restart).',
+    response: 'None; the decision engine (or `pink flatten SYMBOL`) now manages it.',
+    env: [],
+    commands: ['pink ditav2-status'],
+  },
+  {
+    code: 'POSITION_MISMATCH',
+    aliases: [],
+    severity: 'ERROR',
+    title: 'The venue\'s position size or side differs from PINK\'s after reconcile',
+    slot_effect: 'Unchanged; flagged. The reconcile does not converge.',
+    recovery: 'operator',
+    cause: 'Fills PINK could not see or apply (outside the fill lookback, on forgotten orders), or another system trading the symbol.',
+    response: 'Get flat with `pink flatten SYMBOL` (it reconciles, exits the venue\'s whole size and closes the slot), then `pink mode-verify`.',
+    env: [],
+    commands: ['pink flatten SYMBOL', 'pink mode-verify'],
+  },
+  {
+    code: 'FOREIGN_ORDER',
+    aliases: [],
+    severity: 'WARNING',
+    title: 'An open order on the account that is not one of PINK\'s working orders',
+    slot_effect: 'None: left alone, reported.',
+    recovery: 'operator',
+    cause: 'Another system (or a person) trades this account, or a PINK order the kernel had given up (e.g. a send it believed refused).',
+    response: 'Run `pink mode-verify` (check 6 lists such orders). Cancel it on BingX if it is not meant to be there.',
+    env: [],
+    commands: ['pink mode-verify'],
+  },
+  {
+    code: 'ORDER_GONE',
+    aliases: [],
+    severity: 'WARNING',
+    title: 'A working PINK order is no longer on the venue',
+    slot_effect: 'The order is marked canceled; entry → IDLE (or OPEN if it had fills), exit → OPEN.',
+    recovery: 'automatic',
+    cause: 'The venue canceled or expired it without PINK seeing the event, or a send whose outcome was unknown never created it.',
+    response: 'None; the decision engine re-evaluates. If frequent, check the venue\'s order expiry settings.',
+    env: [],
+    commands: ['pink ditav2-status'],
+  },
+  {
+    code: 'VENUE_UNAVAILABLE',
+    aliases: [],
+    severity: 'ERROR',
+    title: 'The venue could not be reached for this step',
+    slot_effect: 'Unchanged; the step is skipped.',
+    recovery: 'automatic; operator if persistent',
+    cause: 'Network failure, DNS, BingX maintenance, 5xx answers.',
+    response: 'Check connectivity and the BingX status page; the engine retries each step. `pink ditav2-status` exits 3/1 while it lasts.',
+    env: [POLL],
+    commands: ['pink ditav2-status'],
+  },
+  {
+    code: 'STORE_SPOOLING',
+    aliases: ['SPOOLING'],
+    severity: 'WARNING',
+    title: 'ClickHouse did not take a batch; rows are spooled',
+    slot_effect: 'None: trading continues; rows wait in $PINK_HOME/spool/ and are sent again later.',
+    recovery: 'automatic; operator if persistent',
+    cause: 'The ClickHouse server is unreachable or refused the insert.',
+    response: 'Check the ClickHouse server (PINK_CLICKHOUSE_URL). Nothing is lost and nothing appears twice; `pink ditav2-status` shows spooled rows.',
+    env: ['PINK_CLICKHOUSE_URL'],
+    commands: ['pink ditav2-status'],
+  },
+  {
+    code: 'KERNEL_ASSERTION',
+    aliases: [],
+    severity: 'CRITICAL',
+    title: 'The kernel reached an impossible state and stopped',
+    slot_effect: 'The engine stops; the journal is kept.',
+    recovery: 'operator',
+    cause: 'A bug in PINK: an internal invariant failed.',
+    response: 'Do not restart in a loop. Get flat with `pink flatten --all` if needed, run `pink replay` to reproduce, and report the error log.',
+    env: [],
+    commands: ['pink flatten --all', 'pink replay'],
+  },
+  // ---- Normal outcomes (INFO) ---------------------------------------------------------------
+  info('OK', 'Input applied', 'As the input says.', 'A tick, or a successful venue call ending a rate-limit cycle.'),
+  info('INTENT_ACCEPTED', 'Intent accepted; an order (or cancel) is sent', 'IDLE/CLOSED → ENTRY_WORKING, OPEN → EXIT_WORKING, or unchanged for a cancel.', 'The decision engine asked and the slot allowed it.'),
+  info('ORDER_ACCEPTED', 'The venue accepted an order', 'Unchanged.', 'The venue\'s acknowledgement of a PLACE.'),
+  info('ORDER_CANCELED', 'An order was canceled or expired', 'Entry → IDLE (OPEN if it had fills), exit → OPEN.', 'A cancel asked for, or the venue expired it.'),
+  info('FILL_APPLIED', 'A fill was applied', 'Position and capital move; entry complete → OPEN, exit order done → OPEN.', 'A venue fill (or one inferred at reconcile).'),
+  info('TRADE_CLOSED', 'A trade closed', '→ CLOSED, exactly once per trade.', 'The last exit leg, or a reconcile that found the venue flat.'),
+  info('FUNDING_APPLIED', 'Funding applied to capital', 'None; capital moves by the funding amount.', 'A funding payment on a position.'),
+  info('RECONCILED', 'Reconcile done', 'Stale slots settle on the venue\'s truth.', 'Startup, `pink restart`, `pink flatten`, or a stale slot.'),
+] as const satisfies readonly FaultClass[];
+
+function info<C extends string>(code: C, title: string, slot_effect: string, cause: string) {
+  return { code, aliases: [], severity: 'INFO', title, slot_effect, recovery: 'none needed', cause, response: 'None: a normal outcome.', env: [], commands: [] } as const;
+}
+
+export type FaultCode = (typeof TABLE)[number]['code'];
+
+/** The taxonomy, in display order. */
+export const FAULTS: readonly FaultClass[] = TABLE;
+
+/** By code, typed: the kernel writes `FAULT.RATE_LIMITED` and gets its code and severity. */
+export const FAULT = Object.freeze(Object.fromEntries(TABLE.map((f) => [f.code, f]))) as unknown as {
+  readonly [C in FaultCode]: FaultClass & { readonly code: C };
+};
+
+function normalize(name: string): string {
+  return name.trim().toUpperCase().replace(/[\s-]+/g, '_');
+}
+
+const BY_NAME: ReadonlyMap<string, FaultClass> = (() => {
+  const m = new Map<string, FaultClass>();
+  for (const f of FAULTS) {
+    m.set(normalize(f.code), f);
+    for (const a of f.aliases) m.set(normalize(a), f);
+  }
+  return m;
+})();
+
+/** Case-insensitive lookup by code or alias (`stale_state_reconcile` → STALE_STATE_RECONCILING). */
+export function findFault(query: string): FaultClass | undefined {
+  return BY_NAME.get(normalize(query));
+}
+
+/** The `n` codes whose code or alias is nearest to `query` (edit distance), best first. */
+export async function closestFaults(query: string, n = 3): Promise<string[]> {
+  const { distance } = await import('fastest-levenshtein');
+  const q = normalize(query);
+  const best = new Map<string, number>();
+  for (const [name, f] of BY_NAME) {
+    // A prefix or substring match is as good as a small edit: `RATE` → RATE_LIMITED.
+    const d = name.includes(q) || q.includes(name) ? Math.abs(name.length - q.length) / 4 : distance(q, name);
+    const prev = best.get(f.code);
+    if (prev === undefined || d < prev) best.set(f.code, d);
+  }
+  return [...best.entries()]
+    .sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, n)
+    .map(([code]) => code);
+}

@@ -1,0 +1,108 @@
+// Venue events about PINK's orders: ACCEPTED, REJECTED, FILL, CANCELED, EXPIRED,
+// CANCEL_REJECTED. Checked in a fixed order (shape, known order, duplicate by event id and fill
+// id, stale slot, order still live) and refused with an outcome before anything changes.
+import { assert } from './assert.js';
+import type { Core } from './core.js';
+import { applyFill, fillRefusal } from './fills.js';
+import { orderRow, tradeRow } from './rows.js';
+import { isLive, type OrderRec, type SlotRec } from './state.js';
+import { checkEvent } from './validate.js';
+import type { KernelOutcome, RowOut, VenueEvent } from './types.js';
+
+export function handleEvent(c: Core, raw: unknown): KernelOutcome[] {
+  const bad = checkEvent(raw);
+  if (bad !== null) return [c.refuse(c.F.INVALID_INPUT, undefined, { reason: `EVENT: ${bad}` })];
+  const ev = raw as VenueEvent;
+  const order = c.st.orders.get(ev.client_order_id);
+  if (order === undefined) {
+    return [c.refuse(c.F.UNKNOWN_ORDER, undefined, { reason: `${ev.kind} for ${ev.client_order_id}, which is not a remembered PINK order`, client_order_id: ev.client_order_id, event_id: ev.event_id })];
+  }
+  const slot = c.st.slots.get(order.symbol);
+  assert(slot !== undefined, `order ${order.client_order_id} on ${order.symbol} has no slot`);
+  if (order.seen_event_ids.has(ev.event_id) || (ev.kind === 'FILL' && order.seen_fill_ids.has(ev.fill_id!))) {
+    return [c.refuse(c.F.DUPLICATE_EVENT, slot.symbol, { reason: `${ev.kind} ${ev.event_id} already applied`, event_id: ev.event_id, client_order_id: order.client_order_id })];
+  }
+  if (slot.state === 'STALE_STATE_RECONCILING') {
+    return [c.refuse(c.F.STALE_STATE_RECONCILING, slot.symbol, { reason: `${ev.kind} ${ev.event_id} not applied: ${slot.symbol} waits for a reconcile`, event_id: ev.event_id, stale_since_ts: slot.stale_since_ts })];
+  }
+  if (ev.kind === 'FILL') return handleFill(c, slot, order, ev);
+  if (!isLive(order)) {
+    const fault = ev.kind === 'CANCEL_REJECTED' ? c.F.CANCEL_REJECTED : c.F.LATE_EVENT;
+    return [c.refuse(fault, slot.symbol, { reason: `${ev.kind} for ${order.client_order_id}, which is already ${order.status}: nothing to do`, client_order_id: order.client_order_id, event_id: ev.event_id })];
+  }
+  assert(slot.working === order.client_order_id, `live order ${order.client_order_id} is not ${slot.symbol}'s working order`);
+  c.begin();
+  order.seen_event_ids.add(ev.event_id);
+  if (ev.venue_order_id) order.venue_order_id = ev.venue_order_id;
+  switch (ev.kind) {
+    case 'ACCEPTED':
+      return [accepted(c, slot, order, ev)];
+    case 'REJECTED':
+      return [order.filled_qty > 0 ? leftBook(c, slot, order, 'rejected', ev) : rejected(c, slot, order, ev)];
+    case 'CANCELED':
+      return [leftBook(c, slot, order, 'canceled', ev)];
+    case 'EXPIRED':
+      return [leftBook(c, slot, order, 'expired', ev)];
+    case 'CANCEL_REJECTED':
+      order.cancel_requested = false;
+      c.move(slot, 'CANCEL_REJECTED');
+      return [c.outcome(c.F.CANCEL_REJECTED, slot.symbol, { reason: `cancel of ${order.client_order_id} refused by the venue: ${ev.reason ?? 'no reason given'}; the order stays working`, client_order_id: order.client_order_id }, [], [orderRow(c, order, 'cancel_rejected', ev.reason ?? '')])];
+  }
+}
+
+function handleFill(c: Core, slot: SlotRec, order: OrderRec, ev: VenueEvent): KernelOutcome[] {
+  const refusal = fillRefusal(slot, order);
+  if (refusal !== null) return [c.refuse(c.F.INVALID_TRANSITION, slot.symbol, { reason: refusal, event_id: ev.event_id, fill_id: ev.fill_id })];
+  c.begin();
+  order.seen_event_ids.add(ev.event_id);
+  return applyFill(c, slot, order, { fill_id: ev.fill_id!, venue_order_id: ev.venue_order_id ?? '', qty: ev.qty!, price: ev.price!, fee_usdt: ev.fee ?? 0, ts: ev.ts }, false);
+}
+
+function accepted(c: Core, slot: SlotRec, order: OrderRec, ev: VenueEvent): KernelOutcome {
+  // The venue's own (lot-rounded) quantity, when it says so: otherwise a market order filled at the
+  // rounded size would never look "filled" to the kernel.
+  if (ev.qty !== undefined && ev.qty < order.qty && ev.qty > order.filled_qty) order.qty = ev.qty;
+  if (order.status === 'pending') order.status = 'accepted';
+  c.move(slot, order.purpose === 'entry' ? 'ENTRY_ACCEPTED' : 'EXIT_ACCEPTED');
+  return c.outcome(c.F.ORDER_ACCEPTED, slot.symbol, { reason: `${order.client_order_id} accepted`, client_order_id: order.client_order_id, venue_order_id: order.venue_order_id }, [], [orderRow(c, order, 'accepted', '')]);
+}
+
+/** Rejected with nothing filled: an entry returns the slot to IDLE; an exit stays EXIT_WORKING. */
+function rejected(c: Core, slot: SlotRec, order: OrderRec, ev: VenueEvent): KernelOutcome {
+  c.touch(slot);
+  order.status = 'rejected';
+  order.cancel_requested = false;
+  slot.working = null;
+  const rows: RowOut[] = [orderRow(c, order, 'rejected', ev.reason ?? '')];
+  const venue_reason = ev.reason ?? 'no reason given';
+  if (order.purpose === 'entry') {
+    c.move(slot, 'ENTRY_REJECTED');
+    return c.outcome(c.F.ORDER_REJECTED, slot.symbol, { reason: `entry ${order.client_order_id} rejected: ${venue_reason}; slot back to IDLE`, venue_reason, client_order_id: order.client_order_id }, [], rows);
+  }
+  c.move(slot, 'EXIT_REJECTED');
+  return c.outcome(c.F.EXIT_ORDER_REJECTED, slot.symbol, { reason: `exit ${order.client_order_id} rejected: ${venue_reason}; stays EXIT_WORKING, the next EXIT retries`, venue_reason, client_order_id: order.client_order_id, position_qty: slot.qty }, [], rows);
+}
+
+/** The working order left the book (canceled, expired, or rejected after a partial fill). */
+function leftBook(c: Core, slot: SlotRec, order: OrderRec, status: 'canceled' | 'expired' | 'rejected', ev: VenueEvent): KernelOutcome {
+  return orderLeftBook(c, slot, order, status, ev.reason ?? status, c.F.ORDER_CANCELED);
+}
+
+/** Shared with reconcile's ORDER_GONE. */
+export function orderLeftBook(c: Core, slot: SlotRec, order: OrderRec, status: 'canceled' | 'expired' | 'rejected', reason: string, fault: typeof c.F.ORDER_CANCELED | typeof c.F.ORDER_GONE): KernelOutcome {
+  c.touch(slot);
+  order.status = status;
+  order.cancel_requested = false;
+  if (slot.working === order.client_order_id) slot.working = null;
+  const rows: RowOut[] = [orderRow(c, order, status, reason)];
+  if (slot.state !== 'STALE_STATE_RECONCILING') {
+    if (order.purpose === 'entry') {
+      const partial = order.filled_qty > 0;
+      c.move(slot, partial ? 'ENTRY_CANCELED_PARTIAL' : 'ENTRY_CANCELED_EMPTY');
+      if (partial) rows.push(tradeRow(c, slot, slot.trade!));
+    } else {
+      c.move(slot, 'EXIT_CANCELED');
+    }
+  }
+  return c.outcome(fault, slot.symbol, { reason: `${order.client_order_id} ${status}: ${reason}`, client_order_id: order.client_order_id, filled_qty: order.filled_qty }, [], rows);
+}

@@ -1,0 +1,171 @@
+// Applies a reconcile's corrections (reconcile.ts plans them, purely) and settles every slot in
+// scope on the venue's truth through the transition table. Reconciling twice with the same
+// snapshot changes nothing the second time: fills are idempotent by fill id, and every other
+// correction is a consequence of a difference that the first pass removed.
+import { assert } from './assert.js';
+import type { Core } from './core.js';
+import { orderLeftBook } from './events.js';
+import { applyFill, closeTrade, fillRefusal, recordExitLeg } from './fills.js';
+import { startTradeMemory } from './intents.js';
+import { tradeRow } from './rows.js';
+import { planInferredFills, planReconcile, driftDetail, type Correction } from './reconcile.js';
+import { capitalOf, isLive, newSlot, type SlotRec } from './state.js';
+import type { SlotEvent } from './transitions.js';
+import type { KernelInput, KernelOutcome, ReconcileCorrection, RowOut, SlotState, VenueCommand } from './types.js';
+
+type ReconcileInput = Extract<KernelInput, { type: 'RECONCILE' }>;
+
+export function handleReconcile(c: Core, input: ReconcileInput): KernelOutcome[] {
+  c.begin();
+  c.accountRowAlways();
+  const snapshot = input.snapshot;
+  const scope = input.symbols === undefined ? null : new Set(input.symbols);
+  const report: ReconcileCorrection[] = [];
+  const outcomes: KernelOutcome[] = [];
+  const note = (k: Correction | ReconcileCorrection): void => void report.push({ kind: k.kind, symbol: k.symbol, detail: k.detail });
+
+  // Phase 1: the fills PINK missed.
+  for (const corr of planInferredFills(c.st, snapshot, scope)) {
+    assert(corr.kind === 'inferred_fill', `phase 1 planned ${corr.kind}`);
+    const order = c.st.orders.get(corr.fill.client_order_id)!;
+    const slot = c.st.slots.get(order.symbol)!;
+    // An earlier inferred fill may have made this one inapplicable (e.g. the trade closed).
+    if (fillRefusal(slot, order) !== null || order.seen_fill_ids.has(corr.fill.fill_id)) continue;
+    const wasOpen = slot.trade?.status === 'open';
+    const f = corr.fill;
+    outcomes.push(...applyFill(c, slot, order, { fill_id: f.fill_id, venue_order_id: f.venue_order_id, qty: f.qty, price: f.price, fee_usdt: f.fee, ts: f.ts }, true));
+    note(corr);
+    if (wasOpen && slot.trade?.status === 'closed') {
+      note({ kind: 'closed', symbol: slot.symbol, detail: `trade ${slot.trade.trade_id} closed by inferred fills (${slot.trade.exit_reason})` });
+    }
+  }
+
+  // Phase 2: orders and positions.
+  for (const corr of planReconcile(c.st, snapshot, scope, input.adopt_orphans === true)) {
+    note(corr);
+    const o = applyCorrection(c, corr, snapshot.ts);
+    if (o !== null) outcomes.push(o);
+  }
+
+  // Settle: every slot in scope ends in the state its facts imply.
+  let stale_left = 0;
+  for (const slot of c.st.slots.values()) {
+    if (scope !== null && !scope.has(slot.symbol)) continue;
+    const from = settle(c, slot);
+    if (from !== null) note({ kind: 'settled', symbol: slot.symbol, detail: `${from} → ${slot.state}` });
+    if (slot.state === 'STALE_STATE_RECONCILING') stale_left += 1;
+  }
+
+  // Drift: reported, never applied (the kernel's account is the only capital authority).
+  const a = c.st.account;
+  if (snapshot.balance_usdt !== null) {
+    a.venue_balance_usdt = snapshot.balance_usdt;
+    a.drift_usdt = snapshot.balance_usdt - capitalOf(a);
+    const detail = driftDetail(snapshot.balance_usdt, capitalOf(a), c.st.config.drift_tolerance_usdt);
+    if (detail !== null) {
+      note({ kind: 'drift', symbol: '', detail });
+      outcomes.push(c.outcome(c.F.ACCOUNT_DRIFT, undefined, { reason: detail, drift: a.drift_usdt, venue_balance: snapshot.balance_usdt, capital: capitalOf(a) }));
+    }
+  }
+  const blocking = report.filter((r) => r.kind === 'orphan_flagged' || r.kind === 'position_mismatch').length;
+  const converged = blocking === 0 && stale_left === 0;
+  const summary = c.outcome(c.F.RECONCILED, undefined, {
+    reason: `${report.length} correction(s); ${converged ? 'converged' : `${blocking + stale_left} divergence(s) need an operator`}`,
+    corrections: report,
+    drift: a.drift_usdt,
+    venue_balance: a.venue_balance_usdt,
+    converged,
+    scope: input.symbols ?? null,
+  });
+  return [summary, ...outcomes];
+}
+
+function applyCorrection(c: Core, corr: Correction, ts: number): KernelOutcome | null {
+  switch (corr.kind) {
+    case 'inferred_fill':
+      assert(false, 'inferred fill planned in phase 2');
+      break;
+    case 'still_working':
+      return null;
+    case 'order_gone': {
+      const order = c.st.orders.get(corr.client_order_id)!;
+      const slot = c.st.slots.get(order.symbol)!;
+      return orderLeftBook(c, slot, order, 'canceled', 'order_gone', c.F.ORDER_GONE);
+    }
+    case 'foreign_order':
+      return c.outcome(c.F.FOREIGN_ORDER, corr.symbol, { reason: corr.detail, client_order_id: corr.client_order_id });
+    case 'closed': {
+      const slot = c.st.slots.get(corr.symbol)!;
+      const rows: RowOut[] = [];
+      const commands: VenueCommand[] = [];
+      const leg = recordExitLeg(c, slot, { ts, leg_qty: slot.qty, leg_price: corr.price, leg_realized_pnl: 0, leg_fee: 0, exit_reason: corr.reason, client_order_id: '' }, rows);
+      assert(leg.closed, `synthetic close of ${slot.symbol} left ${slot.qty}`);
+      closeTrade(c, slot, ts, corr.reason, '', commands, rows);
+      return c.outcome(c.F.TRADE_CLOSED, slot.symbol, { reason: corr.detail, trade_id: slot.trade!.trade_id, realized_pnl: slot.trade!.realized_pnl_usdt }, commands, rows);
+    }
+    case 'adopted':
+      return adopt(c, corr);
+    case 'orphan_flagged':
+      return c.outcome(c.F.ORPHAN_POSITION, corr.symbol, { reason: corr.detail, side: corr.position.side, qty: corr.position.qty, entry_price: corr.position.entry_price });
+    case 'position_mismatch':
+      return c.outcome(c.F.POSITION_MISMATCH, corr.symbol, { reason: corr.detail, venue_qty: corr.venue_qty, venue_side: corr.venue_side });
+  }
+  return null;
+}
+
+/** An orphan position becomes a new trade in its slot (created if the symbol has none). */
+function adopt(c: Core, corr: Extract<Correction, { kind: 'adopted' }>): KernelOutcome {
+  let slot = c.st.slots.get(corr.symbol);
+  if (slot === undefined) {
+    slot = newSlot(corr.symbol);
+    c.st.slots.set(corr.symbol, slot);
+  }
+  assert(slot.qty === 0 && slot.working === null, `adopting onto ${slot.symbol} with a position or a working order`);
+  c.touch(slot);
+  const p = corr.position;
+  startTradeMemory(c, slot);
+  slot.trade = {
+    trade_id: `${slot.symbol}-${c.st.seq}`,
+    side: p.side,
+    status: 'open',
+    entry_ts: c.ts,
+    entry_price: p.entry_price,
+    entry_qty: p.qty,
+    exit_ts: 0,
+    exit_qty: 0,
+    exit_notional_usdt: 0,
+    realized_pnl_usdt: 0,
+    fees_usdt: 0,
+    legs: 0,
+    exit_reason: '',
+  };
+  slot.side = p.side;
+  slot.qty = p.qty;
+  slot.avg_entry_price = p.entry_price;
+  slot.hold_bars = 0;
+  slot.hold_alerted = false;
+  if (corr.mark_price !== null) slot.mark_price = corr.mark_price;
+  c.move(slot, 'ADOPT');
+  return c.outcome(c.F.POSITION_ADOPTED, slot.symbol, { reason: corr.detail, trade_id: slot.trade.trade_id, side: p.side, qty: p.qty }, [], [tradeRow(c, slot, slot.trade)]);
+}
+
+const KEEP_WITH_POSITION: readonly SlotState[] = ['OPEN', 'EXIT_WORKING'];
+const KEEP_FLAT: readonly SlotState[] = ['IDLE', 'CLOSED'];
+
+/** Moves the slot to the state its facts imply; returns the state it left, or null. */
+function settle(c: Core, slot: SlotRec): SlotState | null {
+  const working = slot.working === null ? undefined : c.st.orders.get(slot.working);
+  assert(working === undefined || isLive(working), `${slot.symbol}'s working order is ${working?.status}`);
+  const base = slot.state === 'STALE_STATE_RECONCILING' ? slot.prev_state! : slot.state;
+  let target: SlotState;
+  if (working !== undefined) target = working.purpose === 'entry' ? 'ENTRY_WORKING' : 'EXIT_WORKING';
+  else if (slot.qty > 0) target = KEEP_WITH_POSITION.includes(base) ? base : 'OPEN';
+  else if (KEEP_FLAT.includes(base)) target = base;
+  else target = slot.trade?.status === 'closed' ? 'CLOSED' : 'IDLE';
+  if (target === slot.state) return null;
+  const from = slot.state;
+  c.touch(slot);
+  if (target === 'IDLE' || target === 'CLOSED') slot.side = null;
+  c.move(slot, `RECONCILED_${target}` as SlotEvent);
+  return from;
+}

@@ -1,0 +1,126 @@
+// SPEC 3.6, reconcile as data: pure functions from the kernel's book and the venue's snapshot to
+// corrections. The kernel applies them (reconcile-apply.ts) like any other facts. Two phases,
+// because what the positions mean depends on the fills: phase 1 finds the venue's fills PINK has
+// not applied (idempotent by fill id); the kernel applies them; phase 2 then compares positions
+// and open orders and finds what else differs. Neither reads a clock or mutates anything.
+import { fillRefusal } from './fills.js';
+import { isPinkClientOrderId } from './ids.js';
+import { isLive, QTY_DUST_RATIO, type OrderRec, type SlotRec } from './state.js';
+import type { CorrectionKind, PositionSide, Symbol, VenueFill, VenueOrder, VenuePosition, VenueSnapshot } from './types.js';
+
+export interface ReconcileBook {
+  readonly slots: ReadonlyMap<Symbol, SlotRec>;
+  readonly orders: ReadonlyMap<string, OrderRec>;
+}
+
+interface Base<K extends CorrectionKind> {
+  kind: K;
+  symbol: Symbol;
+  detail: string;
+}
+
+export type Correction =
+  | (Base<'inferred_fill'> & { fill: VenueFill })
+  | (Base<'order_gone'> & { client_order_id: string })
+  | (Base<'still_working'> & { client_order_id: string })
+  | (Base<'foreign_order'> & { client_order_id: string })
+  | (Base<'closed'> & { price: number; reason: string })
+  | (Base<'adopted'> & { position: VenuePosition; mark_price: number | null })
+  | (Base<'orphan_flagged'> & { position: VenuePosition })
+  | (Base<'position_mismatch'> & { venue_qty: number; venue_side: PositionSide | null });
+
+/** Reason recorded on the synthetic leg of a slot the venue shows flat with no fill to explain it. */
+export const RECONCILE_FLAT_REASON = 'reconcile_flat';
+
+const inScope = (scope: ReadonlySet<Symbol> | null, symbol: Symbol): boolean => scope === null || scope.has(symbol);
+
+/** Phase 1: the snapshot's fills of remembered PINK orders not applied yet, oldest first. */
+export function planInferredFills(book: ReconcileBook, snapshot: VenueSnapshot, scope: ReadonlySet<Symbol> | null): Correction[] {
+  const out: Correction[] = [];
+  const planned = new Set<string>();
+  for (const fill of snapshot.fills) {
+    if (!inScope(scope, fill.symbol) || planned.has(fill.fill_id)) continue;
+    const order = book.orders.get(fill.client_order_id);
+    if (order === undefined || order.seen_fill_ids.has(fill.fill_id)) continue;
+    const slot = book.slots.get(order.symbol);
+    if (slot === undefined || fillRefusal(slot, order) !== null) continue;
+    planned.add(fill.fill_id);
+    out.push({ kind: 'inferred_fill', symbol: order.symbol, detail: `fill ${fill.fill_id} of ${fill.client_order_id}: ${fill.side} ${fill.qty} @ ${fill.price} (missed, applied now)`, fill });
+  }
+  return out;
+}
+
+function sameQty(a: number, b: number): boolean {
+  return Math.abs(a - b) <= Math.max(a, b) * QTY_DUST_RATIO;
+}
+
+/** Phase 2: orders, positions. `adopt`: orphan positions become slots rather than flags. */
+export function planReconcile(book: ReconcileBook, snapshot: VenueSnapshot, scope: ReadonlySet<Symbol> | null, adopt: boolean): Correction[] {
+  const out: Correction[] = [];
+  const venueOrders = new Map<string, VenueOrder>();
+  for (const o of snapshot.open_orders) if (o.client_order_id !== '') venueOrders.set(o.client_order_id, o);
+  const symbols: Symbol[] = [];
+  const add = (s: Symbol): void => {
+    if (inScope(scope, s) && !symbols.includes(s)) symbols.push(s);
+  };
+  for (const s of book.slots.keys()) add(s);
+  for (const p of snapshot.positions) add(p.symbol);
+  for (const o of snapshot.open_orders) add(o.symbol);
+
+  for (const symbol of symbols) {
+    const slot = book.slots.get(symbol);
+    // Our live order: still on the venue, or gone.
+    let liveEntryStays = false;
+    const working = slot === undefined || slot.working === null ? undefined : book.orders.get(slot.working);
+    if (working !== undefined && isLive(working)) {
+      const v = venueOrders.get(working.client_order_id);
+      if (v !== undefined) {
+        if (working.purpose === 'entry') liveEntryStays = true;
+        out.push({ kind: 'still_working', symbol, detail: `${working.client_order_id} (${working.purpose} ${working.side} ${working.qty}) still working on the venue, ${v.filled_qty} filled`, client_order_id: working.client_order_id });
+      } else {
+        out.push({ kind: 'order_gone', symbol, detail: `${working.client_order_id} (${working.purpose} ${working.side} ${working.qty}, ${working.filled_qty} filled) is not on the venue: marked canceled`, client_order_id: working.client_order_id });
+      }
+    }
+    for (const v of snapshot.open_orders) {
+      if (v.symbol !== symbol || (working !== undefined && v.client_order_id === working.client_order_id && isLive(working))) continue;
+      const whose = isPinkClientOrderId(v.client_order_id) ? 'a pink- order this kernel does not track' : 'not PINK\'s';
+      out.push({ kind: 'foreign_order', symbol, detail: `${v.client_order_id || v.venue_order_id} ${v.side} ${v.qty}${v.price ? ` @ ${v.price}` : ''}: ${whose}, left alone`, client_order_id: v.client_order_id });
+    }
+    out.push(...planPosition(symbol, slot, snapshot, liveEntryStays, adopt));
+  }
+  return out;
+}
+
+function planPosition(symbol: Symbol, slot: SlotRec | undefined, snapshot: VenueSnapshot, liveEntryStays: boolean, adopt: boolean): Correction[] {
+  const venue = snapshot.positions.filter((p) => p.symbol === symbol);
+  const kernel_qty = slot?.qty ?? 0;
+  const kernel_side = slot?.side ?? null;
+  const mark = snapshot.marks[symbol] ?? venue[0]?.mark_price ?? slot?.mark_price ?? null;
+  if (venue.length > 1) {
+    return [{ kind: 'position_mismatch', symbol, detail: `venue holds ${venue.length} positions on ${symbol} (hedge mode?); PINK holds ${kernel_side ?? 'flat'} ${kernel_qty}`, venue_qty: venue[0]!.qty, venue_side: venue[0]!.side }];
+  }
+  const v = venue[0];
+  if (v === undefined) {
+    if (kernel_qty <= 0) return [];
+    const price = mark ?? slot!.avg_entry_price;
+    return [{ kind: 'closed', symbol, detail: `venue is flat: closed ${kernel_side} ${kernel_qty} at ${price} (${RECONCILE_FLAT_REASON})`, price, reason: RECONCILE_FLAT_REASON }];
+  }
+  if (kernel_qty > 0) {
+    if (v.side === kernel_side && sameQty(v.qty, kernel_qty)) return [];
+    return [{ kind: 'position_mismatch', symbol, detail: `venue holds ${v.side} ${v.qty}, PINK holds ${kernel_side} ${kernel_qty}`, venue_qty: v.qty, venue_side: v.side }];
+  }
+  if (liveEntryStays) {
+    return [{ kind: 'position_mismatch', symbol, detail: `venue holds ${v.side} ${v.qty} while PINK's entry order still works with no fill seen`, venue_qty: v.qty, venue_side: v.side }];
+  }
+  if (adopt) {
+    return [{ kind: 'adopted', symbol, detail: `adopted the venue's ${v.side} ${v.qty} @ ${v.entry_price}`, position: v, mark_price: mark }];
+  }
+  return [{ kind: 'orphan_flagged', symbol, detail: `venue holds ${v.side} ${v.qty} @ ${v.entry_price} that PINK does not know; not adopted`, position: v }];
+}
+
+/** The drift line of a reconcile report, when the balance is known and off by more than the tolerance. */
+export function driftDetail(balance_usdt: number, capital_usdt: number, tolerance_usdt: number): string | null {
+  const drift = balance_usdt - capital_usdt;
+  if (Math.abs(drift) <= tolerance_usdt) return null;
+  return `venue balance ${balance_usdt} vs capital ${capital_usdt}: drift ${drift} USDT (tolerance ${tolerance_usdt}); reported, not applied`;
+}

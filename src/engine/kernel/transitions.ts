@@ -1,0 +1,128 @@
+// The ONE transition table of a slot (NautilusTrader style): every slot state change in the
+// kernel goes through `transition`; nothing else assigns a state. A (state, event) pair that
+// is not in the table is refused by the caller with INVALID_TRANSITION, before any mutation.
+import type { SlotState } from './types.js';
+
+export type SlotEvent =
+  // intents
+  | 'ENTER'
+  | 'EXIT'
+  /** EXIT in EXIT_WORKING with no live order: the retry after a reject or a rate limit. */
+  | 'EXIT_RETRY'
+  | 'CANCEL_REQUEST'
+  // venue answers about the working order
+  | 'ENTRY_ACCEPTED'
+  | 'ENTRY_FILL'
+  | 'ENTRY_FILLED'
+  | 'ENTRY_REJECTED'
+  | 'ENTRY_CANCELED_EMPTY'
+  | 'ENTRY_CANCELED_PARTIAL'
+  | 'ENTRY_NOT_PLACED'
+  | 'EXIT_ACCEPTED'
+  | 'EXIT_FILL'
+  | 'EXIT_FILLED'
+  | 'EXIT_REJECTED'
+  | 'EXIT_CANCELED'
+  | 'EXIT_NOT_PLACED'
+  | 'CANCEL_REJECTED'
+  // fills on orders that had already left the book (a fill that raced a cancel)
+  | 'LATE_ENTRY_FILL'
+  | 'LATE_EXIT_FILL'
+  /** A fill or a reconcile brought the position to zero: the trade closes, once. */
+  | 'POSITION_FLAT'
+  | 'SEND_UNKNOWN'
+  // reconcile: the venue's truth settles a slot, whatever it believed
+  | 'ADOPT'
+  | 'RECONCILED_IDLE'
+  | 'RECONCILED_OPEN'
+  | 'RECONCILED_CLOSED'
+  | 'RECONCILED_ENTRY_WORKING'
+  | 'RECONCILED_EXIT_WORKING';
+
+type Table = { readonly [S in SlotState]: Readonly<Partial<Record<SlotEvent, SlotState>>> };
+
+const STALE: SlotState = 'STALE_STATE_RECONCILING';
+
+/** Reconcile may settle any slot on what the venue shows. */
+const RECONCILED: Partial<Record<SlotEvent, SlotState>> = {
+  RECONCILED_IDLE: 'IDLE',
+  RECONCILED_OPEN: 'OPEN',
+  RECONCILED_CLOSED: 'CLOSED',
+  RECONCILED_ENTRY_WORKING: 'ENTRY_WORKING',
+  RECONCILED_EXIT_WORKING: 'EXIT_WORKING',
+};
+
+const TABLE: Table = {
+  IDLE: {
+    ENTER: 'ENTRY_WORKING',
+    LATE_ENTRY_FILL: 'OPEN',
+    CANCEL_REJECTED: 'IDLE',
+    SEND_UNKNOWN: STALE,
+    ADOPT: 'OPEN',
+    ...RECONCILED,
+  },
+  ENTRY_WORKING: {
+    ENTRY_ACCEPTED: 'ENTRY_WORKING',
+    ENTRY_FILL: 'ENTRY_WORKING',
+    ENTRY_FILLED: 'OPEN',
+    ENTRY_REJECTED: 'IDLE',
+    ENTRY_CANCELED_EMPTY: 'IDLE',
+    ENTRY_CANCELED_PARTIAL: 'OPEN',
+    ENTRY_NOT_PLACED: 'IDLE',
+    CANCEL_REQUEST: 'ENTRY_WORKING',
+    CANCEL_REJECTED: 'ENTRY_WORKING',
+    SEND_UNKNOWN: STALE,
+    ...RECONCILED,
+  },
+  OPEN: {
+    EXIT: 'EXIT_WORKING',
+    LATE_ENTRY_FILL: 'OPEN',
+    LATE_EXIT_FILL: 'OPEN',
+    POSITION_FLAT: 'CLOSED',
+    CANCEL_REJECTED: 'OPEN',
+    SEND_UNKNOWN: STALE,
+    ...RECONCILED,
+  },
+  EXIT_WORKING: {
+    EXIT_RETRY: 'EXIT_WORKING',
+    EXIT_ACCEPTED: 'EXIT_WORKING',
+    EXIT_FILL: 'EXIT_WORKING',
+    EXIT_FILLED: 'OPEN',
+    EXIT_REJECTED: 'EXIT_WORKING',
+    EXIT_CANCELED: 'OPEN',
+    EXIT_NOT_PLACED: 'EXIT_WORKING',
+    CANCEL_REQUEST: 'EXIT_WORKING',
+    CANCEL_REJECTED: 'EXIT_WORKING',
+    LATE_ENTRY_FILL: 'EXIT_WORKING',
+    LATE_EXIT_FILL: 'EXIT_WORKING',
+    POSITION_FLAT: 'CLOSED',
+    SEND_UNKNOWN: STALE,
+    ...RECONCILED,
+  },
+  CLOSED: {
+    ENTER: 'ENTRY_WORKING',
+    CANCEL_REJECTED: 'CLOSED',
+    SEND_UNKNOWN: STALE,
+    ADOPT: 'OPEN',
+    ...RECONCILED,
+  },
+  STALE_STATE_RECONCILING: {
+    SEND_UNKNOWN: STALE,
+    ADOPT: 'OPEN',
+    ...RECONCILED,
+  },
+};
+
+/** The next state, or undefined when the table does not allow `event` in `state`. */
+export function transition(state: SlotState, event: SlotEvent): SlotState | undefined {
+  return TABLE[state][event];
+}
+
+/** Every (state, event) pair of the table, for tests and documentation. */
+export function transitionPairs(): Array<[SlotState, SlotEvent, SlotState]> {
+  const out: Array<[SlotState, SlotEvent, SlotState]> = [];
+  for (const state of Object.keys(TABLE) as SlotState[]) {
+    for (const [event, next] of Object.entries(TABLE[state]) as Array<[SlotEvent, SlotState]>) out.push([state, event, next]);
+  }
+  return out;
+}

@@ -1,0 +1,292 @@
+// The engine process: the step loop around the pure kernel. Every input is journaled before it
+// is applied; the kernel's commands go to the venue; its rows go to the store off the critical
+// path. Startup is always checkpoint + journal replay + a full reconcile against the venue.
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:net';
+import { homePaths, type Config } from '../../config.js';
+import { Kernel } from '../kernel/index.js';
+import type { KernelInput, KernelOutcome, RowOut, VenueCommand } from '../kernel/types.js';
+import type { Store } from '../store/index.js';
+import type { Venue } from '../venue/types.js';
+import { readCheckpoint, writeCheckpoint, type RunnerState } from './checkpoint.js';
+import { FaultWindow } from './faults-window.js';
+import { Journal, outcomeDigest, readJournal } from './journal.js';
+import type { Logger } from './log.js';
+import { kernelConfig, slotFacts } from './kernel-glue.js';
+import { demoIntents, readSignals } from './strategies.js';
+
+export interface EngineOptions {
+  config: Config;
+  venue: Venue;
+  store: Store;
+  logger: Logger;
+  strategy: 'demo' | 'signals';
+  signals_path?: string;
+  seed: number;
+  run_id: string;
+  /** Steps between checkpoints; a checkpoint also happens at every stop and reconcile. */
+  checkpoint_every_steps?: number;
+}
+
+export interface Correction {
+  kind: string;
+  symbol: string;
+  detail: string;
+}
+
+export interface ReconcileReport {
+  ts: number;
+  before: unknown[];
+  after: unknown[];
+  corrections: Correction[];
+  drift: number | null;
+  converged: boolean;
+}
+
+/** Bound on send → answer → send rounds in one step (an answer can yield a follow-up command). */
+const SEND_ROUNDS_MAX = 4;
+/** Reconcile looks this far before the checkpoint for fills it may have missed. */
+const RECONCILE_LOOKBACK_MS = 10 * 60 * 1000;
+
+export class Engine {
+  readonly opts: EngineOptions;
+  readonly kernel: Kernel;
+  readonly journal: Journal;
+  readonly faults = new FaultWindow();
+  private seq: number;
+  private runner: RunnerState;
+  private rows: RowOut[] = [];
+  private rowsFirstSeq = 0;
+  private pendingCommands: VenueCommand[] = [];
+  private replaying = false;
+  private serial: Promise<unknown> = Promise.resolve();
+  private lastCheckpointTs = 0;
+  lastReport: ReconcileReport | undefined;
+  readonly started_ts = Date.now();
+  heartbeat_ts = Date.now();
+  last_step_ms = 0;
+  step_ms: number[] = [];
+  stopping = false;
+  server: Server | undefined;
+
+  private constructor(opts: EngineOptions, kernel: Kernel, seq: number, runner: RunnerState) {
+    this.opts = opts;
+    this.kernel = kernel;
+    this.seq = seq;
+    this.runner = runner;
+    this.journal = new Journal(homePaths(opts.config.home).journal);
+  }
+
+  /** Checkpoint + journal replay (no sends: what was sent is settled by the reconcile). */
+  static restore(opts: EngineOptions): Engine {
+    const paths = homePaths(opts.config.home);
+    mkdirSync(paths.home, { recursive: true, mode: 0o700 });
+    const cp = readCheckpoint(paths.checkpoint);
+    const kernel = cp ? Kernel.restore(cp.kernel) : new Kernel(kernelConfig(opts.config));
+    const runner: RunnerState = cp?.runner ?? { steps: 0, signals_offset: 0, started_ts: Date.now() };
+    const engine = new Engine(opts, kernel, cp?.seq ?? 0, runner);
+    engine.replayJournal();
+    return engine;
+  }
+
+  private replayJournal(): void {
+    this.replaying = true;
+    let replayed = 0;
+    for (const rec of readJournal(this.journal.dir, this.seq)) {
+      if (rec.t === 'batch') {
+        this.recordRows(rec.first);
+        continue;
+      }
+      if (rec.t !== 'in') continue;
+      this.applyOne(rec.input, rec.seq);
+      if (rec.meta?.signals_offset !== undefined) this.runner.signals_offset = Math.max(this.runner.signals_offset, rec.meta.signals_offset);
+      replayed += 1;
+    }
+    // Commands produced while replaying were sent (or not) before the crash: the reconcile decides.
+    this.pendingCommands = [];
+    this.replaying = false;
+    if (replayed > 0) this.opts.logger.info(`replayed ${replayed} journaled inputs after the checkpoint (up to seq ${this.seq})`);
+    this.journal.rotate(this.seq + 1);
+  }
+
+  get currentSeq(): number {
+    return this.seq;
+  }
+
+  /** Runs `fn` after everything queued before it: steps and control actions never interleave. */
+  serialize<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.serial.then(fn, fn);
+    this.serial = next.catch(() => undefined);
+    return next;
+  }
+
+  private applyOne(input: KernelInput, seq: number): KernelOutcome[] {
+    const outcomes = this.kernel.apply(input);
+    this.seq = seq;
+    if (!this.replaying) {
+      this.journal.appendOutput({ t: 'out', seq, digest: outcomeDigest(outcomes) });
+    }
+    for (const o of outcomes) {
+      if (this.rows.length === 0) this.rowsFirstSeq = seq;
+      for (const r of o.rows) this.rows.push(r);
+      for (const c of o.commands) this.pendingCommands.push(c);
+      if (o.severity !== 'INFO') {
+        this.faults.record(o.diagnostic_code, o.severity, input.ts, o.symbol, o.details);
+        if (!this.replaying) this.opts.logger.fault(o.diagnostic_code, o.severity, o.symbol, String(o.details.reason ?? ''));
+      }
+    }
+    return outcomes;
+  }
+
+  /** Journal (fsync) then apply, in order. */
+  feed(inputs: KernelInput[], meta?: { signals_offset?: number }): KernelOutcome[] {
+    if (inputs.length === 0) return [];
+    const records = inputs.map((input, i) => ({ t: 'in' as const, seq: this.seq + 1 + i, input, ...(meta && i === inputs.length - 1 ? { meta } : {}) }));
+    this.journal.appendInputs(records);
+    const out: KernelOutcome[] = [];
+    for (const r of records) out.push(...this.applyOne(r.input, r.seq));
+    return out;
+  }
+
+  /** Sends what the kernel asked for and feeds the venue's answers back, a bounded number of rounds. */
+  async sendPending(): Promise<void> {
+    for (let round = 0; round < SEND_ROUNDS_MAX && this.pendingCommands.length > 0; round += 1) {
+      const commands = this.pendingCommands;
+      this.pendingCommands = [];
+      const answers = await this.opts.venue.send(commands, Date.now());
+      this.feed(answers);
+    }
+  }
+
+  /**
+   * Hands this step's rows to the store (returns at once; the flush is off the critical path).
+   * The batch boundary is journaled first, so a replay rebuilds the same batch, same token.
+   */
+  private recordRows(replayedFirst?: number): void {
+    if (this.rows.length === 0) return;
+    const first = replayedFirst ?? this.rowsFirstSeq;
+    if (!this.replaying) {
+      this.journal.appendOutput({ t: 'batch', first, seq: this.seq });
+      this.journal.flush();
+    }
+    this.opts.store.write({ token: `seq:${first}-${this.seq}`, rows: this.rows });
+    this.rows = [];
+  }
+
+  /** Full (or per-symbol) reconcile: the venue's truth in, corrections out. */
+  async reconcile(symbols?: string[], adopt_orphans = false): Promise<ReconcileReport> {
+    const ts = Date.now();
+    const before = this.kernel.view().slots;
+    const lastTs = this.kernel.view().last_ts ?? 0;
+    const since = Math.max(0, Math.min(lastTs > 0 ? lastTs : ts, ts) - RECONCILE_LOOKBACK_MS);
+    const snapshot = await this.opts.venue.snapshot(this.opts.config.symbols, since, ts);
+    const input: KernelInput = { type: 'RECONCILE', ts, snapshot, adopt_orphans, ...(symbols ? { symbols } : {}) };
+    const outcomes = this.feed([input]);
+    await this.sendPending();
+    this.recordRows();
+    const corrections: Correction[] = [];
+    let drift: number | null = null;
+    let converged = true;
+    for (const o of outcomes) {
+      const list = (o.details['corrections'] as Correction[] | undefined) ?? [];
+      corrections.push(...list);
+      if (typeof o.details['drift'] === 'number') drift = o.details['drift'] as number;
+      if (o.severity === 'ERROR' || o.severity === 'CRITICAL') converged = false;
+      if (o.details['converged'] === false) converged = false;
+    }
+    const after = this.kernel.view().slots;
+    if (after.some((s) => s.state === 'STALE_STATE_RECONCILING')) converged = false;
+    const report: ReconcileReport = { ts, before, after, corrections, drift, converged };
+    this.lastReport = report;
+    await this.checkpoint();
+    return report;
+  }
+
+  /** One step of the loop (SPEC `pink run`). */
+  async step(): Promise<void> {
+    const t0 = performance.now();
+    const ts = Date.now();
+    this.feed(await this.opts.venue.poll(this.opts.config.symbols, ts));
+    const stale = this.kernel.view().slots.filter((s) => s.state === 'STALE_STATE_RECONCILING').map((s) => s.symbol);
+    if (stale.length > 0) await this.reconcile(stale);
+    if (!this.stopping) this.decide(ts);
+    await this.sendPending();
+    this.recordRows();
+    this.runner.steps += 1;
+    this.heartbeat_ts = Date.now();
+    this.last_step_ms = performance.now() - t0;
+    this.step_ms.push(this.last_step_ms);
+    if (this.step_ms.length > 1024) this.step_ms.splice(0, 512);
+    const every = this.opts.checkpoint_every_steps ?? 10;
+    if (this.runner.steps % every === 0) await this.checkpoint();
+  }
+
+  private decide(ts: number): void {
+    const view = this.kernel.view();
+    if (this.opts.strategy === 'demo') {
+      const intents = demoIntents(slotFacts(view), this.seq, {
+        seed: this.opts.seed,
+        notional_usdt: this.opts.config.trade_notional_usdt,
+        max_hold_bars: this.opts.config.max_hold_bars,
+      });
+      this.feed(intents.map((intent) => ({ type: 'INTENT' as const, ts, intent })));
+      return;
+    }
+    if (!this.opts.signals_path) return;
+    const read = readSignals(this.opts.signals_path, this.runner.signals_offset);
+    for (const bad of read.malformed) this.recordMalformedSignal(ts, bad.offset, bad.line, bad.error);
+    if (read.intents.length > 0) {
+      this.feed(read.intents.map(({ intent }) => ({ type: 'INTENT' as const, ts, intent })), { signals_offset: read.offset });
+    }
+    this.runner.signals_offset = read.offset;
+  }
+
+  /** A malformed signals line is an anomaly, recorded and skipped, never fatal. */
+  private recordMalformedSignal(ts: number, offset: number, line: string, error: string): void {
+    const details = JSON.stringify({ reason: `malformed signals line: ${error}`, offset, line });
+    this.faults.record('INVALID_INTENT', 'WARNING', ts, undefined, { reason: error, offset });
+    this.opts.logger.fault('INVALID_INTENT', 'WARNING', undefined, `signals file offset ${offset}: ${error}`);
+    this.opts.store.write({
+      token: `signals:${offset}`,
+      rows: [
+        {
+          family: 'anomalies',
+          row: { row_id: `anomalies:signals:${offset}`, ts, origin: 'signals', code: 'INVALID_INTENT', severity: 'WARNING', slot_id: '', symbol: '', details },
+        },
+      ],
+    });
+  }
+
+  /** The store takes every row up to here durably (ClickHouse or spool) before the checkpoint
+   * moves past their inputs: rows are never only in memory once the journal can forget them. */
+  async checkpoint(): Promise<void> {
+    this.recordRows();
+    await this.opts.store.flush();
+    const paths = homePaths(this.opts.config.home);
+    this.journal.flush();
+    const oldest = writeCheckpoint(paths.checkpoint, paths.checkpoints, {
+      version: 1,
+      seq: this.seq,
+      ts: Date.now(),
+      run_id: this.opts.run_id,
+      kernel: this.kernel.checkpoint(),
+      runner: this.runner,
+    });
+    this.journal.rotate(this.seq + 1);
+    this.journal.prune(oldest);
+    this.lastCheckpointTs = Date.now();
+  }
+
+  get lastCheckpointAgeMs(): number {
+    return this.lastCheckpointTs === 0 ? -1 : Date.now() - this.lastCheckpointTs;
+  }
+
+  get steps(): number {
+    return this.runner.steps;
+  }
+}
+
+export function newRunId(): string {
+  return `run-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${randomUUID().slice(0, 8)}`;
+}

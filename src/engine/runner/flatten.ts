@@ -1,0 +1,75 @@
+// `pink flatten`: cancel PINK's working orders on a symbol, a reduce-only market order for the
+// whole remainder, wait until the venue shows flat, the leg recorded as `manual_flatten`.
+// The same code runs inside the engine (engine up, through the socket) and in a one-off engine
+// built from the checkpoint (engine down).
+import type { Intent } from '../kernel/types.js';
+import type { Engine } from './engine.js';
+import { slotOf } from './kernel-glue.js';
+
+export interface FlattenPlanStep {
+  action: 'cancel' | 'exit';
+  detail: string;
+}
+
+export interface FlattenResult {
+  symbol: string;
+  before: unknown;
+  after: unknown;
+  plan: FlattenPlanStep[];
+  orders: { client_order_id: string; action: string; status: string }[];
+  flat: boolean;
+  already_flat: boolean;
+  realized: number;
+  dry_run: boolean;
+}
+
+/** Between two looks at the venue while waiting for flat. */
+const FLAT_POLL_MS = 250;
+
+export async function flattenSymbol(engine: Engine, symbol: string, timeout_ms: number, dry_run: boolean): Promise<FlattenResult> {
+  // The venue's truth first: PINK's own view may be stale (that is often why an operator is here).
+  if (!dry_run) await engine.reconcile([symbol], true);
+  const before = slotOf(engine.kernel.view(), symbol);
+  const realizedBefore = before?.realized_pnl ?? 0;
+  const plan: FlattenPlanStep[] = [];
+  if (before?.working_order) plan.push({ action: 'cancel', detail: `cancel ${before.working_order.client_order_id}` });
+  if (before && before.qty > 0) plan.push({ action: 'exit', detail: `reduce-only market ${before.side === 'long' ? 'sell' : 'buy'} ${before.qty} (the whole remainder)` });
+  const result: FlattenResult = { symbol, before, after: before, plan, orders: [], flat: !before || before.qty === 0, already_flat: false, realized: 0, dry_run };
+  if (plan.length === 0 || (before && before.qty === 0 && !before.working_order)) {
+    result.already_flat = true;
+    result.flat = true;
+    return result;
+  }
+  if (dry_run) return result;
+
+  const seq = engine.currentSeq;
+  const ts = Date.now();
+  if (before?.working_order) {
+    const cancel: Intent = { intent_id: `flatten-${symbol}-${seq}-cancel`, symbol, action: 'CANCEL', reason: 'manual_flatten' };
+    engine.feed([{ type: 'INTENT', ts, intent: cancel }]);
+    await engine.sendPending();
+    result.orders.push({ client_order_id: before.working_order.client_order_id, action: 'cancel', status: 'sent' });
+  }
+  const exit: Intent = { intent_id: `flatten-${symbol}-${seq}-exit`, symbol, action: 'EXIT', final: true, order_type: 'market', reason: 'manual_flatten' };
+  const outcomes = engine.feed([{ type: 'INTENT', ts: Date.now(), intent: exit }]);
+  for (const o of outcomes) for (const c of o.commands) if (c.kind === 'PLACE') result.orders.push({ client_order_id: c.client_order_id, action: `${c.side} ${c.qty} reduce-only market`, status: 'sent' });
+  await engine.sendPending();
+
+  const deadline = Date.now() + timeout_ms;
+  for (;;) {
+    engine.feed(await engine.opts.venue.poll(engine.opts.config.symbols, Date.now()));
+    await engine.sendPending();
+    const slot = slotOf(engine.kernel.view(), symbol);
+    if (!slot || slot.qty === 0) break;
+    if (Date.now() >= deadline) break;
+    await new Promise((r) => setTimeout(r, FLAT_POLL_MS));
+  }
+  // Confirm with the venue itself, not just PINK's books.
+  const report = await engine.reconcile([symbol], true);
+  const after = slotOf(engine.kernel.view(), symbol);
+  result.after = after;
+  result.flat = report.converged && (!after || after.qty === 0);
+  result.realized = (after?.realized_pnl ?? 0) - realizedBefore;
+  for (const o of result.orders) o.status = result.flat ? 'done' : 'pending';
+  return result;
+}

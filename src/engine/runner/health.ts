@@ -1,0 +1,40 @@
+// `pink ditav2-status` health: a pure function of the status facts, so the engine-up and the
+// engine-down (checkpoint) paths judge alike. SPEC: exit 0 healthy, 1 degraded, 3 down.
+export const STALE_SLOT_MAX_MS = 30_000;
+export const HEARTBEAT_MAX_POLLS = 5;
+export const RATE_LIMIT_PERSISTENT_REASON_MS = 10 * 60 * 1000;
+/** Drift between the kernel's capital and the venue balance tolerated before it is a reason. */
+export const DRIFT_TOLERANCE_USDT = 1.0;
+
+export interface HealthFacts {
+  up: boolean;
+  now_ts: number;
+  poll_interval_ms: number;
+  heartbeat_ts: number | null;
+  slots: { symbol: string; state: string; stale_since_ts?: number | null }[];
+  spooled_rows: number;
+  rate_limit_first_ts: number | null;
+  rate_limit_persistent: boolean;
+  overdue: { symbol: string; hold_bars: number }[];
+  drift: number | null;
+}
+
+export function judgeHealth(f: HealthFacts): { healthy: boolean; reasons: string[] } {
+  const reasons: string[] = [];
+  if (!f.up) reasons.push('engine down: no engine answers on the control socket (`pink restart` starts it)');
+  for (const s of f.slots) {
+    if (s.state === 'STALE_STATE_RECONCILING' && s.stale_since_ts != null && f.now_ts - s.stale_since_ts > STALE_SLOT_MAX_MS) {
+      reasons.push(`${s.symbol} in STALE_STATE_RECONCILING for ${Math.round((f.now_ts - s.stale_since_ts) / 1000)} s (pink fault STALE_STATE_RECONCILING)`);
+    }
+  }
+  if (f.up && f.heartbeat_ts !== null && f.now_ts - f.heartbeat_ts > HEARTBEAT_MAX_POLLS * f.poll_interval_ms) {
+    reasons.push(`heartbeat ${Math.round((f.now_ts - f.heartbeat_ts) / 1000)} s old (over ${HEARTBEAT_MAX_POLLS} poll intervals)`);
+  }
+  if (f.spooled_rows > 0) reasons.push(`${f.spooled_rows} rows spooled, ClickHouse not taking them (pink fault STORE_SPOOLING)`);
+  if (f.rate_limit_persistent || (f.rate_limit_first_ts !== null && f.now_ts - f.rate_limit_first_ts > RATE_LIMIT_PERSISTENT_REASON_MS)) {
+    reasons.push('RATE_LIMITED persistent for over 10 min (pink fault RATE_LIMITED_PERSISTENT)');
+  }
+  for (const o of f.overdue) reasons.push(`${o.symbol} held ${o.hold_bars} bars, past DOLPHIN_MAX_HOLD_BARS (pink flatten ${o.symbol})`);
+  if (f.drift !== null && Math.abs(f.drift) > DRIFT_TOLERANCE_USDT) reasons.push(`account drift ${f.drift.toFixed(2)} USDT vs the venue balance (pink fault ACCOUNT_DRIFT)`);
+  return { healthy: reasons.length === 0, reasons };
+}

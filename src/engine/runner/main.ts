@@ -1,0 +1,193 @@
+// The engine process (`pink run` in the foreground): lock, venue, store, restore, the startup
+// reconcile, the control socket, the step loop, and a graceful stop on SIGINT/SIGTERM.
+import { rmSync } from 'node:fs';
+import { homePaths, type Config } from '../../config.js';
+import { EXIT, ExitError } from '../../errors.js';
+import { openStore, type Store } from '../store/index.js';
+import { openVenue } from '../venue/index.js';
+import type { Venue } from '../venue/types.js';
+import { Engine, newRunId, type ReconcileReport } from './engine.js';
+import { flattenSymbol } from './flatten.js';
+import { writeFileAtomic } from './fsutil.js';
+import { acquirePidLock } from './lock.js';
+import { createLogger, type Logger } from './log.js';
+import { serveControl, type ControlAnswer, type ControlRequest } from './socket.js';
+import { ensureSimProcess } from './sim-process.js';
+import { engineStatus } from './status-data.js';
+
+export interface RunOptions {
+  config: Config;
+  env: Readonly<Record<string, string | undefined>>;
+  bin: string;
+  strategy: 'demo' | 'signals';
+  signals_path?: string;
+  steps?: number;
+  duration_ms?: number;
+  seed: number;
+  live: boolean;
+  /** Where progress lines go (stderr of the foreground process). */
+  progress: (line: string) => void;
+}
+
+export interface RunSummary {
+  run_id: string;
+  steps: number;
+  seq: number;
+  startup: ReconcileReport;
+  stopped_by: 'signal' | 'steps' | 'duration' | 'control';
+}
+
+export interface OpenedEngine {
+  engine: Engine;
+  venue: Venue;
+  store: Store;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+/** Venue + store + restored kernel, without the loop: used by `run`, and by flatten/restart when the engine is down. */
+export async function openEngine(o: Omit<RunOptions, 'steps' | 'duration_ms' | 'progress'> & { echo?: (line: string) => void }): Promise<OpenedEngine> {
+  const { config } = o;
+  const paths = homePaths(config.home);
+  const logger = createLogger(config.log_dir, [config.api_key, config.api_secret, config.clickhouse_password], o.echo);
+  let simUrl = config.sim_url;
+  if (config.venue === 'sim' && !simUrl) {
+    simUrl = (await ensureSimProcess(o.bin, paths.sim, o.env, o.seed, config.initial_capital_usdt)).url;
+    logger.info(`venue sim at ${simUrl} (started or reused under ${paths.sim})`);
+  }
+  const venue = await openVenue(config, { live: o.live, ...(simUrl ? { simUrl } : {}), logger: (l) => logger.info(l) });
+  const run_id = newRunId();
+  let store: Store;
+  try {
+    store = await openStore({ config, runId: run_id, spoolDir: paths.spool, logger: (l) => logger.info(l) });
+    await store.ensureSchema();
+  } catch (err) {
+    await venue.close();
+    throw err;
+  }
+  const engine = Engine.restore({ config, venue, store, logger, strategy: o.strategy, ...(o.signals_path ? { signals_path: o.signals_path } : {}), seed: o.seed, run_id });
+  return {
+    engine,
+    venue,
+    store,
+    logger,
+    async close() {
+      await engine.checkpoint();
+      engine.journal.close();
+      await store.close();
+      await venue.close();
+    },
+  };
+}
+
+export async function runEngine(o: RunOptions): Promise<RunSummary> {
+  const { config } = o;
+  const paths = homePaths(config.home);
+  const lock = acquirePidLock(paths.pid);
+  let opened: OpenedEngine | undefined;
+  try {
+    if (lock.stale_pid !== undefined) o.progress(`pink: a stale pid file (pid ${lock.stale_pid}, not running) was found and taken over.`);
+    opened = await openEngine({ ...o, echo: undefined });
+    const { engine, logger } = opened;
+    logger.info(`engine starting: pid ${process.pid}, venue ${config.venue}, symbols ${config.symbols.join(',')}, strategy ${o.strategy}, run ${engine.opts.run_id}`);
+    writeFileAtomic(
+      paths.runJson,
+      `${JSON.stringify({ venue: config.venue, symbols: config.symbols, strategy: o.strategy, signals: o.signals_path ?? null, seed: o.seed, live: o.live, home: config.home, pid: process.pid, started_ts: Date.now() }, null, 2)}\n`,
+    );
+    o.progress('pink: startup reconcile against the venue...');
+    const startup = await engine.serialize(() => engine.reconcile(undefined, true));
+    writeFileAtomic(`${paths.home}/last-reconcile.json`, `${JSON.stringify(startup)}\n`);
+    o.progress(`pink: reconciled: ${startup.corrections.length} correction(s), ${startup.converged ? 'converged' : 'NOT converged'}.`);
+
+    let stopped_by: RunSummary['stopped_by'] = 'signal';
+    let wake: (() => void) | undefined;
+    const stop = (why: RunSummary['stopped_by']): void => {
+      if (engine.stopping) return;
+      stopped_by = why;
+      engine.stopping = true;
+      wake?.();
+    };
+    const onSignal = (): void => stop('signal');
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    const store = opened.store;
+    const venue = opened.venue;
+    engine.server = await serveControl(paths.socket, (req) => handleControl(engine, store, venue, req, () => stop('control')));
+    o.progress(`pink: engine up (pid ${process.pid}); control socket ${paths.socket}`);
+
+    const deadline = o.duration_ms !== undefined ? Date.now() + o.duration_ms : Infinity;
+    let consecutiveErrors = 0;
+    while (!engine.stopping) {
+      const t0 = Date.now();
+      try {
+        await engine.serialize(() => engine.step());
+        consecutiveErrors = 0;
+      } catch (err) {
+        consecutiveErrors += 1;
+        const message = err instanceof ExitError ? err.message : err instanceof Error ? err.message : String(err);
+        logger.fault('VENUE_UNAVAILABLE', 'ERROR', undefined, `step failed (${consecutiveErrors} in a row): ${message}`);
+        if (err instanceof ExitError && err.code === EXIT.USAGE) throw err;
+      }
+      if (o.steps !== undefined && engine.steps >= o.steps) stop('steps');
+      if (Date.now() >= deadline) stop('duration');
+      const wait = Math.max(0, config.poll_interval_ms - (Date.now() - t0));
+      if (!engine.stopping && wait > 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, wait);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = undefined;
+      }
+    }
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    o.progress('pink: stopping: flushing the store and writing a checkpoint...');
+    await engine.serialize(async () => undefined);
+    engine.server.close();
+    rmSync(paths.socket, { force: true });
+    const summary: RunSummary = { run_id: engine.opts.run_id, steps: engine.steps, seq: engine.currentSeq, startup, stopped_by };
+    await opened.close();
+    opened = undefined;
+    logger.info(`engine stopped (${stopped_by}) after ${summary.steps} steps, seq ${summary.seq}`);
+    return summary;
+  } finally {
+    if (opened) {
+      try {
+        await opened.close();
+      } catch {
+        /* already failing: the journal holds everything */
+      }
+    }
+    lock.release();
+  }
+}
+
+async function handleControl(engine: Engine, store: Store, venue: Venue, req: ControlRequest, stop: () => void): Promise<ControlAnswer> {
+  switch (req.op) {
+    case 'status':
+      return { ok: true, data: engineStatus(engine, store, venue) };
+    case 'report':
+      return { ok: true, data: engine.lastReport ?? null };
+    case 'stop':
+      stop();
+      return { ok: true, data: { stopping: true } };
+    case 'query':
+      // Reads only: the socket is how other commands see the embedded store while we hold it.
+      if (!/^\s*(SELECT|WITH|SHOW|DESCRIBE|EXISTS)\b/i.test(req.sql)) {
+        return { ok: false, exit: EXIT.USAGE, error: 'only read queries (SELECT, WITH, SHOW, DESCRIBE, EXISTS) go through the control socket' };
+      }
+      return { ok: true, data: await store.query(req.sql) };
+    case 'flatten': {
+      if (!engine.opts.config.symbols.includes(req.symbol)) {
+        return { ok: false, exit: EXIT.USAGE, error: `${req.symbol} is not one of this engine's symbols (${engine.opts.config.symbols.join(', ')}).`, hint: 'Use one of the engine symbols.' };
+      }
+      const data = await engine.serialize(() => flattenSymbol(engine, req.symbol, req.timeout_ms, req.dry_run));
+      return { ok: true, data };
+    }
+    default:
+      return { ok: false, exit: EXIT.USAGE, error: 'unknown control request' };
+  }
+}

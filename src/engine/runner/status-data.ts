@@ -1,0 +1,124 @@
+// The `pink ditav2-status` document (SPEC keys: engine, account, slots[], faults[], rateLimit,
+// store, overdue[], healthy, reasons[]), built from a kernel view whether the engine answered
+// over the socket or the view was restored from the last checkpoint.
+import type { Store } from '../store/index.js';
+import type { Venue } from '../venue/types.js';
+import type { Engine } from './engine.js';
+import type { FaultSummary } from './faults-window.js';
+import { judgeHealth } from './health.js';
+import type { KernelView } from './kernel-glue.js';
+
+export interface StoreFacts {
+  backend: string;
+  database: string;
+  pending_rows: number;
+  spooled_rows: number;
+  last_flush_age_ms: number | null;
+  last_error: string | null;
+}
+
+export interface EngineFacts {
+  up: boolean;
+  pid: number | null;
+  uptime_s: number | null;
+  venue: string;
+  namespace: string;
+  run_id: string | null;
+  heartbeat_ts: number | null;
+  heartbeat_age_ms: number | null;
+  steps: number;
+  last_step_ms: number | null;
+  step_ms_p50: number | null;
+  step_ms_p99: number | null;
+  rest_calls: number | null;
+  seq: number;
+  source: 'engine' | 'checkpoint' | 'none';
+}
+
+export interface StatusDoc {
+  engine: EngineFacts;
+  account: unknown;
+  slots: unknown[];
+  faults: FaultSummary[];
+  rateLimit: unknown;
+  store: StoreFacts;
+  overdue: { symbol: string; hold_bars: number; max_hold_bars: number; hint: string }[];
+  healthy: boolean;
+  reasons: string[];
+}
+
+function percentile(values: number[], p: number): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+export function buildStatus(view: KernelView, engine: EngineFacts, store: StoreFacts, faults: FaultSummary[], poll_interval_ms: number, max_hold_bars: number, now_ts: number): StatusDoc {
+  const overdue = view.slots
+    .filter((s) => s.qty > 0 && s.hold_bars > max_hold_bars)
+    .map((s) => ({ symbol: s.symbol, hold_bars: s.hold_bars, max_hold_bars, hint: `pink flatten ${s.symbol}` }));
+  const rl = view.rateLimit;
+  const drift = typeof view.account.drift === 'number' ? view.account.drift : null;
+  const { healthy, reasons } = judgeHealth({
+    up: engine.up,
+    now_ts,
+    poll_interval_ms,
+    heartbeat_ts: engine.heartbeat_ts,
+    slots: view.slots.map((s) => ({ symbol: s.symbol, state: s.state, stale_since_ts: s.stale_since_ts ?? null })),
+    spooled_rows: store.spooled_rows,
+    rate_limit_first_ts: rl.consecutive > 0 ? (rl.first_ts ?? null) : null,
+    rate_limit_persistent: Boolean(rl.persistent),
+    overdue,
+    drift,
+  });
+  const cooling_ms = rl.cooling_until_ts != null ? Math.max(0, rl.cooling_until_ts - now_ts) : 0;
+  return {
+    engine,
+    account: view.account,
+    slots: view.slots,
+    faults,
+    rateLimit: { ...rl, cooling_ms, hint: rl.consecutive > 0 ? 'pink fault RATE_LIMITED' : null },
+    store,
+    overdue,
+    healthy,
+    reasons,
+  };
+}
+
+export function engineStatus(engine: Engine, store: Store, venue: Venue): StatusDoc {
+  const now = Date.now();
+  const s = store.stats();
+  const cfg = engine.opts.config;
+  return buildStatus(
+    engine.kernel.view(),
+    {
+      up: true,
+      pid: process.pid,
+      uptime_s: Math.round((now - engine.started_ts) / 1000),
+      venue: cfg.venue,
+      namespace: cfg.namespace,
+      run_id: engine.opts.run_id,
+      heartbeat_ts: engine.heartbeat_ts,
+      heartbeat_age_ms: now - engine.heartbeat_ts,
+      steps: engine.steps,
+      last_step_ms: Math.round(engine.last_step_ms * 10) / 10,
+      step_ms_p50: percentile(engine.step_ms, 50),
+      step_ms_p99: percentile(engine.step_ms, 99),
+      rest_calls: venue.restCalls,
+      seq: engine.currentSeq,
+      source: 'engine',
+    },
+    {
+      backend: s.backend,
+      database: s.database,
+      pending_rows: s.pending_rows,
+      spooled_rows: s.spooled_rows,
+      last_flush_age_ms: s.last_flush_ts === null ? null : now - s.last_flush_ts,
+      last_error: s.last_error,
+    },
+    engine.faults.summary(now),
+    cfg.poll_interval_ms,
+    cfg.max_hold_bars,
+    now,
+  );
+}

@@ -1,0 +1,399 @@
+// The Venue over ccxt's bingx class: BingX USDT-M perpetuals (live, VST) and the simulator,
+// which speaks the same protocol. Translation only: every decision is the kernel's.
+import type { bingx as BingxExchange } from 'ccxt';
+import type { Config, VenueName } from '../../config.js';
+import type { KernelInput, Symbol, VenueCommand, VenueFill, VenueOrder, VenueSnapshot } from '../kernel/types.js';
+import { redactReason } from './authorize.js';
+import { classify, VenueReadError, type Classified } from './errors.js';
+import { Throttle } from './throttle.js';
+import { eventId, isPinkOrder, toBalanceUsdt, toCcxtSymbol, toLookedUpOrder, toVenueFill, toVenueOrder, toVenuePosition, type CcxtOrder } from './translate.js';
+import type { BucketName, LookedUpOrder, OpenVenueOptions, Venue } from './types.js';
+import { FILL_WINDOW_MS_MAX, OrderWatch, VANISHED_POLLS_MAX } from './watch.js';
+
+type Bingx = BingxExchange;
+type PlaceCommand = Extract<VenueCommand, { kind: 'PLACE' }>;
+type CancelCommand = Extract<VenueCommand, { kind: 'CANCEL' }>;
+type RawDict = Record<string, unknown>;
+
+/** Orders that left the book unfilled are looked up at most this many per poll (the rest wait). */
+export const VANISHED_LOOKUPS_PER_POLL_MAX = 4;
+/** Fill rows of orders we never saw need one order lookup each for their side; at most this many per read. */
+export const SIDE_LOOKUPS_PER_READ_MAX = 20;
+/** Reconcile reads fills at most this far back (BingX keeps about a month). */
+export const SNAPSHOT_FILLS_MS_MAX = 30 * 24 * 3600_000;
+/** Client order ids whose send had no answer, remembered so a resend looks before it sends. */
+const UNKNOWN_SENDS_MAX = 1_000;
+
+/** Thrown inside the adapter when our own throttle would wait longer than its bound. */
+export class ThrottledError extends Error {
+  constructor(readonly retry_after_ms: number) {
+    super(`pink throttle: request budget exhausted, retry after ${retry_after_ms} ms`);
+    this.name = 'ThrottledError';
+  }
+}
+
+/** BingX refusing a clientOrderID it already has (101400 "clientOrderID unique check failed"). */
+const DUPLICATE_ID = /unique check|duplicat|already exist|already used/i;
+
+export class CcxtVenue implements Venue {
+  readonly name: VenueName;
+  private calls = 0;
+  private readonly watch = new OrderWatch();
+  private readonly unknownSends = new Set<string>();
+
+  constructor(
+    private readonly ex: Bingx,
+    config: Pick<Config, 'venue'>,
+    private readonly secrets: string[],
+    private readonly throttle: Throttle,
+    private readonly log: (line: string) => void = () => {},
+  ) {
+    this.name = config.venue;
+    // Count every HTTP request ccxt makes, whatever the method: fetch is its one way out.
+    const fetch = ex.fetch.bind(ex);
+    ex.fetch = (...args: Parameters<Bingx['fetch']>) => {
+      this.calls += 1;
+      return fetch(...args);
+    };
+  }
+
+  get restCalls(): number {
+    return this.calls;
+  }
+
+  private reason(c: Classified | string): string {
+    return redactReason(typeof c === 'string' ? c : c.message, this.secrets);
+  }
+
+  /** Takes the buckets' tokens (or throws ThrottledError), then runs the call. */
+  private async paced<T>(buckets: BucketName[], fn: () => Promise<T>): Promise<T> {
+    const wait_ms = await this.throttle.acquire(buckets);
+    if (wait_ms > 0) throw new ThrottledError(wait_ms);
+    return fn();
+  }
+
+  /** A failed read → the one kernel input that says so. */
+  private readFailure(err: unknown, ts: number): VenueReadError['input'] & { auth?: true } {
+    if (err instanceof ThrottledError) return { type: 'RATE_LIMITED', ts, retry_after_ms: err.retry_after_ms, reason: this.reason(err.message) };
+    const c = classify(err, Date.now());
+    if (c.cls.kind === 'rate_limited') {
+      const out: KernelInput & { type: 'RATE_LIMITED' } = { type: 'RATE_LIMITED', ts, reason: this.reason(c) };
+      if (c.cls.retry_after_ms !== undefined) out.retry_after_ms = c.cls.retry_after_ms;
+      return out;
+    }
+    const prefix = c.cls.kind === 'auth' ? 'venue refused the API key: ' : '';
+    return c.cls.kind === 'auth'
+      ? { type: 'VENUE_UNAVAILABLE', ts, reason: prefix + this.reason(c), auth: true }
+      : { type: 'VENUE_UNAVAILABLE', ts, reason: this.reason(c) };
+  }
+
+  private readError(err: unknown, ts: number): VenueReadError {
+    const { auth, ...input } = this.readFailure(err, ts);
+    return new VenueReadError(input, auth === true);
+  }
+
+  // ---- reads -------------------------------------------------------------------------------
+
+  private async readBook(now_ms: number): Promise<VenueOrder[]> {
+    const orders = (await this.paced(['account_reads'], () => this.ex.fetchOpenOrders())) as CcxtOrder[];
+    return orders.map((o) => toVenueOrder(o, now_ms)).filter((o): o is VenueOrder => o !== undefined);
+  }
+
+  private async readMarks(): Promise<Record<Symbol, number>> {
+    const tickers = await this.paced(['ip'], () => this.ex.fetchTickers());
+    const marks: Record<Symbol, number> = {};
+    for (const t of Object.values(tickers)) {
+      const m = /^([A-Z0-9]+)\/USDT:USDT$/.exec(t.symbol ?? '');
+      const price = t.last ?? t.close;
+      if (m && typeof price === 'number' && price > 0) marks[`${m[1]}-USDT`] = price;
+    }
+    return marks;
+  }
+
+  /**
+   * allFillOrders without a symbol: every symbol's fills of the window in one call. Its rows
+   * carry no side: it comes from the book, from our sends, or (for an order we never saw: sent
+   * before a restart, or whose send had no answer) from one order lookup by id, at most
+   * SIDE_LOOKUPS_PER_READ_MAX per read. `all` false (poll): rows of orders that cannot concern
+   * PINK are skipped unread. A row still without a side is left for the next read (poll) or
+   * dropped with a log line (snapshot).
+   */
+  private async readFills(start_ms: number, end_ms: number, book: VenueOrder[], all: boolean): Promise<VenueFill[]> {
+    const res = (await this.paced(['ip'], () =>
+      this.ex.swapV2PrivateGetTradeAllFillOrders({ startTs: Math.floor(start_ms), endTs: Math.ceil(end_ms), tradingUnit: 'CONT' }),
+    )) as RawDict;
+    const data = res['data'] as RawDict | undefined;
+    const rows = (Array.isArray(data?.['fill_orders']) ? data['fill_orders'] : Array.isArray(data) ? data : []) as RawDict[];
+    const bookSide = new Map(book.map((o) => [o.venue_order_id, o.side]));
+    const sideOf = (vid: string, coid: string) => bookSide.get(vid) ?? this.watch.sideOf(vid, coid);
+    const wanted = rows.filter((row) => all || this.watch.concerns(String(row['orderId'] ?? ''), String(row['clientOrderID'] ?? row['clientOrderId'] ?? '')));
+    const sideless = new Map<string, { symbol: string; coid: string }>();
+    for (const row of wanted) {
+      const vid = String(row['orderId'] ?? '');
+      const coid = String(row['clientOrderID'] ?? row['clientOrderId'] ?? '');
+      if (vid !== '' && typeof row['symbol'] === 'string' && sideOf(vid, coid) === undefined) sideless.set(vid, { symbol: row['symbol'], coid });
+    }
+    for (const [vid, { symbol }] of [...sideless].slice(0, SIDE_LOOKUPS_PER_READ_MAX)) {
+      const order = await this.fetchOrder({ symbol, orderId: vid }, Date.now()).catch(() => undefined);
+      if (order) this.watch.learn(order.venue_order_id, order.client_order_id, order.side);
+    }
+    const fills: VenueFill[] = [];
+    for (const row of wanted) {
+      const f = toVenueFill(this.ex, row, sideOf);
+      if (f) fills.push(f);
+      else if (all) this.log(`venue: skipped a fill row without a readable side or size (${this.reason(JSON.stringify(row).slice(0, 160))})`);
+    }
+    return fills;
+  }
+
+  async poll(symbols: Symbol[], ts: number): Promise<KernelInput[]> {
+    const now_ms = Date.now();
+    const window = this.watch.fillWindow(now_ms);
+    let marks: Record<Symbol, number>;
+    let book: VenueOrder[];
+    let fills: VenueFill[];
+    try {
+      [marks, book] = await Promise.all([this.readMarks(), this.readBook(now_ms)]);
+      // After the book: an order absent from it has its fills in this read.
+      fills = await this.readFills(window.start_ms, window.end_ms, book, false);
+    } catch (err) {
+      const { auth: _auth, ...input } = this.readFailure(err, ts);
+      return [input];
+    }
+    this.watch.readSucceeded(now_ms);
+    const tickMarks: Record<Symbol, number> = {};
+    for (const s of symbols) if (marks[s] !== undefined) tickMarks[s] = marks[s];
+    const out: KernelInput[] = [{ type: 'TICK', ts, marks: tickMarks }, { type: 'VENUE_OK', ts }];
+    for (const f of this.watch.takeNewFills(fills, book)) {
+      if (!isPinkOrder(f.client_order_id)) continue; // foreign fills are reconcile's business
+      out.push({
+        type: 'EVENT',
+        ts,
+        event: { event_id: eventId.fill(f.fill_id), kind: 'FILL', client_order_id: f.client_order_id, venue_order_id: f.venue_order_id, qty: f.qty, price: f.price, fee: f.fee, fill_id: f.fill_id, ts: f.ts },
+      });
+    }
+    out.push(...(await this.settleVanished(this.watch.offTheBook(book), ts)));
+    return out;
+  }
+
+  /** PINK orders off the book and not fully filled: ask the venue how they ended. */
+  private async settleVanished(vanished: ReturnType<OrderWatch['offTheBook']>, ts: number): Promise<KernelInput[]> {
+    const out: KernelInput[] = [];
+    for (const w of vanished.slice(0, VANISHED_LOOKUPS_PER_POLL_MAX)) {
+      let found: LookedUpOrder | null;
+      try {
+        found = await this.lookupOrder(w.client_order_id, w.symbol);
+      } catch {
+        break; // the next poll asks again
+      }
+      const status = found?.status;
+      if (status === 'canceled' || status === 'expired' || status === 'rejected') {
+        const kind = status === 'canceled' ? 'CANCELED' : 'EXPIRED';
+        const event_id = kind === 'CANCELED' ? eventId.canceled(w.client_order_id) : eventId.expired(w.client_order_id);
+        out.push({ type: 'EVENT', ts, event: { event_id, kind, client_order_id: w.client_order_id, venue_order_id: w.venue_order_id, ts, reason: `order ${status} at the venue` } });
+        this.watch.unwatch(w.client_order_id);
+      } else if (status !== 'open' && w.vanished_polls >= VANISHED_POLLS_MAX) {
+        // Filled but its fills never came, or unknown to the venue: reconcile's job now.
+        this.log(`venue: ${w.client_order_id} left the book ${found ? 'filled without fills' : 'and the venue has no such order'}; leaving it to reconcile`);
+        this.watch.unwatch(w.client_order_id);
+      }
+    }
+    return out;
+  }
+
+  async snapshot(symbols: Symbol[], since_ms: number, ts: number): Promise<VenueSnapshot> {
+    const now_ms = Date.now();
+    const start_ms = Math.max(since_ms, now_ms - SNAPSHOT_FILLS_MS_MAX);
+    if (start_ms > since_ms) this.log(`venue: fills older than ${SNAPSHOT_FILLS_MS_MAX / 86_400_000} days are not read (asked since ${new Date(since_ms).toISOString()})`);
+    try {
+      const [positions, book, balance, marks] = await Promise.all([
+        this.paced(['account_reads'], () => this.ex.fetchPositions()),
+        this.readBook(now_ms),
+        this.paced(['ip'], () => this.ex.fetchBalance()),
+        this.readMarks(),
+      ]);
+      const fills: VenueFill[] = [];
+      // Bounded: SNAPSHOT_FILLS_MS_MAX / FILL_WINDOW_MS_MAX windows (5).
+      for (let from = start_ms; from < now_ms; from += FILL_WINDOW_MS_MAX) {
+        fills.push(...(await this.readFills(from, Math.min(now_ms, from + FILL_WINDOW_MS_MAX), book, true)));
+      }
+      const venuePositions = positions.map((p) => toVenuePosition(p)).filter((p) => p !== undefined);
+      // Prime poll: these fills are reported here, and reconcile owns the orders now off the book.
+      this.watch.takeNewFills(fills, book);
+      for (const w of this.watch.offTheBook(book)) this.watch.unwatch(w.client_order_id);
+      this.watch.readSucceeded(now_ms);
+      const wanted = new Set([...symbols, ...venuePositions.map((p) => p.symbol)]);
+      const snapMarks: Record<Symbol, number> = {};
+      for (const s of wanted) if (marks[s] !== undefined) snapMarks[s] = marks[s];
+      const seen = new Set<string>();
+      const uniqueFills = fills.filter((f) => (seen.has(f.fill_id) ? false : (seen.add(f.fill_id), true))).sort((a, b) => a.ts - b.ts);
+      return { ts, balance_usdt: toBalanceUsdt(balance), marks: snapMarks, positions: venuePositions, open_orders: book, fills: uniqueFills };
+    } catch (err) {
+      throw this.readError(err, ts);
+    }
+  }
+
+  /** GET /swap/v2/trade/order by orderId or clientOrderID; null when the venue has no such order. */
+  private async fetchOrder(params: { symbol: Symbol; orderId?: string; clientOrderID?: string }, ts: number): Promise<LookedUpOrder | null> {
+    try {
+      const res = (await this.paced(['account_reads'], () => this.ex.swapV2PrivateGetTradeOrder(params))) as RawDict;
+      const data = res['data'] as RawDict | null | undefined;
+      const raw = (data?.['order'] as RawDict | undefined) ?? data;
+      if (!raw || (raw['orderId'] ?? raw['orderID']) === undefined) return null;
+      const order = toLookedUpOrder(this.ex.parseOrder(raw, this.ex.market(toCcxtSymbol(params.symbol))) as CcxtOrder, ts);
+      // The venue must answer about the order asked for, or the answer is not about it.
+      if (!order || (params.clientOrderID !== undefined && order.client_order_id !== params.clientOrderID)) return null;
+      if (params.orderId !== undefined && order.venue_order_id !== params.orderId) return null;
+      this.watch.learn(order.venue_order_id, order.client_order_id, order.side);
+      return order;
+    } catch (err) {
+      if (!(err instanceof ThrottledError) && classify(err, ts).cls.kind === 'not_found') return null;
+      throw this.readError(err, ts);
+    }
+  }
+
+  async lookupOrder(client_order_id: string, symbol: Symbol): Promise<LookedUpOrder | null> {
+    return this.fetchOrder({ symbol, clientOrderID: client_order_id }, Date.now());
+  }
+
+  // ---- sends -------------------------------------------------------------------------------
+
+  async send(commands: VenueCommand[], ts: number): Promise<KernelInput[]> {
+    const out: KernelInput[] = [];
+    for (let i = 0; i < commands.length; i++) {
+      const cmd = commands[i]!;
+      const inputs = cmd.kind === 'PLACE' ? await this.place(cmd, ts) : await this.cancel(cmd, ts);
+      out.push(...inputs);
+      const limited = inputs.find((x) => x.type === 'RATE_LIMITED');
+      if (limited && limited.type === 'RATE_LIMITED') {
+        // Sending more into a rate limit only lengthens it: the rest are refused unsent.
+        for (const rest of commands.slice(i + 1)) {
+          const r: KernelInput = { type: 'RATE_LIMITED', ts, client_order_id: rest.client_order_id, reason: `not sent: ${limited.reason}` };
+          if (limited.retry_after_ms !== undefined) r.retry_after_ms = limited.retry_after_ms;
+          out.push(r);
+        }
+        break;
+      }
+    }
+    return out;
+  }
+
+  /** ACCEPTED, with the quantity the venue holds (ccxt truncates to the lot step before sending). */
+  private accepted(c: PlaceCommand, venue_order_id: string, qty: number, ts: number): KernelInput {
+    return { type: 'EVENT', ts, event: { event_id: eventId.accepted(c.client_order_id), kind: 'ACCEPTED', client_order_id: c.client_order_id, venue_order_id, qty, ts } };
+  }
+
+  private rememberUnknown(coid: string): void {
+    this.unknownSends.add(coid);
+    if (this.unknownSends.size > UNKNOWN_SENDS_MAX) {
+      const oldest = this.unknownSends.values().next().value;
+      if (oldest !== undefined) this.unknownSends.delete(oldest);
+    }
+  }
+
+  /** The order already exists at the venue (a resend): ACCEPTED for it, nothing sent. */
+  private async existing(c: PlaceCommand, ts: number): Promise<KernelInput | undefined> {
+    const found = await this.lookupOrder(c.client_order_id, c.symbol);
+    if (!found) return undefined;
+    this.unknownSends.delete(c.client_order_id);
+    this.watch.watch({ ...c, venue_order_id: found.venue_order_id });
+    return this.accepted(c, found.venue_order_id, found.qty, ts);
+  }
+
+  private async place(c: PlaceCommand, ts: number): Promise<KernelInput[]> {
+    const coid = c.client_order_id;
+    try {
+      // A previous send of this id had no answer: look before sending again, never blindly.
+      if (this.unknownSends.has(coid)) {
+        const found = await this.existing(c, ts);
+        if (found) return [found];
+      }
+      // Remembered before sending: if the answer is lost, the fills still get their side.
+      this.watch.learn(undefined, coid, c.side);
+      const params: RawDict = { clientOrderID: coid };
+      if (c.reduce_only) params['reduceOnly'] = true;
+      const price = c.order_type === 'limit' ? c.price : undefined;
+      const symbol = toCcxtSymbol(c.symbol);
+      // What ccxt will send: the quantity truncated to the lot step (InvalidOrder if that is 0).
+      const sent_qty = Number(this.ex.amountToPrecision(symbol, c.qty));
+      const order = await this.paced(['orders'], () => this.ex.createOrder(symbol, c.order_type, c.side, c.qty, price, params));
+      const qty = typeof order.amount === 'number' && order.amount > 0 ? order.amount : sent_qty;
+      this.unknownSends.delete(coid);
+      this.watch.watch({ ...c, qty, venue_order_id: String(order.id) });
+      return [this.accepted(c, String(order.id), qty, ts)];
+    } catch (err) {
+      return this.placeFailed(c, err, ts);
+    }
+  }
+
+  private async placeFailed(c: PlaceCommand, err: unknown, ts: number): Promise<KernelInput[]> {
+    const coid = c.client_order_id;
+    if (err instanceof ThrottledError) return [{ type: 'RATE_LIMITED', ts, client_order_id: coid, retry_after_ms: err.retry_after_ms, reason: this.reason(err.message) }];
+    if (err instanceof VenueReadError) {
+      // The look-before-resend failed: the order may exist; still unknown.
+      return [err.input.type === 'RATE_LIMITED' ? { ...err.input, client_order_id: coid } : { type: 'SEND_UNKNOWN', ts, client_order_id: coid, reason: err.input.reason }];
+    }
+    const k = classify(err, Date.now());
+    const reason = this.reason(k);
+    const rejected = (why: string): KernelInput => ({ type: 'EVENT', ts, event: { event_id: eventId.rejected(coid), kind: 'REJECTED', client_order_id: coid, ts, reason: why } });
+    switch (k.cls.kind) {
+      case 'rate_limited': {
+        const r: KernelInput = { type: 'RATE_LIMITED', ts, client_order_id: coid, reason };
+        if (k.cls.retry_after_ms !== undefined) r.retry_after_ms = k.cls.retry_after_ms;
+        return [r];
+      }
+      case 'auth':
+        return [rejected(`venue refused the API key: ${reason}`), { type: 'VENUE_UNAVAILABLE', ts, reason: `venue refused the API key: ${reason}` }];
+      case 'rejected':
+      case 'not_found':
+        if (DUPLICATE_ID.test(k.message)) {
+          // The venue already has this clientOrderID: it is our earlier send. Report that order.
+          try {
+            const found = await this.existing(c, ts);
+            if (found) return [found];
+          } catch {
+            /* fall through: unknown */
+          }
+          this.rememberUnknown(coid);
+          return [{ type: 'SEND_UNKNOWN', ts, client_order_id: coid, reason }];
+        }
+        return [rejected(reason)];
+      case 'unknown':
+        this.rememberUnknown(coid);
+        return [{ type: 'SEND_UNKNOWN', ts, client_order_id: coid, reason }];
+    }
+  }
+
+  private async cancel(c: CancelCommand, ts: number): Promise<KernelInput[]> {
+    const coid = c.client_order_id;
+    const refused = (why: string): KernelInput => ({ type: 'EVENT', ts, event: { event_id: eventId.cancelRejected(coid, ts), kind: 'CANCEL_REJECTED', client_order_id: coid, ts, reason: why } });
+    try {
+      await this.paced(['orders'], () => this.ex.cancelOrder(c.venue_order_id ?? '', toCcxtSymbol(c.symbol), { clientOrderID: coid }));
+      this.watch.unwatch(coid);
+      const event = { event_id: eventId.canceled(coid), kind: 'CANCELED' as const, client_order_id: coid, ts };
+      return [{ type: 'EVENT', ts, event: c.venue_order_id === undefined ? event : { ...event, venue_order_id: c.venue_order_id } }];
+    } catch (err) {
+      if (err instanceof ThrottledError) return [{ type: 'RATE_LIMITED', ts, client_order_id: coid, retry_after_ms: err.retry_after_ms, reason: this.reason(err.message) }];
+      const k = classify(err, Date.now());
+      const reason = this.reason(k);
+      switch (k.cls.kind) {
+        case 'rate_limited': {
+          const r: KernelInput = { type: 'RATE_LIMITED', ts, client_order_id: coid, reason };
+          if (k.cls.retry_after_ms !== undefined) r.retry_after_ms = k.cls.retry_after_ms;
+          return [r];
+        }
+        case 'auth':
+          return [refused(`venue refused the API key: ${reason}`), { type: 'VENUE_UNAVAILABLE', ts, reason: `venue refused the API key: ${reason}` }];
+        case 'not_found':
+        case 'rejected':
+          return [refused(reason)];
+        case 'unknown':
+          return [{ type: 'SEND_UNKNOWN', ts, client_order_id: coid, reason }];
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.ex.close();
+  }
+}

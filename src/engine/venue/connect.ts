@@ -1,0 +1,94 @@
+// Builds the ccxt bingx client for a venue and checks, once, that it answers and accepts the
+// key. Loaded by openVenue only after the authorization gate has passed.
+import type { bingx as BingxExchange } from 'ccxt';
+import type { Config } from '../../config.js';
+import { ExitError, EXIT, usageError } from '../../errors.js';
+import { redactReason } from './authorize.js';
+import { CcxtVenue } from './ccxt.js';
+import { classify } from './errors.js';
+import { Throttle } from './throttle.js';
+import { toCcxtSymbol } from './translate.js';
+import type { OpenVenueOptions } from './types.js';
+
+/** The credentials the simulator accepts by default (SPEC 1 `pink sim`). */
+export const SIM_API_KEY = 'pink-sim-key';
+export const SIM_API_SECRET = 'pink-sim-secret';
+export const REQUEST_TIMEOUT_MS_DEFAULT = 10_000;
+
+/**
+ * ccxt's bingx class alone. The package entry (`import('ccxt')`) evaluates every exchange
+ * (~680 ms on this machine); bingx.js with the base it needs costs ~210 ms. Its path is not in
+ * ccxt's `exports` map, so it is reached by file URL next to the resolved entry (js/ccxt.js).
+ */
+export async function loadBingxClass(): Promise<typeof BingxExchange> {
+  const entry = import.meta.resolve('ccxt');
+  const mod = (await import(new URL('./src/bingx.js', entry).href)) as { default: typeof BingxExchange };
+  return mod.default;
+}
+
+function credentials(config: Config): { apiKey: string; secret: string } {
+  if (config.venue === 'sim') return { apiKey: config.api_key ?? SIM_API_KEY, secret: config.api_secret ?? SIM_API_SECRET };
+  // checkVenueAuthorization has ensured both are set for bingx-vst / bingx-live.
+  return { apiKey: config.api_key ?? '', secret: config.api_secret ?? '' };
+}
+
+/**
+ * The configured ccxt client, not yet connected (no request is made here): swap defaults,
+ * ccxt's limiter off, markets limited to USDT-M swaps, sandbox URLs for bingx-vst, every API
+ * URL at the simulator for sim.
+ */
+export async function buildExchange(config: Config, opts: Pick<OpenVenueOptions, 'simUrl' | 'timeoutMs'> = {}): Promise<{ ex: BingxExchange; secrets: string[]; simUrl?: string }> {
+  const { apiKey, secret } = credentials(config);
+  let simUrl: string | undefined;
+  if (config.venue === 'sim') {
+    simUrl = (opts.simUrl ?? config.sim_url)?.replace(/\/+$/, '');
+    if (simUrl === undefined) throw usageError('venue sim needs a simulator URL.', 'Set PINK_SIM_URL, or let `pink run` start the simulator.');
+  }
+  const Bingx = await loadBingxClass();
+  const ex = new Bingx({
+    apiKey,
+    secret,
+    timeout: opts.timeoutMs ?? REQUEST_TIMEOUT_MS_DEFAULT,
+    // One limiter, ours (throttle.ts); ccxt's would add a second, differently shaped delay.
+    enableRateLimit: false,
+    options: { defaultType: 'swap', defaultSubType: 'linear' },
+  });
+  // loadMarkets would first call the wallet endpoint for currencies (one private call, needing
+  // wallet permission) and then fetch spot and coin-M markets too (two calls). PINK trades
+  // USDT-M swaps only: one call, /openApi/swap/v2/quote/contracts.
+  ex.has['fetchCurrencies'] = false;
+  ex.fetchMarkets = (params = {}) => ex.fetchSwapMarkets(params);
+  if (config.venue === 'bingx-vst') ex.setSandboxMode(true);
+  if (simUrl !== undefined) {
+    const api = ex.urls['api'] as Record<string, string>;
+    for (const key of Object.keys(api)) api[key] = `${simUrl}/openApi`;
+  }
+  return simUrl === undefined ? { ex, secrets: [apiKey, secret] } : { ex, secrets: [apiKey, secret], simUrl };
+}
+
+export async function connectCcxtVenue(config: Config, opts: OpenVenueOptions): Promise<CcxtVenue> {
+  const log = opts.logger ?? (() => {});
+  const { ex, secrets, simUrl } = await buildExchange(config, opts);
+  const venue = new CcxtVenue(ex, config, secrets, new Throttle(opts.rates), log);
+  const where = simUrl !== undefined ? `sim at ${simUrl}` : config.venue;
+  try {
+    const markets = await ex.loadMarkets();
+    const missing = config.symbols.filter((s) => !(toCcxtSymbol(s) in markets));
+    if (missing.length > 0) {
+      throw usageError(`venue ${config.venue} does not list ${missing.join(', ')}.`, 'Check DOLPHIN_PINK_SYMBOLS / --symbols against the venue\'s USDT-M perpetuals.');
+    }
+    // A private read, so a refused key is a startup error, not a mid-run surprise.
+    await ex.fetchBalance();
+    log(`venue: ${where}: ${Object.keys(markets).length} markets, key accepted`);
+    return venue;
+  } catch (err) {
+    await ex.close().catch(() => {});
+    if (err instanceof ExitError) throw err;
+    const k = classify(err, Date.now());
+    const reason = redactReason(k.message, secrets);
+    if (k.cls.kind === 'auth') {
+      throw usageError(`venue ${config.venue} refused the API key (${reason}); fix the key.`, 'Check DOLPHIN_PINK_BINGX_API_KEY / DOLPHIN_PINK_BINGX_API_SECRET and the key\'s permissions (perpetual futures trading, IP whitelist).');
+    }
+    throw new ExitError(EXIT.UNREACHABLE, `venue ${where} is unreachable: ${reason}`, 'Check the network (or PINK_SIM_URL) and retry.');
+  }
+}

@@ -1,0 +1,177 @@
+// The simulator's state holder: options resolved once, the engine, candles, faults, the
+// request counters and the bounded request log, and persistence. server.ts drives it per
+// HTTP request; admin.ts changes it on behalf of tests.
+
+import { CandleBook } from './candles.js';
+import { SimEngine, type EngineConfig } from './engine.js';
+import { DEFAULT_SIM_SYMBOLS, buildMarkets } from './markets.js';
+import { loadState, saveState } from './persist.js';
+import type { SimFaults, SimGroundTruth } from './types.js';
+
+export interface SimOptions {
+  /** 0 = any free port. */
+  port?: number;
+  host?: '127.0.0.1';
+  seed?: number;
+  /** Kept across restarts: loaded at start, rewritten atomically after each mutating request. */
+  statePath?: string;
+  latencyMs?: number;
+  slippageBps?: number;
+  apiKey?: string;
+  apiSecret?: string;
+  symbols?: string[];
+  initialBalanceUsdt?: number;
+  /** Every Nth venue request is refused for rate (0 or undefined = never). */
+  rateLimitEvery?: number;
+  rateLimitStyle?: 'http' | 'body';
+  takerFeeRate?: number;
+  makerFeeRate?: number;
+  /** Random walk per request/tick; default true. */
+  priceWalk?: boolean;
+  /** Standard deviation of one walk step in basis points; default 5. */
+  walkBps?: number;
+  /** Share of an order's quantity filled per match step; default 1 (no partial fills). */
+  partialFillRatio?: number;
+  recvWindowMs?: number;
+  /** The venue clock (tests may shift it); default Date.now. */
+  nowMs?: () => number;
+}
+
+export interface RequestRecord {
+  method: string;
+  path: string;
+  /** Decoded query parameters, `signature` removed. */
+  query: Record<string, string>;
+}
+
+/** The request log keeps the most recent entries only. */
+export const REQUEST_LOG_MAX = 1000;
+
+export interface ResolvedOptions {
+  port: number;
+  host: '127.0.0.1';
+  seed: number;
+  statePath: string | undefined;
+  apiKey: string;
+  apiSecret: string;
+  recvWindowMs: number;
+  nowMs: () => number;
+  engine: EngineConfig;
+  faults: SimFaults;
+}
+
+function check(ok: boolean, message: string): void {
+  if (!ok) throw new Error(`simulator option: ${message}`);
+}
+
+export function resolveOptions(opts: SimOptions = {}): ResolvedOptions {
+  const seed = opts.seed ?? 1;
+  const nowMs = opts.nowMs ?? Date.now;
+  check(Number.isInteger(seed) && seed >= 0, `seed must be a non-negative integer, got ${seed}`);
+  const port = opts.port ?? 0;
+  check(Number.isInteger(port) && port >= 0 && port <= 65535, `port must be 0-65535, got ${port}`);
+  const faults: SimFaults = {
+    rateLimitEvery: opts.rateLimitEvery ?? 0,
+    rateLimitStyle: opts.rateLimitStyle ?? 'http',
+    rateLimitCooldownMs: 1000,
+    rejectNext: null,
+    rejectNextCode: 110425,
+    rejectNextCancel: null,
+    dropResponseNext: 0,
+    latencyMs: opts.latencyMs ?? 0,
+    duplicateFills: false,
+    partialFillRatio: opts.partialFillRatio ?? 1,
+    priceWalk: opts.priceWalk ?? true,
+  };
+  check(Number.isInteger(faults.rateLimitEvery) && faults.rateLimitEvery >= 0, 'rateLimitEvery must be a non-negative integer');
+  check(faults.latencyMs >= 0, 'latencyMs must be >= 0');
+  check(faults.partialFillRatio > 0 && faults.partialFillRatio <= 1, 'partialFillRatio must be in (0, 1]');
+  const engine: EngineConfig = {
+    markets: buildMarkets(opts.symbols ?? DEFAULT_SIM_SYMBOLS),
+    seed,
+    initial_balance_usdt: opts.initialBalanceUsdt ?? 10_000,
+    taker_fee_rate: opts.takerFeeRate ?? 0.0005,
+    maker_fee_rate: opts.makerFeeRate ?? 0.0002,
+    slippage_bps: opts.slippageBps ?? 2,
+    walk_bps: opts.walkBps ?? 5,
+    now_ms: nowMs,
+  };
+  check(engine.markets.size > 0, 'symbols must not be empty');
+  check(engine.initial_balance_usdt >= 0 && engine.slippage_bps >= 0 && engine.walk_bps >= 0, 'balance, slippage and walk must be >= 0');
+  return {
+    port,
+    host: opts.host ?? '127.0.0.1',
+    seed,
+    statePath: opts.statePath,
+    apiKey: opts.apiKey ?? 'pink-sim-key',
+    apiSecret: opts.apiSecret ?? 'pink-sim-secret',
+    recvWindowMs: opts.recvWindowMs ?? 5000,
+    nowMs,
+    engine,
+    faults,
+  };
+}
+
+export class SimCore {
+  readonly opts: ResolvedOptions;
+  faults: SimFaults;
+  engine: SimEngine;
+  candles: CandleBook;
+  venueRequests = 0;
+  /** Counts requests since rateLimitEvery was last set, so "every Nth" starts from then. */
+  rateLimitCounter = 0;
+  readonly log: RequestRecord[] = [];
+
+  constructor(opts: ResolvedOptions) {
+    this.opts = opts;
+    this.faults = { ...opts.faults };
+    const saved = opts.statePath ? loadState(opts.statePath) : undefined;
+    // Symbols the state file trades but --symbols no longer lists stay listed: their orders
+    // and positions must still be readable and closable.
+    const missing = Object.keys(saved?.prices ?? {}).filter((s) => !opts.engine.markets.has(s));
+    for (const [symbol, spec] of buildMarkets([...opts.engine.markets.keys(), ...missing])) {
+      if (!opts.engine.markets.has(symbol)) opts.engine.markets.set(symbol, spec);
+    }
+    this.engine = new SimEngine(opts.engine, this.faults, saved);
+    this.candles = new CandleBook(this.engine.state.seed, opts.engine.markets, this.engine.state.prices, opts.nowMs());
+  }
+
+  /** A fresh venue: new state (optionally another seed), default faults, counters at zero. */
+  reset(seed?: number): void {
+    Object.assign(this.faults, this.opts.faults);
+    const engineCfg = { ...this.opts.engine, seed: seed ?? this.opts.seed };
+    this.engine = new SimEngine(engineCfg, this.faults);
+    this.candles = new CandleBook(engineCfg.seed, engineCfg.markets, this.engine.state.prices, this.opts.nowMs());
+    this.venueRequests = 0;
+    this.rateLimitCounter = 0;
+    this.log.length = 0;
+    this.engine.dirty = true;
+    this.persistIfDirty();
+  }
+
+  record(entry: RequestRecord): void {
+    this.log.push(entry);
+    if (this.log.length > REQUEST_LOG_MAX) this.log.splice(0, this.log.length - REQUEST_LOG_MAX);
+  }
+
+  /** One match step: walk, match, and let the candles see the new prices. */
+  step(): void {
+    this.engine.step();
+    this.observePrices();
+  }
+
+  observePrices(): void {
+    const now = this.opts.nowMs();
+    for (const [symbol, price] of Object.entries(this.engine.state.prices)) this.candles.observe(symbol, price, 0, now);
+  }
+
+  persistIfDirty(): void {
+    if (!this.engine.dirty) return;
+    if (this.opts.statePath) saveState(this.opts.statePath, this.engine.state);
+    this.engine.dirty = false;
+  }
+
+  groundTruth(): SimGroundTruth {
+    return this.engine.groundTruth(this.venueRequests);
+  }
+}

@@ -1,0 +1,64 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { judgeHealth, type HealthFacts } from '../../src/engine/runner/health.js';
+import { acquirePidLock, runningEnginePid } from '../../src/engine/runner/lock.js';
+import { askEngine, serveControl } from '../../src/engine/runner/socket.js';
+import { writeFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../support/cli.js';
+
+const NOW = 1_800_000_000_000;
+const healthy: HealthFacts = { up: true, now_ts: NOW, poll_interval_ms: 1000, heartbeat_ts: NOW - 500, slots: [{ symbol: 'BTC-USDT', state: 'OPEN' }], spooled_rows: 0, rate_limit_first_ts: null, rate_limit_persistent: false, overdue: [], drift: 0 };
+
+test('health: each SPEC reason makes the engine degraded, and only those', () => {
+  assert.deepEqual(judgeHealth(healthy), { healthy: true, reasons: [] });
+  const cases: [Partial<HealthFacts>, RegExp][] = [
+    [{ slots: [{ symbol: 'BTC-USDT', state: 'STALE_STATE_RECONCILING', stale_since_ts: NOW - 31_000 }] }, /STALE_STATE_RECONCILING for 31 s/],
+    [{ heartbeat_ts: NOW - 5_001 }, /heartbeat/],
+    [{ spooled_rows: 3 }, /3 rows spooled/],
+    [{ rate_limit_first_ts: NOW - 601_000 }, /RATE_LIMITED persistent/],
+    [{ rate_limit_persistent: true }, /RATE_LIMITED persistent/],
+    [{ overdue: [{ symbol: 'ETH-USDT', hold_bars: 300 }] }, /ETH-USDT held 300 bars/],
+    [{ drift: 5 }, /drift 5.00/],
+    [{ up: false }, /engine down/],
+  ];
+  for (const [change, reason] of cases) {
+    const r = judgeHealth({ ...healthy, ...change });
+    assert.equal(r.healthy, false, String(reason));
+    assert.match(r.reasons.join('\n'), reason);
+  }
+  assert.equal(judgeHealth({ ...healthy, slots: [{ symbol: 'BTC-USDT', state: 'STALE_STATE_RECONCILING', stale_since_ts: NOW - 29_000 }] }).healthy, true, 'under 30 s is not yet a reason');
+});
+
+test('pid lock: a second engine is refused; a stale pid file is detected and taken over', () => {
+  const dir = tempDir();
+  try {
+    const pid = join(dir.path, 'pink.pid');
+    writeFileSync(pid, '999999\n');
+    const lock = acquirePidLock(pid);
+    assert.equal(lock.stale_pid, 999999);
+    assert.equal(runningEnginePid(pid), undefined, 'our own pid is not "another engine"');
+    lock.release();
+    writeFileSync(pid, `${process.ppid}\n`);
+    // The parent (the test runner) is alive but not a pink engine unless its command line says so.
+    const parentIsPink = runningEnginePid(pid) !== undefined;
+    if (parentIsPink) assert.throws(() => acquirePidLock(pid), /already running/);
+    else assert.equal(acquirePidLock(pid).stale_pid, process.ppid);
+  } finally {
+    dir.remove();
+  }
+});
+
+test('control socket: mode 0600, one request one answer, and "no engine" when nobody listens', async () => {
+  const dir = tempDir();
+  try {
+    const sock = join(dir.path, 'pink.sock');
+    assert.equal(await askEngine(sock, { op: 'status' }), undefined);
+    const server = await serveControl(sock, async (req) => ({ ok: true, data: { echo: req.op } }));
+    assert.equal(statSync(sock).mode & 0o777, 0o600);
+    assert.deepEqual(await askEngine(sock, { op: 'status' }), { ok: true, data: { echo: 'status' } });
+    server.close();
+  } finally {
+    dir.remove();
+  }
+});
