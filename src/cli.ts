@@ -1,8 +1,7 @@
 // The entry point: parse argv, pick the command, import its module lazily, map errors to exits.
 // This file and what it imports statically must stay light: `pink fault` and `pink --help` may
 // not load ccxt, chDB or the ClickHouse client (each costs 0.3-0.9 s to import).
-import { Command, CommanderError, Option } from 'commander';
-import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
 import { loadConfig, type Env } from './config.js';
 import { EXIT, ExitError, type ExitCode } from './errors.js';
 import type { CommandResult, CommandRun, Context, Io } from './commands/types.js';
@@ -134,8 +133,76 @@ function printError(io: Io, err: ExitError, debug: boolean): void {
   if (debug && err.stack) io.stderr(err.stack);
 }
 
+const EXIT_CODES_LINE =
+  'Exit codes: 0 ok/healthy · 1 answer is bad (check failed, degraded) · 2 usage or input error, nothing sent · 3 dependency unreachable.';
+
+/** The top-level help, from the registry (the fast path prints it without loading commander). */
+export function renderHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => (c.args ? `${c.name} ${c.args}` : c.name).length)) + 2;
+  return [
+    'Usage: pink [options] [command]',
+    '',
+    'PINK: the DITAv2 trading engine on BingX USDT-M swaps, and its operator CLI',
+    '',
+    'Options:',
+    '  --json        one JSON document on stdout; messages go to stderr',
+    '  --home <dir>  state folder (env PINK_HOME; default $XDG_STATE_HOME/pink or ~/.local/state/pink)',
+    '  --no-color    no colours (also NO_COLOR)',
+    '  --version     print the version',
+    '  -h, --help    this help; `pink COMMAND --help` for a command',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${(c.args ? `${c.name} ${c.args}` : c.name).padEnd(width)}${c.summary}`),
+    '',
+    'Examples:',
+    ...COMMANDS.map((c) => `  $ ${c.examples[0]}`),
+    '',
+    EXIT_CODES_LINE,
+    'Configuration: see README.md (DOLPHIN_PINK_*, PINK_*); PINK_DEBUG=1 shows stack traces.',
+  ].join('\n');
+}
+
+interface FastParse {
+  kind: 'help' | 'version' | 'run';
+  spec?: CommandSpec;
+  args: string[];
+  opts: Record<string, unknown>;
+  globals: { json?: boolean; home?: string; color?: boolean };
+}
+
+/**
+ * The operator's most urgent invocations (`pink fault CODE`, `pink --help`, `pink --version`) are
+ * parsed here without commander, which alone costs ~25 ms to import. Anything this parser does
+ * not know exactly falls through to commander, which owns every error message.
+ */
+export function fastParse(argv: string[]): FastParse | undefined {
+  const globals: FastParse['globals'] = {};
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i += 1) {
+    const a = argv[i]!;
+    if (a === '--json') globals.json = true;
+    else if (a === '--no-color') globals.color = false;
+    else if (a === '--home' && argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('-')) globals.home = argv[++i]!;
+    else if (a.startsWith('--home=') && a.length > 7) globals.home = a.slice(7);
+    else rest.push(a);
+  }
+  if (rest.length === 0 || (rest.length === 1 && (rest[0] === '--help' || rest[0] === '-h'))) return { kind: 'help', args: [], opts: {}, globals };
+  if (rest.length === 1 && rest[0] === '--version') return { kind: 'version', args: [], opts: {}, globals };
+  if (rest[0] !== 'fault') return undefined;
+  const spec = COMMANDS.find((c) => c.name === 'fault')!;
+  const args: string[] = [];
+  const opts: Record<string, unknown> = {};
+  for (const a of rest.slice(1)) {
+    if (a === '--markdown') opts['markdown'] = true;
+    else if (!a.startsWith('-') && args.length === 0) args.push(a);
+    else return undefined;
+  }
+  return { kind: 'run', spec, args, opts, globals };
+}
+
 /** Builds the commander program; `onRun` receives the chosen command. Pure of side effects. */
-function buildProgram(io: Io, onRun: (spec: CommandSpec, args: string[], opts: Record<string, unknown>) => void): Command {
+async function buildProgram(io: Io, onRun: (spec: CommandSpec, args: string[], opts: Record<string, unknown>) => void): Promise<Command> {
+  const { Command, Option } = await import('commander');
   const program = new Command('pink')
     .description('PINK: the DITAv2 trading engine on BingX USDT-M swaps, and its operator CLI')
     .version(VERSION, '--version', 'print the version')
@@ -152,7 +219,7 @@ function buildProgram(io: Io, onRun: (spec: CommandSpec, args: string[], opts: R
     .addHelpText(
       'after',
       `\nExamples:\n${COMMANDS.map((c) => `  $ ${c.examples[0]}`).join('\n')}\n\n` +
-        'Exit codes: 0 ok/healthy · 1 answer is bad (check failed, degraded) · 2 usage or input error, nothing sent · 3 dependency unreachable.\n' +
+        `${EXIT_CODES_LINE}\n` +
         'Configuration: see README.md (DOLPHIN_PINK_*, PINK_*); PINK_DEBUG=1 shows stack traces.',
     );
   for (const spec of COMMANDS) {
@@ -184,26 +251,42 @@ function wantsJson(argv: string[]): boolean {
 export async function main(argv: string[], env: Env, io: Io = processIo()): Promise<ExitCode> {
   const debug = env['PINK_DEBUG'] === '1';
   let chosen: { spec: CommandSpec; args: string[]; opts: Record<string, unknown> } | undefined;
-  const program = buildProgram(io, (spec, args, opts) => {
-    chosen = { spec, args, opts };
-  });
-  try {
-    program.parse(argv, { from: 'user' });
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      if (err.exitCode === 0) return EXIT.OK;
-      const message = err.message.replace(/^error: /, '').split('\n')[0] ?? err.message;
-      printError(io, new ExitError(EXIT.USAGE, message, 'See `pink --help`, or `pink COMMAND --help`.'), false);
-      return EXIT.USAGE;
-    }
-    throw err;
-  }
-  if (!chosen) {
-    // `pink` alone: show the help, as most CLIs do; not an error.
-    io.stdout(program.helpInformation());
+  let globals: FastParse['globals'];
+  const fast = fastParse(argv);
+  if (fast?.kind === 'help') {
+    // `pink` alone shows the help too, as most CLIs do; not an error.
+    io.stdout(renderHelp());
     return EXIT.OK;
   }
-  const globals = program.opts() as { json?: boolean; home?: string; color?: boolean };
+  if (fast?.kind === 'version') {
+    io.stdout(VERSION);
+    return EXIT.OK;
+  }
+  if (fast?.spec) {
+    chosen = { spec: fast.spec, args: fast.args, opts: fast.opts };
+    globals = fast.globals;
+  } else {
+    const program = await buildProgram(io, (spec, args, opts) => {
+      chosen = { spec, args, opts };
+    });
+    try {
+      program.parse(argv, { from: 'user' });
+    } catch (err) {
+      const e = err as { code?: unknown; exitCode?: unknown; message?: string };
+      if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
+        if (e.exitCode === 0) return EXIT.OK;
+        const message = String(e.message).replace(/^error: /, '').split('\n')[0] ?? String(e.message);
+        printError(io, new ExitError(EXIT.USAGE, message, 'See `pink --help`, or `pink COMMAND --help`.'), false);
+        return EXIT.USAGE;
+      }
+      throw err;
+    }
+    if (!chosen) {
+      io.stdout(renderHelp());
+      return EXIT.OK;
+    }
+    globals = program.opts() as FastParse['globals'];
+  }
   const json = Boolean(globals.json) || wantsJson(argv);
   const color = globals.color !== false && env['NO_COLOR'] === undefined && Boolean(process.stdout.isTTY) && !json;
   try {
@@ -214,7 +297,7 @@ export async function main(argv: string[], env: Env, io: Io = processIo()): Prom
       config,
       env,
       io,
-      bin: fileURLToPath(new URL('../../bin/pink.js', import.meta.url)),
+      bin: decodeURIComponent(new URL('../../bin/pink.js', import.meta.url).pathname),
     };
     const mod = await chosen.spec.load();
     const result: CommandResult = await mod.run(ctx, chosen.args, chosen.opts);

@@ -42,7 +42,8 @@ export function demoIntents(slots: SlotFacts[], seq: number, p: DemoParams): Int
     if (s.state === 'IDLE' || s.state === 'CLOSED') {
       const side = hash32(`${p.seed}:${tag}`) % 2 === 0 ? 'long' : 'short';
       out.push({ intent_id: `demo-${tag}-enter`, symbol: s.symbol, action: 'ENTER', side, notional: p.notional_usdt, order_type: 'market', reason: 'demo_entry' });
-    } else if (s.state === 'OPEN' && s.qty > 0) {
+    } else if ((s.state === 'OPEN' || s.state === 'EXIT_WORKING') && s.qty > 0) {
+      // EXIT_WORKING with no working order is an exit the venue rejected: the retry is ours to send.
       if (s.hold_bars >= p.max_hold_bars) {
         // Deliberately more than remains: the kernel must clamp it (no oversell).
         out.push({ intent_id: `demo-${tag}-final`, symbol: s.symbol, action: 'EXIT', qty: s.qty * 1.5, final: true, order_type: 'market', reason: 'max_hold' });

@@ -10,6 +10,9 @@ import { eventId, isPinkOrder, toBalanceUsdt, toCcxtSymbol, toLookedUpOrder, toV
 import type { BucketName, LookedUpOrder, OpenVenueOptions, Venue } from './types.js';
 import { FILL_WINDOW_MS_MAX, OrderWatch, VANISHED_POLLS_MAX } from './watch.js';
 
+/** Relative nudge before lot truncation (see place()). */
+const LOT_NUDGE_RATIO = 1e-9;
+
 type Bingx = BingxExchange;
 type PlaceCommand = Extract<VenueCommand, { kind: 'PLACE' }>;
 type CancelCommand = Extract<VenueCommand, { kind: 'CANCEL' }>;
@@ -315,8 +318,11 @@ export class CcxtVenue implements Venue {
       const price = c.order_type === 'limit' ? c.price : undefined;
       const symbol = toCcxtSymbol(c.symbol);
       // What ccxt will send: the quantity truncated to the lot step (InvalidOrder if that is 0).
-      const sent_qty = Number(this.ex.amountToPrecision(symbol, c.qty));
-      const order = await this.paced(['orders'], () => this.ex.createOrder(symbol, c.order_type, c.side, c.qty, price, params));
+      // The kernel's sizes are float sums of lots (0.03 - 0.02 = 0.009999999999999998), which a
+      // plain truncation would turn into 0.00: a nudge of LOT_NUDGE_RATIO puts them back on their
+      // lot first, far too small to reach the next lot of any real size.
+      const sent_qty = Number(this.ex.amountToPrecision(symbol, c.qty * (1 + LOT_NUDGE_RATIO)));
+      const order = await this.paced(['orders'], () => this.ex.createOrder(symbol, c.order_type, c.side, sent_qty, price, params));
       const qty = typeof order.amount === 'number' && order.amount > 0 ? order.amount : sent_qty;
       this.unknownSends.delete(coid);
       this.watch.watch({ ...c, qty, venue_order_id: String(order.id) });
