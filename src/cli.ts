@@ -171,7 +171,8 @@ interface FastParse {
 }
 
 /**
- * The operator's most urgent invocations (`pink fault CODE`, `pink --help`, `pink --version`) are
+ * The operator's most urgent invocations (`pink fault CODE`, `pink ditav2-status`, `pink --help`,
+ * `pink --version`) are
  * parsed here without commander, which alone costs ~25 ms to import. Anything this parser does
  * not know exactly falls through to commander, which owns every error message.
  */
@@ -188,16 +189,26 @@ export function fastParse(argv: string[]): FastParse | undefined {
   }
   if (rest.length === 0 || (rest.length === 1 && (rest[0] === '--help' || rest[0] === '-h'))) return { kind: 'help', args: [], opts: {}, globals };
   if (rest.length === 1 && rest[0] === '--version') return { kind: 'version', args: [], opts: {}, globals };
-  if (rest[0] !== 'fault') return undefined;
-  const spec = COMMANDS.find((c) => c.name === 'fault')!;
-  const args: string[] = [];
-  const opts: Record<string, unknown> = {};
-  for (const a of rest.slice(1)) {
-    if (a === '--markdown') opts['markdown'] = true;
-    else if (!a.startsWith('-') && args.length === 0) args.push(a);
-    else return undefined;
+  if (rest[0] === 'fault') {
+    const args: string[] = [];
+    const opts: Record<string, unknown> = {};
+    for (const a of rest.slice(1)) {
+      if (a === '--markdown') opts['markdown'] = true;
+      else if (!a.startsWith('-') && args.length === 0) args.push(a);
+      else return undefined;
+    }
+    return { kind: 'run', spec: COMMANDS.find((c) => c.name === 'fault')!, args, opts, globals };
   }
-  return { kind: 'run', spec, args, opts, globals };
+  if (rest[0] === 'ditav2-status') {
+    const opts: Record<string, unknown> = {};
+    const tail = rest.slice(1);
+    if (tail.length > 0) {
+      if (tail[0] !== '--watch' || tail.length > 2) return undefined;
+      opts['watch'] = tail[1] ?? true;
+    }
+    return { kind: 'run', spec: COMMANDS.find((c) => c.name === 'ditav2-status')!, args: [], opts, globals };
+  }
+  return undefined;
 }
 
 /** Builds the commander program; `onRun` receives the chosen command. Pure of side effects. */

@@ -1,14 +1,11 @@
 // `pink ditav2-status`: asked over the control socket when the engine is up; read from the last
 // checkpoint (and said so) when it is down. Loads neither ccxt nor chDB.
-import Table from 'cli-table3';
-import chalk, { Chalk } from 'chalk';
 import { existsSync, readdirSync } from 'node:fs';
 import { homePaths, type Config } from '../config.js';
 import { EXIT } from '../errors.js';
 import { readCheckpoint } from '../engine/runner/checkpoint.js';
 import { askEngine } from '../engine/runner/socket.js';
 import { buildStatus, type StatusDoc } from '../engine/runner/status-data.js';
-import { Kernel } from '../engine/kernel/index.js';
 import { readPid } from '../engine/runner/lock.js';
 import type { CommandResult, CommandRun, Context } from './types.js';
 
@@ -24,6 +21,7 @@ export async function collectStatus(config: Config): Promise<StatusDoc | undefin
   if (answer?.ok) return answer.data as StatusDoc;
   const cp = readCheckpoint(paths.checkpoint);
   if (!cp) return undefined;
+  const { Kernel } = await import('../engine/kernel/index.js');
   const view = Kernel.restore(cp.kernel).view();
   const spool = spoolFacts(config);
   return buildStatus(
@@ -62,8 +60,10 @@ export async function collectStatus(config: Config): Promise<StatusDoc | undefin
 
 const num = (v: unknown, digits = 2): string => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '-');
 
-export function renderStatus(doc: StatusDoc, color: boolean): string {
-  const c = color ? chalk : new Chalk({ level: 0 });
+/** Human rendering; its table and colour libraries are loaded only here (not for --json). */
+export async function renderStatus(doc: StatusDoc, color: boolean): Promise<string> {
+  const [{ default: Table }, { Chalk }] = await Promise.all([import('cli-table3'), import('chalk')]);
+  const c = new Chalk({ level: color ? 1 : 0 });
   const e = doc.engine;
   const lines: string[] = [];
   const head = e.up
@@ -118,7 +118,7 @@ async function once(ctx: Context): Promise<CommandResult> {
     const data = { engine: { up: false, source: 'none', home: ctx.config.home }, healthy: false, reasons: ['engine down and no checkpoint in this home: it never ran here (`pink run` starts it)'] };
     return { exit: EXIT.UNREACHABLE, data, text: `engine DOWN: no engine and no checkpoint under ${ctx.config.home}.\n  next: pink run (or pink run --detach)` };
   }
-  return { exit: exitOf(doc), data: doc, text: renderStatus(doc, ctx.color) };
+  return { exit: exitOf(doc), data: doc, text: ctx.json ? '' : await renderStatus(doc, ctx.color) };
 }
 
 export const run: CommandRun = async (ctx, _args, opts) => {

@@ -85,7 +85,9 @@ export const run: CommandRun = async (ctx, _args, opts) => {
   const { startSim } = await import('../engine/venue/sim/index.js');
   let sim;
   try {
-    sim = await startSim({ port, seed, latencyMs, rateLimitEvery, slippageBps, apiKey, apiSecret, statePath, symbols });
+    // The sim account starts with PINK's initial capital (SPEC: DOLPHIN_PINK_INITIAL_CAPITAL is
+    // "sim account and first kernel capital"), so a fresh run shows no drift.
+    sim = await startSim({ port, seed, latencyMs, rateLimitEvery, slippageBps, apiKey, apiSecret, statePath, symbols, initialBalanceUsdt: ctx.config.initial_capital_usdt });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE' || e.code === 'EACCES') {

@@ -5,9 +5,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { homePaths, type Config } from '../../config.js';
+import { EXIT, ExitError } from '../../errors.js';
 import { Kernel } from '../kernel/index.js';
 import type { KernelInput, KernelOutcome, RowOut, VenueCommand } from '../kernel/types.js';
 import type { Store } from '../store/index.js';
+import { VenueReadError } from '../venue/errors.js';
 import type { Venue } from '../venue/types.js';
 import { readCheckpoint, writeCheckpoint, type RunnerState } from './checkpoint.js';
 import { FaultWindow } from './faults-window.js';
@@ -42,6 +44,26 @@ export interface ReconcileReport {
   corrections: Correction[];
   drift: number | null;
   converged: boolean;
+}
+
+/**
+ * A reconcile whose venue read failed: an operating error (exit 3; 2 when the key was refused),
+ * never an internal one. `input` (RATE_LIMITED / VENUE_UNAVAILABLE) has been fed to the kernel.
+ */
+export class ReconcileReadError extends ExitError {
+  readonly input: VenueReadError['input'];
+  readonly auth: boolean;
+
+  constructor(err: VenueReadError) {
+    super(
+      err.auth ? EXIT.USAGE : EXIT.UNREACHABLE,
+      `reconcile could not read the venue: ${err.message}`,
+      err.auth ? 'Check DOLPHIN_PINK_BINGX_API_KEY / DOLPHIN_PINK_BINGX_API_SECRET and the key\'s permissions.' : 'The venue refused or did not answer; retry (pink restart), and see `pink fault RATE_LIMITED` / `pink fault VENUE_UNAVAILABLE`.',
+    );
+    this.name = 'ReconcileReadError';
+    this.input = err.input;
+    this.auth = err.auth;
+  }
 }
 
 /** Bound on send → answer → send rounds in one step (an answer can yield a follow-up command). */
@@ -180,7 +202,16 @@ export class Engine {
     const before = this.kernel.view().slots;
     const lastTs = this.kernel.view().last_ts ?? 0;
     const since = Math.max(0, Math.min(lastTs > 0 ? lastTs : ts, ts) - RECONCILE_LOOKBACK_MS);
-    const snapshot = await this.opts.venue.snapshot(this.opts.config.symbols, since, ts);
+    let snapshot: Awaited<ReturnType<Venue['snapshot']>>;
+    try {
+      snapshot = await this.opts.venue.snapshot(this.opts.config.symbols, since, ts);
+    } catch (err) {
+      if (!(err instanceof VenueReadError)) throw err;
+      // The kernel learns it like a failed poll (a rate limit starts its cooldown).
+      this.feed([err.input]);
+      this.recordRows();
+      throw new ReconcileReadError(err);
+    }
     const input: KernelInput = { type: 'RECONCILE', ts, snapshot, adopt_orphans, ...(symbols ? { symbols } : {}) };
     const outcomes = this.feed([input]);
     await this.sendPending();

@@ -6,7 +6,7 @@ import { EXIT, ExitError } from '../../errors.js';
 import { openStore, type Store } from '../store/index.js';
 import { openVenue } from '../venue/index.js';
 import type { Venue } from '../venue/types.js';
-import { Engine, newRunId, type ReconcileReport } from './engine.js';
+import { Engine, newRunId, ReconcileReadError, type ReconcileReport } from './engine.js';
 import { flattenSymbol } from './flatten.js';
 import { writeFileAtomic } from './fsutil.js';
 import { acquirePidLock } from './lock.js';
@@ -52,14 +52,17 @@ export async function openEngine(o: Omit<RunOptions, 'steps' | 'duration_ms' | '
   const logger = createLogger(config.log_dir, [config.api_key, config.api_secret, config.clickhouse_password], o.echo);
   let simUrl = config.sim_url;
   if (config.venue === 'sim' && !simUrl) {
-    simUrl = (await ensureSimProcess(o.bin, paths.sim, o.env, o.seed, config.initial_capital_usdt)).url;
+    simUrl = (await ensureSimProcess(o.bin, paths.sim, o.env, o.seed, config.initial_capital_usdt, config.symbols)).url;
     logger.info(`venue sim at ${simUrl} (started or reused under ${paths.sim})`);
   }
   const venue = await openVenue(config, { live: o.live, ...(simUrl ? { simUrl } : {}), logger: (l) => logger.info(l) });
   const run_id = newRunId();
   let store: Store;
   try {
-    store = await openStore({ config, runId: run_id, spoolDir: paths.spool, logger: (l) => logger.info(l) });
+    // config.chaos_store_faults is a test hook (PINK_CHAOS_STORE_FAIL): unset in production.
+    const faults = config.chaos_store_faults ? { faults: { ...config.chaos_store_faults } } : {};
+    if (config.chaos_store_faults) logger.info(`store: test hook PINK_CHAOS_STORE_FAIL active (${JSON.stringify(config.chaos_store_faults)})`);
+    store = await openStore({ config, runId: run_id, spoolDir: paths.spool, logger: (l) => logger.info(l), ...faults });
     await store.ensureSchema();
   } catch (err) {
     await venue.close();
@@ -95,7 +98,7 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
       `${JSON.stringify({ venue: config.venue, symbols: config.symbols, strategy: o.strategy, signals: o.signals_path ?? null, seed: o.seed, live: o.live, home: config.home, pid: process.pid, started_ts: Date.now() }, null, 2)}\n`,
     );
     o.progress('pink: startup reconcile against the venue...');
-    const startup = await engine.serialize(() => engine.reconcile(undefined, true));
+    const startup = await startupReconcile(engine, o.progress);
     writeFileAtomic(`${paths.home}/last-reconcile.json`, `${JSON.stringify(startup)}\n`);
     o.progress(`pink: reconciled: ${startup.corrections.length} correction(s), ${startup.converged ? 'converged' : 'NOT converged'}.`);
 
@@ -162,6 +165,32 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
       }
     }
     lock.release();
+  }
+}
+
+/** The startup reconcile retries a venue that refuses for rate or does not answer, this long at most. */
+export const STARTUP_RECONCILE_MS_MAX = 20_000;
+/** Wait between two startup reconcile attempts when the venue gave no retry-after. */
+const STARTUP_RETRY_MS = 500;
+
+/**
+ * Startup always reconciles before the first step; a rate limit or a venue that does not answer
+ * for a moment (both clear by themselves) is retried within STARTUP_RECONCILE_MS_MAX, after the
+ * venue's retry-after. A refused key, or a venue still failing at the bound, is exit 2 / 3.
+ */
+async function startupReconcile(engine: Engine, progress: (line: string) => void): Promise<ReconcileReport> {
+  const deadline = Date.now() + STARTUP_RECONCILE_MS_MAX;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await engine.serialize(() => engine.reconcile(undefined, true));
+    } catch (err) {
+      if (!(err instanceof ReconcileReadError) || err.auth) throw err;
+      const wait_ms = Math.min(Math.max(err.input.type === 'RATE_LIMITED' ? (err.input.retry_after_ms ?? engine.opts.config.rate_limit_cooldown_ms) : STARTUP_RETRY_MS, STARTUP_RETRY_MS), 5_000);
+      if (Date.now() + wait_ms > deadline) throw err;
+      progress(`pink: startup reconcile attempt ${attempt} failed (${err.input.type}); retrying in ${wait_ms} ms...`);
+      engine.opts.logger.info(`startup reconcile attempt ${attempt}: ${err.message}; retrying in ${wait_ms} ms`);
+      await new Promise((r) => setTimeout(r, wait_ms));
+    }
   }
 }
 

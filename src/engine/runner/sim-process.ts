@@ -39,7 +39,10 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-export async function ensureSimProcess(bin: string, simDir: string, env: Record<string, string | undefined>, seed: number, initialCapital: number): Promise<SimProcessInfo> {
+/** The simulator lists these besides the engine's own symbols (as `pink sim` does by default). */
+const SIM_BASE_SYMBOLS = ['BTC-USDT', 'ETH-USDT', 'SOL-USDT', 'LTC-USDT', 'BNB-USDT', 'XRP-USDT', 'DOGE-USDT'];
+
+export async function ensureSimProcess(bin: string, simDir: string, env: Readonly<Record<string, string | undefined>>, seed: number, initialCapital: number, symbols: string[]): Promise<SimProcessInfo> {
   mkdirSync(simDir, { recursive: true, mode: 0o700 });
   const existing = readSimInfo(simDir);
   if (existing && (await answers(existing.url))) return existing;
@@ -47,7 +50,7 @@ export async function ensureSimProcess(bin: string, simDir: string, env: Record<
   const out = openSync(logPath, 'a');
   const child = spawn(
     process.execPath,
-    [bin, 'sim', '--json', '--port', '0', '--state', join(simDir, 'state.json'), '--seed', String(seed)],
+    [bin, 'sim', '--json', '--port', '0', '--state', join(simDir, 'state.json'), '--seed', String(seed), '--symbols', [...new Set([...SIM_BASE_SYMBOLS, ...symbols])].join(',')],
     { detached: true, stdio: ['ignore', out, out], env: { ...env, DOLPHIN_PINK_INITIAL_CAPITAL: String(initialCapital) } },
   );
   closeSync(out);
