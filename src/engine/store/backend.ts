@@ -1,0 +1,253 @@
+// The two backends behind one client: @clickhouse/client talks to a ClickHouse server over HTTP, or,
+// with no PINK_CLICKHOUSE_URL, to chDB (ClickHouse in-process) under $PINK_HOME/clickhouse through
+// chdb/connection (the same SQL either way). Both libraries are imported here, lazily, because each costs 0.3-0.9 s to load and
+// commands that do not touch the store must not pay for it.
+//
+// chDB facts this file is built on (chdb 3.4.0, ClickHouse 26.7, measured):
+// - one data folder per process: a second folder while one is open is refused; several connections
+//   on the same folder share one engine, each with its own session settings;
+// - one process per folder: the engine flocks <folder>/status, which records the holder's PID; a
+//   second process fails to open (and the engine prints "Cannot lock file" on fd 2), so the holder is
+//   detected from that file first; a holder killed with -9 releases the lock with its process;
+// - a `clickhouse_settings` entry is a session `SET` on chDB: it outlives the query (a later insert
+//   would be de-duplicated under an old token) and a `SET …; INSERT … <data>` makes the engine lex
+//   the payload as SQL (4-5x slower): inserts carry their token in the statement instead;
+// - client.exec/insert on chDB convert the statement and its data to UTF-8 on the main thread
+//   (~200 ms per 10 MB, event loop blocked): inserts use the same connection's raw insert, which
+//   takes a Buffer (Buffer.from: ~3 ms per 10 MB). Queries and DDL go through the client.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { homePaths, type Config } from '../../config.js';
+import { EXIT, ExitError } from '../../errors.js';
+import type { RowFamily } from '../kernel/types.js';
+import { ident } from './schema.js';
+
+export type BackendKind = 'chdb' | 'server';
+
+/** A server that does not answer within this is unreachable (one step must not hang on it). */
+export const REQUEST_TIMEOUT_MS = 10_000;
+
+export interface Backend {
+  kind: BackendKind;
+  client: ClickHouseClient;
+  /** For messages: where the store is, with no secret in it. */
+  where: string;
+  /** Removes the password from any text about to be shown or logged. */
+  redact: (text: string) => string;
+  /** One INSERT of TabSeparated rows into `database.family`, with its de-duplication token. */
+  insert: (database: string, family: RowFamily, columns: readonly string[], token: string, text: string) => Promise<void>;
+  close(): Promise<void>;
+}
+
+export function redactor(config: Config): (text: string) => string {
+  const secrets: string[] = [];
+  if (config.clickhouse_password) secrets.push(config.clickhouse_password);
+  if (config.clickhouse_url) {
+    try {
+      const pw = new URL(config.clickhouse_url).password;
+      if (pw) secrets.push(pw, decodeURIComponent(pw));
+    } catch {
+      // config.ts validated the URL; nothing to add.
+    }
+  }
+  return (text: string) => secrets.reduce((t, s) => (s.length > 0 ? t.split(s).join('***') : t), text);
+}
+
+/** The URL as shown to the operator: credentials in it are masked. */
+export function displayUrl(raw: string): string {
+  try {
+    const u = new URL(raw);
+    if (u.password) u.password = '***';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+/** One line from any thrown value, secrets removed. */
+export function oneLine(err: unknown, redact: (t: string) => string): string {
+  const raw = err instanceof Error ? err.message : String(err);
+  const first = raw.split('\n').map((l) => l.trim()).find((l) => l !== '') ?? 'unknown error';
+  const code = (err as { code?: unknown } | null)?.code;
+  const withCode = typeof code === 'string' && /^E[A-Z]+$/.test(code) && !first.includes(code) ? `${first} (${code})` : first;
+  return redact(withCode.length > 300 ? `${withCode.slice(0, 297)}...` : withCode);
+}
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'ECONNABORTED']);
+
+/** True for failures that say nothing about the query: the server was not reached or did not answer. */
+export function isUnreachable(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown; cause?: unknown } | null;
+  if (e === null || typeof e !== 'object') return false;
+  if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return true;
+  if (typeof e.message === 'string' && /timeout|socket hang up|ECONNREFUSED/i.test(e.message)) return true;
+  return e.cause !== undefined && e.cause !== err && isUnreachable(e.cause);
+}
+
+/** A string literal in ClickHouse SQL. */
+function sqlString(s: string): string {
+  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/**
+ * One family's INSERT over HTTP: its columns named, its de-duplication token in the statement (a
+ * setting of the query, not of a session).
+ */
+export function insertSql(database: string, family: RowFamily, columns: readonly string[], token: string): string {
+  return (
+    `INSERT INTO ${ident(database)}.${ident(family)} (${columns.join(', ')}) ` +
+    `SETTINGS insert_deduplication_token = ${sqlString(token)} FORMAT TabSeparated`
+  );
+}
+
+// ---------------------------------------------------------------- chDB
+
+/** This process's open chDB folder and how many stores use it (chDB binds one folder per process). */
+let chdbFolder: { path: string; users: number } | null = null;
+
+/** The PID recorded by the process that holds `folder`, if that process is alive and not us. */
+export function chdbHolder(folder: string): number | null {
+  let text: string;
+  try {
+    text = readFileSync(join(folder, 'status'), 'utf8');
+  } catch {
+    return null;
+  }
+  const m = /^PID:\s*(\d+)/m.exec(text);
+  if (!m) return null;
+  const pid = Number(m[1]);
+  if (pid === process.pid) return null;
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'EPERM') return null; // ESRCH: the holder is gone
+  }
+  // A recycled PID (after a reboot) belongs to something else: only a node process can hold it.
+  try {
+    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    if (!/node/.test(cmd)) return null;
+  } catch {
+    // No /proc (macOS): trust the PID.
+  }
+  return pid;
+}
+
+function heldError(folder: string, pid: number): ExitError {
+  return new ExitError(
+    EXIT.UNREACHABLE,
+    `the embedded store at ${folder} is held by the running engine (pid ${pid}); ask it through \`pink ditav2-status\` (or another \`pink\` command) or stop it`,
+    'chDB lets one process open its folder; stop the engine (SIGTERM) to use the store directly.',
+  );
+}
+
+async function openChdb(config: Config): Promise<Backend> {
+  const folder = homePaths(config.home).clickhouse;
+  if (chdbFolder !== null && chdbFolder.path !== folder) {
+    throw new ExitError(
+      EXIT.UNREACHABLE,
+      `this process already has the embedded store at ${chdbFolder.path} open; chDB opens one folder per process`,
+      `Close that store before opening ${folder}.`,
+    );
+  }
+  if (chdbFolder === null) {
+    const holder = chdbHolder(folder);
+    if (holder !== null) throw heldError(folder, holder);
+  }
+  mkdirSync(folder, { recursive: true });
+  const [{ createClient }, chdbConn] = await Promise.all([import('@clickhouse/client'), import('chdb/connection')]);
+  let client: ClickHouseClient;
+  let connection: ReturnType<typeof chdbConn.createChdbConnection>;
+  try {
+    connection = chdbConn.createChdbConnection({ path: folder });
+    // chdb types its connection against @clickhouse/client-common, the client against its own copy
+    // of the same interface: identical at runtime, different to the compiler.
+    type ClientConnection = NonNullable<Parameters<typeof createClient>[0]>['connection'];
+    client = createClient({ connection: connection as unknown as ClientConnection });
+  } catch (err) {
+    const holder = chdbHolder(folder);
+    if (holder !== null) throw heldError(folder, holder);
+    throw new ExitError(
+      EXIT.UNREACHABLE,
+      `the embedded store at ${folder} could not be opened: ${oneLine(err, (t) => t)}`,
+      existsSync(join(folder, 'status')) ? 'Another process may hold it: stop it, or check the folder permissions.' : 'Check that the folder is writable.',
+    );
+  }
+  chdbFolder = chdbFolder ?? { path: folder, users: 0 };
+  chdbFolder.users++;
+  let closed = false;
+  return {
+    kind: 'chdb',
+    client,
+    where: `the embedded store at ${folder}`,
+    redact: (t) => t,
+    // The raw insert (see the header): `INSERT INTO db.t (cols) SETTINGS insert_deduplication_token
+    // = '…' FORMAT TabSeparated`, the rows handed over as a Buffer.
+    insert: async (database, family, columns, token, text) => {
+      await connection.chdb.rawInsert({
+        table: `${database}.${family}`,
+        columns,
+        values: Buffer.from(text),
+        format: 'TabSeparated',
+        settings: { insert_deduplication_token: token },
+      });
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await client.close();
+      if (chdbFolder !== null && --chdbFolder.users <= 0) chdbFolder = null;
+    },
+  };
+}
+
+// ---------------------------------------------------------------- server
+
+async function openServer(config: Config, url: string, requireReachable: boolean): Promise<Backend> {
+  const redact = redactor(config);
+  const where = `ClickHouse at ${displayUrl(url)}`;
+  const { createClient, ClickHouseLogLevel } = await import('@clickhouse/client');
+  const client = createClient({
+    url,
+    username: config.clickhouse_user,
+    password: config.clickhouse_password,
+    request_timeout: REQUEST_TIMEOUT_MS,
+    // The client would print every failed request to stderr; the store reports failures itself.
+    log: { level: ClickHouseLogLevel.OFF },
+  });
+  const insert = async (database: string, family: RowFamily, columns: readonly string[], token: string, text: string) => {
+    const res = await client.exec({ query: insertSql(database, family, columns, token), values: Readable.from([text], { objectMode: false }) });
+    // Read the (empty) answer to its end: that is when the socket is free again.
+    for await (const _chunk of res.stream) {
+      // nothing: an INSERT answers with no rows
+    }
+  };
+  const backend: Backend = { kind: 'server', client, where, redact, insert, close: () => client.close() };
+  if (!requireReachable) return backend;
+  try {
+    // A SELECT, not /ping: /ping answers without checking the user and password.
+    const rs = await client.query({ query: 'SELECT 1 AS ok', format: 'JSONEachRow' });
+    await rs.json();
+  } catch (err) {
+    await client.close();
+    const why = oneLine(err, redact);
+    const auth = /authentic|password|user/i.test(why);
+    throw new ExitError(
+      EXIT.UNREACHABLE,
+      `${where} is unreachable: ${why}`,
+      auth
+        ? 'Check PINK_CLICKHOUSE_USER and PINK_CLICKHOUSE_PASSWORD.'
+        : 'Start the server or fix PINK_CLICKHOUSE_URL; unset it to use the embedded store under $PINK_HOME/clickhouse.',
+    );
+  }
+  return backend;
+}
+
+/**
+ * Opens the configured backend. `requireReachable` (server only): check the server answers a query
+ * now, else ExitError(3); without it the store opens anyway and spools until the server answers.
+ */
+export async function openBackend(config: Config, requireReachable: boolean): Promise<Backend> {
+  return config.clickhouse_url === undefined ? openChdb(config) : openServer(config, config.clickhouse_url, requireReachable);
+}
