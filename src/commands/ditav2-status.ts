@@ -21,8 +21,17 @@ export async function collectStatus(config: Config): Promise<StatusDoc | undefin
   if (answer?.ok) return answer.data as StatusDoc;
   const cp = readCheckpoint(paths.checkpoint);
   if (!cp) return undefined;
-  const { Kernel } = await import('../engine/kernel/index.js');
-  const view = Kernel.restore(cp.kernel).view();
+  // The checkpoint, then the journal after it: the last state the kernel reached before the
+  // engine stopped (or was killed), offline, without sending anything.
+  const [{ Kernel }, { readJournal }] = await Promise.all([import('../engine/kernel/index.js'), import('../engine/runner/journal.js')]);
+  const kernel = Kernel.restore(cp.kernel);
+  let seq = cp.seq;
+  for (const rec of readJournal(paths.journal, cp.seq)) {
+    if (rec.t !== 'in') continue;
+    kernel.apply(rec.input);
+    seq = rec.seq;
+  }
+  const view = kernel.view();
   const spool = spoolFacts(config);
   return buildStatus(
     view,
@@ -40,7 +49,7 @@ export async function collectStatus(config: Config): Promise<StatusDoc | undefin
       step_ms_p50: null,
       step_ms_p99: null,
       rest_calls: null,
-      seq: cp.seq,
+      seq,
       source: 'checkpoint',
     },
     {
@@ -58,7 +67,11 @@ export async function collectStatus(config: Config): Promise<StatusDoc | undefin
   );
 }
 
-const num = (v: unknown, digits = 2): string => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '-');
+const num = (v: unknown, digits = 2): string => {
+  if (typeof v !== 'number' || !Number.isFinite(v)) return '-';
+  // No "-0.00": a value that rounds to zero prints as zero.
+  return (Math.abs(v) < 0.5 * 10 ** -digits ? 0 : v).toFixed(digits);
+};
 
 /** Human rendering; its table and colour libraries are loaded only here (not for --json). */
 export async function renderStatus(doc: StatusDoc, color: boolean): Promise<string> {
@@ -68,7 +81,7 @@ export async function renderStatus(doc: StatusDoc, color: boolean): Promise<stri
   const lines: string[] = [];
   const head = e.up
     ? `engine UP  pid ${e.pid}  uptime ${e.uptime_s}s  venue ${e.venue}  namespace ${e.namespace}  heartbeat ${Math.round((e.heartbeat_age_ms ?? 0) / 100) / 10}s ago  steps ${e.steps}  last step ${num(e.last_step_ms, 1)} ms`
-    : `engine DOWN (read from the last checkpoint, seq ${e.seq}, ${e.steps} steps; run ${e.run_id ?? '-'})`;
+    : `engine DOWN (read from the last checkpoint and the journal after it, up to seq ${e.seq}; run ${e.run_id ?? '-'})`;
   lines.push(e.up ? c.green(head) : c.red(head));
   const a = doc.account as Record<string, number | null>;
   lines.push(`account  capital ${num(a['capital'])}  realized ${num(a['realized_pnl'])}  fees ${num(a['fees'])}  funding ${num(a['funding'])}  equity ${num(a['equity'])}  venue balance ${num(a['venue_balance'])}  drift ${num(a['drift'])} USDT`);

@@ -39,6 +39,10 @@ function render(r: FlattenResult): string {
     lines.push('  already flat: nothing to do.');
     return lines.join('\n');
   }
+  if (r.blocked) {
+    lines.push(`  NOT FLAT, nothing sent: ${r.blocked}`);
+    return lines.join('\n');
+  }
   for (const p of r.plan) lines.push(`  plan: ${p.detail}`);
   for (const o of r.orders) lines.push(`  order ${o.client_order_id}: ${o.action} (${o.status})`);
   if (!r.dry_run) {
@@ -118,7 +122,7 @@ export const run: CommandRun = async (ctx, args, opts) => {
   const text = results.map(render).join('\n');
   if (!all) {
     const r = results[0]!;
-    return { exit, text, data: { symbol: r.symbol, before: r.before, after: r.after, orders: r.orders, flat: r.flat, realized: r.realized, already_flat: r.already_flat, dry_run: r.dry_run, plan: r.plan } };
+    return { exit, text, data: { symbol: r.symbol, before: r.before, after: r.after, orders: r.orders, flat: r.flat, realized: r.realized, already_flat: r.already_flat, dry_run: r.dry_run, plan: r.plan, ...(r.blocked ? { blocked: r.blocked } : {}) } };
   }
   return { exit, text, data: { symbols: results.map((r) => ({ symbol: r.symbol, before: r.before, orders: r.orders, flat: r.flat, realized: r.realized, plan: r.plan })), flat } };
 };

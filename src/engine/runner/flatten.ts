@@ -21,6 +21,8 @@ export interface FlattenResult {
   already_flat: boolean;
   realized: number;
   dry_run: boolean;
+  /** Why nothing was sent although PINK is not flat (an operator must act). */
+  blocked?: string;
 }
 
 /** Between two looks at the venue while waiting for flat. */
@@ -28,8 +30,17 @@ const FLAT_POLL_MS = 250;
 
 export async function flattenSymbol(engine: Engine, symbol: string, timeout_ms: number, dry_run: boolean): Promise<FlattenResult> {
   // The venue's truth first: PINK's own view may be stale (that is often why an operator is here).
-  if (!dry_run) await engine.reconcile([symbol], true);
+  const first = dry_run ? undefined : await engine.reconcile([symbol], true);
   const before = slotOf(engine.kernel.view(), symbol);
+  const mismatch = first?.corrections.find((c) => c.symbol === symbol && c.kind === 'position_mismatch');
+  if (mismatch) {
+    // The venue's position is not the one PINK holds (someone else traded this symbol on PINK's
+    // account): a reduce-only order sized from PINK's books could not close it. Send nothing.
+    return {
+      symbol, before, after: before, plan: [], orders: [], flat: false, already_flat: false, realized: 0, dry_run,
+      blocked: `${mismatch.detail}: PINK's books do not match the venue, so PINK sends nothing. Close the position at the venue, then run \`pink restart\` to reconcile.`,
+    };
+  }
   const realizedBefore = before?.realized_pnl ?? 0;
   const plan: FlattenPlanStep[] = [];
   if (before?.working_order) plan.push({ action: 'cancel', detail: `cancel ${before.working_order.client_order_id}` });
