@@ -31,6 +31,13 @@ export interface Config {
   sim_url: string | undefined;
   supervisor_cmd: string | undefined;
   debug: boolean;
+  /**
+   * TEST HOOK, never for production: `PINK_CHAOS_STORE_FAIL=failNextInserts=N,loseNextAcks=M`
+   * makes the engine's first N ClickHouse family inserts fail before they are sent, and the next
+   * M land but lose their answer (the store's StoreFaults), so the chaos harness can drive the
+   * spool path inside a real engine process. Unset (the default): no fault.
+   */
+  chaos_store_faults: { failNextInserts: number; loseNextAcks: number } | undefined;
   /** BLUE's settings, read only so that mode-verify can prove PINK does not share them. */
   blue: {
     api_key: string | undefined;
@@ -67,6 +74,7 @@ export const ENV_VARS = [
   'PINK_SIM_URL',
   'DOLPHIN_PINK_SUPERVISOR_CMD',
   'PINK_DEBUG',
+  'PINK_CHAOS_STORE_FAIL',
 ] as const;
 
 function text(env: Env, name: string): string | undefined {
@@ -154,6 +162,24 @@ function url(env: Env, name: string): string | undefined {
   return raw;
 }
 
+/** Bound on each PINK_CHAOS_STORE_FAIL count: a test hook, not a way to stop the store for good. */
+export const CHAOS_STORE_FAIL_COUNT_MAX = 10_000;
+
+/** `failNextInserts=N,loseNextAcks=M` (either part may be left out) → the store's test faults. */
+export function parseChaosStoreFail(env: Env): Config['chaos_store_faults'] {
+  const name = 'PINK_CHAOS_STORE_FAIL';
+  const raw = text(env, name);
+  if (raw === undefined) return undefined;
+  const out = { failNextInserts: 0, loseNextAcks: 0 };
+  const fix = `Set ${name} to failNextInserts=N,loseNextAcks=M (whole numbers 0-${CHAOS_STORE_FAIL_COUNT_MAX}; a test hook), or unset it.`;
+  for (const part of raw.split(',')) {
+    const m = /^\s*(failNextInserts|loseNextAcks)\s*=\s*(\d{1,6})\s*$/.exec(part);
+    if (!m || Number(m[2]) > CHAOS_STORE_FAIL_COUNT_MAX) throw usageError(`${name}=${JSON.stringify(raw)} is not valid: "${part.trim()}" is not key=count.`, fix);
+    out[m[1] as keyof typeof out] = Number(m[2]);
+  }
+  return out;
+}
+
 export interface ConfigOverrides {
   home?: string;
 }
@@ -188,6 +214,7 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): Config {
     sim_url: url(env, 'PINK_SIM_URL'),
     supervisor_cmd: text(env, 'DOLPHIN_PINK_SUPERVISOR_CMD'),
     debug: text(env, 'PINK_DEBUG') === '1',
+    chaos_store_faults: parseChaosStoreFail(env),
     blue: {
       api_key: text(env, 'DOLPHIN_BINGX_API_KEY_BLUE'),
       log_dir: text(env, 'DOLPHIN_LOG_DIR_BLUE'),
