@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { loadConfig } from '../../src/config.js';
 import { openStore } from '../../src/engine/store/index.js';
 import { makeWorld, stopPid, waitFor, type World } from '../support/e2e.js';
+import { BIN } from '../support/cli.js';
 import { join } from 'node:path';
 
 type Slot = { symbol: string; state: string; qty: number; legs: number; side: string | null };
@@ -194,6 +195,28 @@ test('mode-verify passes on defaults and fails for a shared database, a shared A
     const blueLogs = await w.json<{ checks: { id: string; status: string }[] }>(['mode-verify'], { DOLPHIN_LOG_DIR_BLUE: w.logDir });
     assert.equal(blueLogs.code, 1);
     assert.equal(blueLogs.doc.checks.find((c) => c.id === 'files')?.status, 'FAIL');
+  } finally {
+    await w.close();
+  }
+});
+
+test('restart through a supervisor command waits for the new engine and prints its reconcile report', async () => {
+  const w = await makeWorld({ symbols: ['BTC-USDT'] });
+  try {
+    const oldPid = await startEngine(w);
+    const pidFile = join(w.home, 'pink.pid');
+    // Stands in for `supervisorctl restart dolphin_live_pink`: stop the engine, start it again.
+    const supervisor = `kill -TERM $(cat ${pidFile}); while kill -0 ${oldPid} 2>/dev/null; do sleep 0.1; done; ${process.execPath} ${BIN} run --detach --strategy signals --signals ${w.signalsPath} > /dev/null`;
+    const r = await w.json<{ converged: boolean; via: string; corrections: unknown[] }>(['restart', '--supervisor', supervisor, '--timeout', '30']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.doc.via, 'supervisor');
+    assert.equal(r.doc.converged, true);
+    const s = await status(w);
+    assert.equal(s.code, 0);
+    assert.notEqual(s.doc.engine.pid, oldPid, 'a new engine answers');
+    const failing = await w.json(['restart', '--supervisor', 'exit 7']);
+    assert.equal(failing.code, 1, 'a failing supervisor command is a bad answer, not a crash');
+    await stopEngine(w);
   } finally {
     await w.close();
   }
