@@ -5,6 +5,7 @@ import { loadConfig } from '../../src/config.js';
 import { openStore } from '../../src/engine/store/index.js';
 import { makeWorld, stopPid, waitFor, type World } from '../support/e2e.js';
 import { BIN } from '../support/cli.js';
+import { HEAVY_MODULE, loadedModules } from '../support/loads.js';
 import { join } from 'node:path';
 
 type Slot = { symbol: string; state: string; qty: number; legs: number; side: string | null };
@@ -107,6 +108,10 @@ test('detach, status, kill -9, a position opened behind PINK\'s back, restart co
     assert.equal(up.code, 0, JSON.stringify(up.doc.reasons));
     assert.equal(up.doc.engine.up, true);
     assert.equal(up.doc.healthy, true);
+    const loads = await loadedModules(['ditav2-status', '--json'], w.env);
+    assert.equal(loads.code, 0);
+    assert.ok(loads.loaded.some((l) => l.includes('runner/socket.js')), 'the hook saw the status path');
+    assert.deepEqual(loads.loaded.filter((l) => HEAVY_MODULE.test(l)), [], 'status over the socket loads neither ccxt nor chDB');
 
     process.kill(pid, 'SIGKILL');
     await waitFor('engine gone', async () => {

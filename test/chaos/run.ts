@@ -1,0 +1,108 @@
+// `npm run chaos -- --seeds N --seconds S [--seed K] [--first K] [--symbols A,B] [--keep] [--verbose]`
+// Runs seeds one after the other (each its own simulator, engine and home), one line per seed and
+// a closing `N passed, M failed`; a failing seed prints its failed checks and the command that
+// re-runs exactly that seed. Exit 0 iff every seed passed. Importable: runChaos() for tests.
+import { pathToFileURL } from 'node:url';
+import { DEFAULT_CHAOS_SYMBOLS, runSeed, seedLine, type SeedResult } from './harness.js';
+
+export interface ChaosOptions {
+  seeds: number[];
+  seconds: number;
+  symbols: string[];
+  keep: boolean;
+  verbose: boolean;
+}
+
+export interface ChaosSummary {
+  passed: number;
+  failed: number;
+  results: SeedResult[];
+}
+
+/** Bounds on what one invocation may ask for. */
+const SEEDS_MAX = 10_000;
+const SECONDS_MAX = 3600;
+
+export class ChaosUsageError extends Error {}
+
+function whole(raw: string | undefined, flag: string, min: number, max: number): number {
+  const n = Number(raw);
+  if (raw === undefined || !/^\d+(\.\d+)?$/.test(raw) || !(n >= min && n <= max)) throw new ChaosUsageError(`${flag} needs a number from ${min} to ${max}, got ${raw ?? 'nothing'}`);
+  return n;
+}
+
+export function parseChaosArgs(argv: string[]): ChaosOptions {
+  let count = 10;
+  let first = 1;
+  let only: number | undefined;
+  let seconds = 15;
+  let symbols = DEFAULT_CHAOS_SYMBOLS;
+  let keep = false;
+  let verbose = false;
+  for (let i = 0; i < argv.length; i += 1) {
+    const a = argv[i]!;
+    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = (): string | undefined => inline ?? argv[++i];
+    if (flag === '--seeds') count = Math.floor(whole(value(), '--seeds', 1, SEEDS_MAX));
+    else if (flag === '--seed') only = Math.floor(whole(value(), '--seed', 1, 2 ** 31));
+    else if (flag === '--first') first = Math.floor(whole(value(), '--first', 1, 2 ** 31));
+    else if (flag === '--seconds') seconds = whole(value(), '--seconds', 3, SECONDS_MAX);
+    else if (flag === '--symbols') symbols = (value() ?? '').split(',').map((s) => s.trim().toUpperCase()).filter((s) => s !== '');
+    else if (flag === '--keep') keep = true;
+    else if (flag === '--verbose') verbose = true;
+    else throw new ChaosUsageError(`unknown option ${a}`);
+  }
+  if (symbols.length === 0 || symbols.some((s) => !/^[A-Z0-9]{1,20}-USDT$/.test(s))) throw new ChaosUsageError('--symbols needs BASE-USDT symbols, comma-separated');
+  const seeds = only !== undefined ? [only] : Array.from({ length: count }, (_, i) => first + i);
+  return { seeds, seconds, symbols, keep, verbose };
+}
+
+/** The command that re-runs exactly one seed. */
+export function rerunCommand(seed: number, o: Pick<ChaosOptions, 'seconds' | 'symbols'>): string {
+  const symbols = o.symbols.join(',') === DEFAULT_CHAOS_SYMBOLS.join(',') ? '' : ` --symbols ${o.symbols.join(',')}`;
+  return `npm run chaos -- --seed ${seed} --seconds ${o.seconds}${symbols}`;
+}
+
+export async function runChaos(o: ChaosOptions, print: (line: string) => void = (l) => console.log(l)): Promise<ChaosSummary> {
+  const results: SeedResult[] = [];
+  for (const seed of o.seeds) {
+    const r = await runSeed({ seed, seconds: o.seconds, symbols: o.symbols, keep: o.keep, ...(o.verbose ? { trace: (l: string) => print(`  [seed ${seed}] ${l}`) } : {}) });
+    results.push(r);
+    print(seedLine(r));
+    if (!r.ok) {
+      for (const c of r.checks.filter((x) => !x.ok)) print(`  FAILED ${c.name}: ${c.detail}`);
+      if (r.folder) print(`  kept: ${r.folder}`);
+      print(`  re-run: ${rerunCommand(seed, o)}`);
+    } else if (o.verbose) {
+      for (const c of r.checks) print(`  ok ${c.name}: ${c.detail}`);
+    }
+  }
+  const passed = results.filter((r) => r.ok).length;
+  const failed = results.length - passed;
+  print(`${passed} passed, ${failed} failed`);
+  return { passed, failed, results };
+}
+
+async function main(): Promise<number> {
+  let o: ChaosOptions;
+  try {
+    o = parseChaosArgs(process.argv.slice(2));
+  } catch (err) {
+    if (!(err instanceof ChaosUsageError)) throw err;
+    console.error(`chaos: ${err.message}`);
+    console.error('usage: npm run chaos -- --seeds N --seconds S [--seed K] [--first K] [--symbols A,B] [--keep] [--verbose]');
+    return 2;
+  }
+  const summary = await runChaos(o);
+  return summary.failed === 0 ? 0 : 1;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(`chaos: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,159 @@
+// The fault schedule of one chaos seed: a pure function of (seed, seconds, symbols). Two lanes:
+// venue faults (simulator admin calls, applied on time) and process faults (kill -9, SIGTERM,
+// restarts of the engine, applied one after the other because each waits for the engine to come
+// back). Wall-clock timing makes two runs of a seed differ in detail; the schedule never does.
+import { rngOf, type Rng } from './rng.js';
+
+/** The store's test faults for one engine start (PINK_CHAOS_STORE_FAIL). */
+export interface StoreFail {
+  failNextInserts: number;
+  loseNextAcks: number;
+}
+
+export type VenueFault =
+  /** Every Nth venue request refused for rate, for a while (HTTP 429 plain, or BingX's 100410 body). */
+  | { kind: 'rate_limit'; every: number; style: 'http' | 'body'; duration_ms: number }
+  /** The next order create refused (110425 invalid, 101204 margin; 100500: "busy", the venue did not act). */
+  | { kind: 'reject'; reason: string; code: number }
+  /** The next cancel refused. */
+  | { kind: 'reject_cancel'; reason: string }
+  /** The next N mutating requests act at the venue, and their answer is lost. */
+  | { kind: 'drop_response'; count: number }
+  /** Every request waits this long, for a while; above the adapter's 10 s timeout the venue acts after PINK gave up. */
+  | { kind: 'latency'; latency_ms: number; duration_ms: number }
+  /** Partial fills (each match fills this share) and every fill row reported twice, for a while. */
+  | { kind: 'fills'; ratio: number; duplicate: boolean; duration_ms: number }
+  /** The mark jumps by this ratio (0.05 = +5 %). */
+  | { kind: 'price_jump'; symbol: string; ratio: number };
+
+export type ProcessFault =
+  /** kill -9 the engine, then `pink restart` (engine down: it starts it). */
+  | { kind: 'kill9'; store: StoreFail | null }
+  /** SIGTERM the engine, wait for its graceful exit, then `pink restart`. */
+  | { kind: 'sigterm'; store: StoreFail | null }
+  /** `pink restart` while the engine runs (it stops it gracefully itself). */
+  | { kind: 'restart'; store: StoreFail | null };
+
+export interface Timed<T> {
+  at_ms: number;
+  fault: T;
+}
+
+export interface ChaosPlan {
+  seed: number;
+  seconds: number;
+  symbols: string[];
+  /** Store faults of the first engine start. */
+  start_store: StoreFail | null;
+  venue: Timed<VenueFault>[];
+  process: Timed<ProcessFault>[];
+}
+
+/** Venue faults per second of chaos, on average. */
+const VENUE_FAULTS_PER_S = 1.6;
+/** No fault in the first and last moments: the engine must be up to be hurt, and the end is quiet. */
+const LEAD_IN_MS = 400;
+const LEAD_OUT_MS = 1000;
+/** The longest latency that still answers before the adapter's timeout, and one that does not. */
+const LATENCY_MS_MAX = 2500;
+const LATENCY_TIMEOUT_MS = 10_500;
+
+/** Counts are family inserts; the writer backs off (250 ms doubling) between attempts, so keep them small. */
+function storeFail(r: Rng): StoreFail {
+  const fail = r.chance(0.7) ? r.int(1, 12) : 0;
+  const lose = fail === 0 || r.chance(0.5) ? r.int(1, 8) : 0;
+  return { failNextInserts: fail, loseNextAcks: lose };
+}
+
+function venueFault(r: Rng, symbols: string[], ms_left: number): VenueFault {
+  const roll = r.next();
+  const window = (lo: number, hi: number): number => Math.min(ms_left, r.int(lo, hi));
+  if (roll < 0.18) return { kind: 'rate_limit', every: r.int(2, 6), style: r.chance(0.5) ? 'http' : 'body', duration_ms: window(300, 2500) };
+  if (roll < 0.32) return { kind: 'reject', reason: r.pick(['chaos: insufficient margin', 'chaos: invalid order', 'chaos: system busy']), code: r.pick([110425, 101204, 100500]) };
+  if (roll < 0.40) return { kind: 'reject_cancel', reason: 'chaos: cancel refused' };
+  if (roll < 0.55) return { kind: 'drop_response', count: r.int(1, 2) };
+  if (roll < 0.67) {
+    // Rarely past the adapter's timeout: the venue then acts after PINK has given up on the send.
+    const timeout = r.chance(0.06);
+    return { kind: 'latency', latency_ms: timeout ? LATENCY_TIMEOUT_MS : r.int(100, LATENCY_MS_MAX), duration_ms: timeout ? 300 : window(300, 2000) };
+  }
+  if (roll < 0.82) return { kind: 'fills', ratio: r.pick([0.2, 0.25, 0.34, 0.5, 0.6]), duplicate: r.chance(0.7), duration_ms: window(500, 4000) };
+  const sign = r.chance(0.5) ? 1 : -1;
+  return { kind: 'price_jump', symbol: r.pick(symbols), ratio: sign * r.between(0.01, 0.08) };
+}
+
+/** Which admin setting a windowed fault holds (two windows of one key never overlap). */
+export function faultKey(f: VenueFault): string | null {
+  if (f.kind === 'rate_limit') return 'rate';
+  if (f.kind === 'latency') return 'latency';
+  if (f.kind === 'fills') return 'fills';
+  return null;
+}
+
+export function planChaos(seed: number, seconds: number, symbols: string[]): ChaosPlan {
+  const total_ms = Math.round(seconds * 1000);
+  const r = rngOf(seed, 'chaos-plan');
+  const span = Math.max(0, total_ms - LEAD_IN_MS - LEAD_OUT_MS);
+  const venue: Timed<VenueFault>[] = [];
+  const busy = new Map<string, number>();
+  const count = Math.round((span / 1000) * VENUE_FAULTS_PER_S);
+  const times = Array.from({ length: count }, () => LEAD_IN_MS + Math.floor(r.next() * span)).sort((a, b) => a - b);
+  for (const at_ms of times) {
+    const fault = venueFault(r, symbols, Math.max(100, LEAD_IN_MS + span - at_ms));
+    const key = faultKey(fault);
+    if (key !== null) {
+      if ((busy.get(key) ?? 0) > at_ms) continue; // that setting is already held: skip, keep windows disjoint
+      busy.set(key, at_ms + ('duration_ms' in fault ? fault.duration_ms : 0));
+    }
+    venue.push({ at_ms, fault });
+  }
+  // 1 to 3 process faults in 15 s; longer runs get one per ~6 s.
+  const n = Math.max(1, r.int(1, Math.max(1, Math.floor(seconds / 5))));
+  const process: Timed<ProcessFault>[] = [];
+  for (let i = 0; i < n; i += 1) {
+    const at_ms = LEAD_IN_MS + 800 + Math.floor(r.next() * Math.max(1, span - 1600));
+    const roll = r.next();
+    const store = r.chance(0.5) ? storeFail(r) : null;
+    const kind = roll < 0.5 ? 'kill9' : roll < 0.8 ? 'sigterm' : 'restart';
+    process.push({ at_ms, fault: { kind, store } });
+  }
+  process.sort((a, b) => a.at_ms - b.at_ms);
+  return { seed, seconds, symbols, start_store: r.chance(0.35) ? storeFail(r) : null, venue, process };
+}
+
+/** PINK_CHAOS_STORE_FAIL's value for a store fault. */
+export function storeFailEnv(f: StoreFail | null): Record<string, string> {
+  return f === null ? {} : { PINK_CHAOS_STORE_FAIL: `failNextInserts=${f.failNextInserts},loseNextAcks=${f.loseNextAcks}` };
+}
+
+/** The admin calls that start a venue fault and, for windowed ones, end it. */
+export function adminCalls(f: VenueFault): { set: { path: string; body: unknown }; clear?: { after_ms: number; body: unknown } } {
+  const faults = (body: unknown) => ({ path: '/__sim/faults', body });
+  switch (f.kind) {
+    case 'rate_limit':
+      return { set: faults({ rateLimitEvery: f.every, rateLimitStyle: f.style }), clear: { after_ms: f.duration_ms, body: { rateLimitEvery: null } } };
+    case 'reject':
+      return { set: faults({ rejectNext: f.reason, rejectNextCode: f.code }) };
+    case 'reject_cancel':
+      return { set: faults({ rejectNextCancel: f.reason }) };
+    case 'drop_response':
+      return { set: faults({ dropResponseNext: f.count }) };
+    case 'latency':
+      return { set: faults({ latencyMs: f.latency_ms }), clear: { after_ms: f.duration_ms, body: { latencyMs: null } } };
+    case 'fills':
+      return { set: faults({ partialFillRatio: f.ratio, duplicateFills: f.duplicate }), clear: { after_ms: f.duration_ms, body: { partialFillRatio: null, duplicateFills: false } } };
+    case 'price_jump':
+      return { set: { path: '/__sim/price', body: { symbol: f.symbol, ratio: f.ratio } } };
+  }
+}
+
+/** Every venue fault off (the quiet end of a seed). */
+export const CLEAR_ALL_FAULTS = {
+  rateLimitEvery: null,
+  rejectNext: null,
+  rejectNextCancel: null,
+  dropResponseNext: null,
+  latencyMs: null,
+  partialFillRatio: null,
+  duplicateFills: false,
+};

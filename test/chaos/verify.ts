@@ -1,0 +1,211 @@
+// The end-of-seed proof: the simulator's ground truth against PINK's records (ClickHouse, read
+// after the engine released it), its checkpoint and its journal. Each check says what it compared
+// and can fail; a check that cannot be sound (the simulator's bounded history overflowed) fails
+// rather than pass on a partial truth.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { homePaths, loadConfig } from '../../src/config.js';
+import { Kernel } from '../../src/engine/kernel/index.js';
+import { openStore } from '../../src/engine/store/index.js';
+import { CLOSED_ORDERS_MAX, FILLS_MAX } from '../../src/engine/venue/sim/engine.js';
+import type { SimGroundTruth, SimOrder } from '../../src/engine/venue/sim/index.js';
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface RecordFacts {
+  fills: number;
+  trades: number;
+  /** Orders whose create the venue saw more than once (all refused as duplicates). */
+  resends: number;
+}
+
+/** Two quantities are the same lot when they differ by less than this (venue decimals). */
+const QTY_EPS = 1e-9;
+/** The venue writes each fill's commission with 6 decimals: the kernel's fees can differ by half of that per fill. */
+const FEE_ROUNDING_USDT = 5e-7;
+
+const pink = (coid: string): boolean => coid.startsWith('pink-');
+
+/** Every venue fill of a pink- order is one row in `fills` (after row_id de-duplication), with its quantity; no other fill row. */
+async function checkFills(truth: SimGroundTruth, rows: { fill_id: string; venue_order_id: string; ts_ms: number; qty: number; n: number }[]): Promise<Check[]> {
+  const out: Check[] = [];
+  const venue = truth.fills.filter((f) => pink(f.client_order_id));
+  // Fill times strictly increase at the simulator, so (order id, time) names a fill.
+  const key = (order_id: string, ts_ms: number): string => `${order_id}@${ts_ms}`;
+  const recorded = new Map<string, (typeof rows)[number]>();
+  const twice = rows.filter((r) => r.n !== 1);
+  for (const r of rows) recorded.set(key(r.venue_order_id, r.ts_ms), r);
+  const missing: string[] = [];
+  const wrongQty: string[] = [];
+  const known = new Set<string>();
+  for (const f of venue) {
+    const k = key(f.order_id, f.ts_ms);
+    known.add(k);
+    const r = recorded.get(k);
+    if (r === undefined) missing.push(`${f.client_order_id} fill ${f.fill_id} ${f.side} ${f.qty} @ ${f.price}`);
+    else if (Math.abs(r.qty - f.qty) > QTY_EPS) wrongQty.push(`${r.fill_id}: recorded ${r.qty}, venue ${f.qty}`);
+  }
+  const phantom = rows.filter((r) => !known.has(key(r.venue_order_id, r.ts_ms))).map((r) => r.fill_id);
+  out.push({
+    name: 'every venue fill recorded',
+    ok: missing.length === 0 && wrongQty.length === 0,
+    detail: `${venue.length} venue fills of pink- orders, ${rows.length} fill ids recorded${missing.length ? `; missing: ${missing.slice(0, 5).join('; ')}` : ''}${wrongQty.length ? `; quantity differs: ${wrongQty.slice(0, 5).join('; ')}` : ''}`,
+  });
+  out.push({
+    name: 'no fill recorded twice',
+    ok: twice.length === 0,
+    detail: twice.length === 0 ? 'one row per fill_id' : `fill ids with more than one row: ${twice.slice(0, 5).map((r) => `${r.fill_id} x${r.n}`).join(', ')}`,
+  });
+  out.push({ name: 'no fill the venue did not make', ok: phantom.length === 0, detail: phantom.length === 0 ? 'every recorded fill is a venue fill' : `recorded but not at the venue: ${phantom.slice(0, 5).join(', ')}` });
+  return out;
+}
+
+/**
+ * No position crossed zero through an exit, and nothing PINK meant as an entry reduced a
+ * position: the venue's fills of pink- orders, in time order per symbol, replayed onto a signed
+ * position. A reduce-only fill must shrink it without passing zero; any other fill must not
+ * shrink it (an entry sent while the venue still held the opposite side would).
+ */
+export function checkNoCrossing(truth: SimGroundTruth): Check {
+  const orders = new Map<string, SimOrder>();
+  for (const o of [...truth.closed_orders, ...truth.open_orders]) orders.set(o.order_id, o);
+  const pos = new Map<string, number>();
+  const bad: string[] = [];
+  const sign = (side: string): number => (side === 'BUY' ? 1 : -1);
+  for (const f of [...truth.fills].sort((a, b) => a.ts_ms - b.ts_ms)) {
+    const before = pos.get(f.symbol) ?? 0;
+    const after = before + sign(f.side) * f.qty;
+    pos.set(f.symbol, Math.abs(after) < QTY_EPS ? 0 : after);
+    if (!pink(f.client_order_id)) continue;
+    const o = orders.get(f.order_id);
+    if (o === undefined) {
+      bad.push(`${f.client_order_id}: order ${f.order_id} not in the venue's history`);
+      continue;
+    }
+    const crossed = before * after < 0 && Math.abs(after) > QTY_EPS;
+    if (o.reduce_only && (crossed || Math.abs(after) > Math.abs(before) + QTY_EPS)) bad.push(`${f.symbol} reduce-only ${f.client_order_id} took ${before} to ${after}`);
+    if (!o.reduce_only && Math.abs(after) < Math.abs(before) - QTY_EPS) bad.push(`${f.symbol} entry ${f.client_order_id} reduced ${before} to ${after}`);
+  }
+  return {
+    name: 'no position crossed zero through an exit',
+    ok: bad.length === 0,
+    detail: bad.length === 0 ? `${truth.fills.length} venue fills replayed per symbol: exits only reduced, entries never reduced` : bad.slice(0, 5).join('; '),
+  };
+}
+
+export function checkNoOrderTwice(truth: SimGroundTruth): { check: Check; resends: number } {
+  const ids = Object.entries(truth.client_order_ids).filter(([id]) => pink(id));
+  const twice = ids.filter(([, c]) => c.created > 1);
+  const resends = ids.filter(([, c]) => c.attempts > c.created).length;
+  return {
+    check: {
+      name: 'no order sent twice for one intent',
+      ok: twice.length === 0,
+      detail: twice.length === 0 ? `${ids.length} pink- client order ids, each created at most once (${resends} resent and refused as duplicates)` : twice.slice(0, 5).map(([id, c]) => `${id} created ${c.created}x`).join(', '),
+    },
+    resends,
+  };
+}
+
+/** The ground truth is bounded (the simulator keeps the latest FILLS_MAX fills...): refuse to judge past it. */
+export function checkTruthComplete(truth: SimGroundTruth): Check {
+  const full = truth.fills.length >= FILLS_MAX || truth.closed_orders.length >= CLOSED_ORDERS_MAX;
+  return { name: 'ground truth complete', ok: !full, detail: `${truth.fills.length} fills (max ${FILLS_MAX}), ${truth.closed_orders.length} closed orders (max ${CLOSED_ORDERS_MAX})` };
+}
+
+export function checkSpoolEmpty(home: string): Check {
+  const dir = homePaths(home).spool;
+  const files = existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.spool.json')) : [];
+  return { name: 'spool empty', ok: files.length === 0, detail: files.length === 0 ? `${dir} holds no unit` : `${files.length} unit(s) left: ${files.slice(0, 3).join(', ')}` };
+}
+
+/** The kernel's final state (checkpoint) against the venue: same position on every symbol, capital identity, drift. */
+export function checkKernelState(home: string, truth: SimGroundTruth, symbols: string[], initial_capital: number): { checks: Check[]; capital: number } {
+  const cp = JSON.parse(readFileSync(homePaths(home).checkpoint, 'utf8')) as { kernel: string };
+  const view = Kernel.restore(cp.kernel).view();
+  const diffs: string[] = [];
+  for (const symbol of new Set([...symbols, ...truth.positions.map((p) => p.symbol)])) {
+    const v = truth.positions.find((p) => p.symbol === symbol);
+    const venue = v?.qty ?? 0;
+    const s = view.slots.find((x) => x.symbol === symbol);
+    const mine = s === undefined ? 0 : s.side === 'short' ? -s.qty : s.qty;
+    if (Math.abs(venue - mine) > QTY_EPS) diffs.push(`${symbol}: venue ${venue}, PINK ${mine} (${s?.state ?? 'no slot'})`);
+  }
+  const a = view.account;
+  const identity = initial_capital + a.realized_pnl - a.fees - a.funding;
+  const fills = truth.fills.filter((f) => pink(f.client_order_id)).length;
+  const drift = truth.balance.wallet_usdt - a.capital;
+  const drift_max = fills * FEE_ROUNDING_USDT + 1e-6;
+  return {
+    capital: a.capital,
+    checks: [
+      { name: 'positions agree with the venue', ok: diffs.length === 0, detail: diffs.length === 0 ? `${symbols.length} symbols: PINK's slots hold what the venue holds` : diffs.join('; ') },
+      {
+        name: 'capital identity (kernel)',
+        ok: Math.abs(identity - a.capital) <= 1e-9 * Math.max(1, Math.abs(a.capital)),
+        detail: `capital ${a.capital} = ${initial_capital} + realized ${a.realized_pnl} - fees ${a.fees} - funding ${a.funding} (${identity})`,
+      },
+      {
+        name: 'no drift from the venue balance',
+        ok: Math.abs(drift) <= drift_max,
+        detail: `venue wallet ${truth.balance.wallet_usdt} - capital ${a.capital} = ${drift} (bound ${drift_max.toExponential(2)}: fee rounding of ${fills} fills)`,
+      },
+    ],
+  };
+}
+
+/** The store, opened after the engine released it: fills, trades, SPEC 5's audit, the last account row. */
+export async function checkStore(env: Record<string, string>, truth: SimGroundTruth, kernel_capital: number): Promise<{ checks: Check[]; facts: Pick<RecordFacts, 'fills' | 'trades'> }> {
+  const config = loadConfig(env);
+  const store = await openStore({ config, runId: 'chaos-verify' });
+  try {
+    const db = config.database;
+    // Queries see each row once: LIMIT 1 BY row_id is how the store guarantees it (audit.ts).
+    const fills = await store.query<{ fill_id: string; venue_order_id: string; ts_ms: number; qty: number; n: number }>(
+      `SELECT fill_id, any(venue_order_id) AS venue_order_id, any(toUnixTimestamp64Milli(ts)) AS ts_ms, sum(qty) AS qty, count() AS n
+       FROM (SELECT * FROM ${db}.fills LIMIT 1 BY row_id) GROUP BY fill_id`,
+    );
+    const [t] = await store.query<{ closed: number }>(
+      `SELECT countIf(st = 'closed') AS closed FROM (SELECT trade_id, argMax(status, (legs, status = 'closed')) AS st FROM ${db}.trades GROUP BY trade_id)`,
+    );
+    const [legs] = await store.query<{ bad: number; sample: string }>(
+      `SELECT countIf(remaining_qty < -1e-12 OR leg_qty <= 0) AS bad, any(trade_id) AS sample FROM (SELECT * FROM ${db}.trade_exit_legs LIMIT 1 BY row_id)`,
+    );
+    const [over] = await store.query<{ bad: number }>(
+      `SELECT countIf(l.q > t.q * (1 + 1e-9) + 1e-12) AS bad FROM
+         (SELECT trade_id, sum(leg_qty) AS q FROM (SELECT * FROM ${db}.trade_exit_legs LIMIT 1 BY row_id) GROUP BY trade_id) AS l
+         JOIN (SELECT trade_id, argMax(entry_qty, (legs, status = 'closed')) AS q FROM ${db}.trades GROUP BY trade_id) AS t USING trade_id`,
+    );
+    const [acct] = await store.query<{ capital: number }>(`SELECT argMax(capital, (ts, row_id)) AS capital FROM ${db}.account`);
+    // No funding in a chaos run: the identity is then strict (capital = initial + realized - fees, to 1e-9).
+    const audit = await store.audit({ funding_paid_usdt: 0 });
+    const checks: Check[] = await checkFills(truth, fills);
+    checks.push({
+      name: 'exit legs never oversell',
+      ok: (legs?.bad ?? 0) === 0 && (over?.bad ?? 0) === 0,
+      detail: `${legs?.bad ?? 0} leg rows with a negative remainder or an empty leg, ${over?.bad ?? 0} trades whose legs exceed the entry`,
+    });
+    for (const c of audit.checks) checks.push({ name: `audit ${c.id}`, ok: c.ok, detail: c.detail });
+    const capital = acct?.capital ?? NaN;
+    checks.push({
+      name: 'last account row is the kernel capital',
+      ok: Math.abs(capital - kernel_capital) <= 1e-9 * Math.max(1, Math.abs(kernel_capital)),
+      detail: `store ${capital}, checkpoint ${kernel_capital}`,
+    });
+    return { checks, facts: { fills: fills.length, trades: t?.closed ?? 0 } };
+  } finally {
+    await store.close();
+  }
+}
+
+/** The engine output (engine.out) must hold no internal error or assertion. */
+export function checkEngineOutput(home: string): Check {
+  const path = join(home, 'engine.out');
+  const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
+  const bad = text.split('\n').filter((l) => /internal error|KernelAssertion|RowAssertion|UnhandledPromiseRejection|^\s+at /.test(l));
+  return { name: 'no internal error in the engine output', ok: bad.length === 0, detail: bad.length === 0 ? `${text.split('\n').length} lines, none an internal error` : bad.slice(0, 3).join(' | ') };
+}
