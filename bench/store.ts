@@ -5,10 +5,12 @@ import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { loadConfig, type Config } from '../src/config.js';
 import type { RowFamily } from '../src/engine/kernel/types.js';
 import type { RowOut } from '../src/engine/kernel/types.js';
-import { encodeBatch, familyColumnNames } from '../src/engine/store/encode.js';
+import { encodeBatch, familyColumnNames, type WireFormat } from '../src/engine/store/encode.js';
 import { FAMILIES, openStore, schemaDdl, type Store } from '../src/engine/store/index.js';
 import { openBackend } from '../src/engine/store/backend.js';
 import { UNIT_ROWS_MAX } from '../src/engine/store/writer.js';
@@ -45,6 +47,12 @@ function pct(sorted: number[], p: number): number {
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+// A full collection before each timed run: the rows the bench made just before are young, and
+// promoting them would otherwise be charged to whatever runs next (the engine makes its rows one
+// step at a time). --expose-gc, set at run time so `node dist/bench/store.js` needs no flag.
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
+
 /**
  * Writes the batches as steps would (one write, then the loop turns) and returns write() times.
  * Consumes the list: a runner does not keep its rows after writing them, and 100,000 retained row
@@ -70,32 +78,37 @@ async function closedPort(): Promise<number> {
 }
 
 /**
- * The ceiling: the same rows, already encoded, sent through the same backend insert into the same
- * tables the way the writer sends a unit (one INSERT per family, all at once), with no store.
+ * The ceiling: the same rows, already encoded in `format`, sent through the same backend insert into
+ * the same tables the way the writer sends a unit (one INSERT per family, all at once), no store.
  */
-async function rawChdbRowsPerSec(home: string, list: { token: string; rows: RowOut[] }[]): Promise<number> {
+async function rawChdbRowsPerSec(home: string, list: { token: string; rows: RowOut[] }[], format: WireFormat): Promise<number> {
   const backend = await openBackend(config(home), true);
+  const database = `pink_raw_${format}`;
   try {
-    for (const sql of schemaDdl('pink_raw')) await backend.client.command({ query: sql });
-    const units: Partial<Record<RowFamily, string>>[] = [];
-    let unit: Partial<Record<RowFamily, string[]>> = {};
+    for (const sql of schemaDdl(database)) await backend.client.command({ query: sql });
+    const units: Partial<Record<RowFamily, Buffer>>[] = [];
+    let unit: Partial<Record<RowFamily, Buffer[]>> = {};
     let unitRows = 0;
     const close = () => {
-      units.push(Object.fromEntries(Object.entries(unit).map(([f, t]) => [f, t.join('')])));
+      units.push(Object.fromEntries(Object.entries(unit).map(([f, parts]) => [f, Buffer.concat(parts)])));
       unit = {};
       unitRows = 0;
     };
     for (const b of list) {
-      const { batch } = encodeBatch(b.rows, { namespace: 'pink', run_id: 'raw' });
-      for (const f of FAMILIES) if (batch[f]) (unit[f] ??= []).push(batch[f]!.text);
+      const { batch } = encodeBatch(b.rows, { namespace: 'pink', run_id: 'raw' }, format);
+      for (const f of FAMILIES) if (batch[f]) (unit[f] ??= []).push(batch[f]!.bytes);
       unitRows += b.rows.length;
       if (unitRows >= UNIT_ROWS_MAX) close();
     }
     if (unitRows > 0) close();
     const rows = list.reduce((n, b) => n + b.rows.length, 0);
+    // Warm-up (not timed): the first INSERT into a new table costs more than the ones after it.
+    const warm = encodeBatch(tradeRows(9_000_000).rows, { namespace: 'pink', run_id: 'warm' }, format).batch;
+    await Promise.all((Object.entries(warm) as [RowFamily, { bytes: Buffer }][]).map(([f, e]) => backend.insert(database, f, familyColumnNames(f), `warm:${f}`, format, e.bytes)));
+    collectGarbage();
     const t0 = performance.now();
     for (const [i, u] of units.entries()) {
-      await Promise.all((Object.entries(u) as [RowFamily, string][]).map(([f, text]) => backend.insert('pink_raw', f, familyColumnNames(f), `raw${i}:${f}`, text)));
+      await Promise.all((Object.entries(u) as [RowFamily, Buffer][]).map(([f, bytes]) => backend.insert(database, f, familyColumnNames(f), `raw${i}:${f}`, format, bytes)));
     }
     return Math.round((rows / (performance.now() - t0)) * 1000);
   } finally {
@@ -116,10 +129,14 @@ export async function bench(): Promise<void> {
     out(`store open (embedded, incl. imports) ${openMs.toFixed(0)} ms; DDL ${(performance.now() - t0).toFixed(0)} ms`);
 
     // 2. Throughput into chDB: first the ceiling (same engine, warm for both), then the store.
-    out(`chDB alone, same rows pre-encoded, same INSERTs, no store: ${await rawChdbRowsPerSec(home, batches(THROUGHPUT_ROWS, THROUGHPUT_BATCH_ROWS, 3_000_000))} rows/s (the ceiling on this machine)`);
+    for (const format of ['RowBinary', 'TabSeparated'] as const) {
+      const rate = await rawChdbRowsPerSec(home, batches(THROUGHPUT_ROWS, THROUGHPUT_BATCH_ROWS, 3_000_000), format);
+      out(`chDB alone, same rows pre-encoded (${format}), same INSERTs, no store: ${rate} rows/s${format === 'RowBinary' ? ' (the ceiling on this machine)' : ''}`);
+    }
 
     const list = batches(THROUGHPUT_ROWS, THROUGHPUT_BATCH_ROWS);
     const writes = list.length;
+    collectGarbage();
     t0 = performance.now();
     const cpu0 = process.cpuUsage();
     const waits = await writeAll(store, list);

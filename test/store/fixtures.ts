@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { homePaths, loadConfig, type Config } from '../../src/config.js';
 import type { RowOut } from '../../src/engine/kernel/types.js';
+import { TIME_MS_MAX } from '../../src/engine/store/encode.js';
+import { FAMILIES, FAMILY_COLUMNS } from '../../src/engine/store/schema.js';
 
 export const INITIAL_CAPITAL_USDT = 10_000;
 
@@ -105,6 +107,45 @@ export function tradeRows(k: number, prior: { realized: number; fees: number } =
   add('account', 0, { ts: t + 11, capital, realized_pnl: totalRealized, fees: totalFees, equity: capital, venue_balance: capital + 0.5, drift: 0.5 });
   add('anomalies', 0, { ts: t + 5, origin: 'ditav2_kernel', code: 'EXIT_CLAMPED', severity: 'WARNING', slot_id: symbol, symbol, details: JSON.stringify({ reason: 'final exit clamped', asked: 0.25 }) });
   return { rows, realized: totalRealized, fees: totalFees };
+}
+
+/** Text that every format must carry: tabs, newlines, backslashes, NULs, non-ASCII, long (null: absent). */
+export const SPECIAL_TEXT: readonly (string | null)[] = [
+  '', 'plain', 'tab\there', 'line\nbreak\n', 'back\\slash\\', 'cr\rlf', 'nul\0byte', 'ünïcödé € 日本語 😀', 'lone \ud800 surrogate',
+  '\\N', 'x'.repeat(200), 'é'.repeat(9_000), null,
+];
+/** Doubles at the edges of Float64 (no NaN or infinity: the checks refuse them). */
+export const SPECIAL_FLOATS: readonly number[] = [-0, 0, 5e-324, -5e-324, 1.7976931348623157e308, -1.7976931348623157e308, 0.1 + 0.2, 2 ** 53 + 2, 123456789.12345679, -1e-300, 1e21];
+/** Times at ms precision, from the epoch to DateTime64(3)'s last day. */
+export const SPECIAL_MS: readonly number[] = [0, 1, 999, T0_MS, 1_700_000_000_123, TIME_MS_MAX];
+export const SPECIAL_UINT32: readonly number[] = [0, 1, 2 ** 31, 4_294_967_295];
+export const SPECIAL_FLAGS: readonly (boolean | number)[] = [true, false, 1, 0];
+
+/**
+ * Rows of every family in which every column takes the awkward values above in turn. Ids stay
+ * unique (row_id, and the trades key trade_id) so that no table merges two of them away.
+ */
+export function specialRows(): RowOut[] {
+  const out: RowOut[] = [];
+  const n = SPECIAL_TEXT.length;
+  for (const family of FAMILIES) {
+    for (let i = 0; i < n; i++) {
+      const row: RowOut['row'] = { row_id: `special:${family}:${i}` };
+      FAMILY_COLUMNS[family].forEach((c, j) => {
+        if (c.name === 'namespace' || c.name === 'run_id' || c.name === 'row_id') return;
+        const pick = <T>(list: readonly T[]): T => list[(i + j) % list.length]!;
+        if (c.kind === 'string' || c.kind === 'lc') {
+          const text = pick(SPECIAL_TEXT);
+          row[c.name] = c.name === 'details' ? JSON.stringify({ text }) : family === 'trades' && c.name === 'trade_id' ? `${text ?? ''}#${i}` : text;
+        } else if (c.kind === 'time') row[c.name] = pick(SPECIAL_MS);
+        else if (c.kind === 'float') row[c.name] = pick(SPECIAL_FLOATS);
+        else if (c.kind === 'uint32') row[c.name] = pick(SPECIAL_UINT32);
+        else row[c.name] = pick(SPECIAL_FLAGS);
+      });
+      out.push({ family, row });
+    }
+  }
+  return out;
 }
 
 /** `n` consecutive trades, each batch its own step. */

@@ -12,7 +12,8 @@ import { EXIT, ExitError } from '../../errors.js';
 import type { RowOut } from '../kernel/types.js';
 import { runAudit, type AuditOptions, type AuditReport } from './audit.js';
 import { isUnreachable, oneLine, openBackend, type Backend, type BackendKind } from './backend.js';
-import { schemaDdl } from './schema.js';
+import { Ledger } from './ledger.js';
+import { ident, schemaDdl } from './schema.js';
 import { Spool } from './spool.js';
 import { Writer, type StoreFaults } from './writer.js';
 
@@ -128,13 +129,22 @@ class StoreImpl implements Store {
   openSpool(): Writer {
     if (this.#writer !== null) return this.#writer;
     const spool = new Spool(this.#opts.spoolDir ?? homePaths(this.#opts.config.home).spool, this.#log);
+    const ledger = new Ledger(spool.dir);
     try {
       spool.open();
+      ledger.open((token) => spool.hasToken(token));
     } catch (err) {
       throw new ExitError(EXIT.UNREACHABLE, `the spool folder ${spool.dir} cannot be used: ${oneLine(err, (t) => t)}`, 'Check that the folder is writable and the disk has room.');
     }
     this.#writer = new Writer({
       insert: this.#b.insert,
+      format: this.#b.format,
+      countRows: async (family, rowIds) => {
+        const sql = `SELECT count() AS n FROM ${ident(this.database)}.${ident(family)} WHERE row_id IN {ids:Array(String)}`;
+        const [row] = await this.query<{ n: number }>(sql, { ids: rowIds });
+        return Number(row?.n ?? 0);
+      },
+      ledger,
       database: this.database,
       ctx: { namespace: this.#opts.config.namespace, run_id: this.#opts.runId },
       spool,

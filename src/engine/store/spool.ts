@@ -9,15 +9,19 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RowFamily } from '../kernel/types.js';
+import { WIRE_FORMATS, type WireFormat } from './encode.js';
 
-export const SPOOL_FORMAT_VERSION = 1;
+/** 2: per-family wire format (RowBinary as base64, TabSeparated as text) and `verify`. 1 (read only): TabSeparated `text`. */
+export const SPOOL_FORMAT_VERSION = 2;
 const SUFFIX = '.spool.json';
 const SEQ_DIGITS = 16;
 
+/** One family of a unit: its rows, encoded (encode.ts). */
 export interface SpoolFamily {
   columns: string[];
   rows: number;
-  text: string;
+  format: WireFormat;
+  bytes: Buffer;
 }
 
 export interface SpoolUnit {
@@ -30,10 +34,24 @@ export interface SpoolUnit {
   rows: number;
   batches: number;
   families: Partial<Record<RowFamily, SpoolFamily>>;
+  /** A replayed batch whose merged unit's fate is unknown (ledger.ts): per family, the row ids to
+   * look for before sending; a family already there is not sent again. */
+  verify?: Partial<Record<RowFamily, string[]>>;
+}
+
+/** A family as a spool file holds it (JSON): text for TabSeparated, base64 for RowBinary. */
+interface FileFamily {
+  columns: string[];
+  rows: number;
+  format?: WireFormat;
+  data?: string;
+  /** Version 1: TabSeparated text. */
+  text?: string;
 }
 
 export interface SpoolEntry {
   name: string;
+  token: string;
   seq_first: number;
   seq_last: number;
   rows: number;
@@ -57,12 +75,45 @@ function fsyncDir(dir: string): void {
   }
 }
 
-function validUnit(u: unknown): u is SpoolUnit {
-  const x = u as SpoolUnit;
-  return (
-    typeof x === 'object' && x !== null && x.v === SPOOL_FORMAT_VERSION && Number.isInteger(x.seq_first) &&
-    Number.isInteger(x.seq_last) && typeof x.token === 'string' && typeof x.families === 'object' && x.families !== null
-  );
+/** A spool file's JSON as a unit (payloads decoded), or null if it is not one. */
+function parseUnit(json: string): SpoolUnit | null {
+  let x: { v?: unknown; seq_first?: unknown; seq_last?: unknown; token?: unknown; families?: unknown } & Record<string, unknown>;
+  try {
+    x = JSON.parse(json) as typeof x;
+  } catch {
+    return null;
+  }
+  if (
+    typeof x !== 'object' || x === null || (x.v !== 1 && x.v !== SPOOL_FORMAT_VERSION) || !Number.isInteger(x.seq_first) ||
+    !Number.isInteger(x.seq_last) || typeof x.token !== 'string' || typeof x.families !== 'object' || x.families === null
+  ) {
+    return null;
+  }
+  const families: Partial<Record<RowFamily, SpoolFamily>> = {};
+  for (const [family, f] of Object.entries(x.families as Record<string, FileFamily>)) {
+    if (typeof f !== 'object' || f === null || !Array.isArray(f.columns) || !Number.isInteger(f.rows)) return null;
+    if (x.v === 1 || f.format === undefined) {
+      if (typeof f.text !== 'string') return null;
+      families[family as RowFamily] = { columns: f.columns, rows: f.rows, format: 'TabSeparated', bytes: Buffer.from(f.text) };
+    } else {
+      if (!WIRE_FORMATS.includes(f.format) || typeof f.data !== 'string') return null;
+      const bytes = f.format === 'RowBinary' ? Buffer.from(f.data, 'base64') : Buffer.from(f.data);
+      families[family as RowFamily] = { columns: f.columns, rows: f.rows, format: f.format, bytes };
+    }
+  }
+  return { ...(x as unknown as SpoolUnit), v: SPOOL_FORMAT_VERSION, families };
+}
+
+function fileJson(unit: SpoolUnit): string {
+  const families: Record<string, FileFamily> = {};
+  for (const [family, f] of Object.entries(unit.families) as [RowFamily, SpoolFamily][]) {
+    families[family] = { columns: f.columns, rows: f.rows, format: f.format, data: f.format === 'RowBinary' ? f.bytes.toString('base64') : f.bytes.toString() };
+  }
+  return JSON.stringify({ ...unit, v: SPOOL_FORMAT_VERSION, families });
+}
+
+function entryOf(name: string, unit: SpoolUnit): SpoolEntry {
+  return { name, token: unit.token, seq_first: unit.seq_first, seq_last: unit.seq_last, rows: unit.rows, batches: unit.batches };
 }
 
 export class Spool {
@@ -87,25 +138,30 @@ export class Spool {
         continue;
       }
       if (!name.endsWith(SUFFIX)) continue;
-      let unit: unknown;
+      let unit: SpoolUnit | null;
       try {
-        unit = JSON.parse(readFileSync(path, 'utf8'));
+        unit = parseUnit(readFileSync(path, 'utf8'));
       } catch {
-        unit = undefined;
+        unit = null;
       }
-      if (!validUnit(unit)) {
+      if (unit === null) {
         // Not ours to delete: set aside for the operator, keep draining the rest.
         renameSync(path, `${path}.corrupt`);
         this.#log(`store: spool file ${name} is unreadable; moved aside as ${name}.corrupt`);
         continue;
       }
-      entries.push({ name, seq_first: unit.seq_first, seq_last: unit.seq_last, rows: unit.rows, batches: unit.batches });
+      entries.push(entryOf(name, unit));
     }
     this.#entries = entries;
   }
 
   entries(): readonly SpoolEntry[] {
     return this.#entries;
+  }
+
+  /** True if a unit with this token waits in the spool. */
+  hasToken(token: string): boolean {
+    return this.#entries.some((e) => e.token === token);
   }
 
   get rows(): number {
@@ -128,14 +184,14 @@ export class Spool {
     const tmp = `${path}.${process.pid}.tmp`;
     const fd = openSync(tmp, 'w');
     try {
-      writeFileSync(fd, JSON.stringify(unit));
+      writeFileSync(fd, fileJson(unit));
       fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
     renameSync(tmp, path);
     fsyncDir(this.dir);
-    const entry: SpoolEntry = { name, seq_first: unit.seq_first, seq_last: unit.seq_last, rows: unit.rows, batches: unit.batches };
+    const entry = entryOf(name, unit);
     const rest = this.#entries.filter((e) => e.name !== name);
     rest.push(entry);
     rest.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -146,13 +202,13 @@ export class Spool {
   /** A unit's rows; null (and the file set aside as .corrupt) if it can no longer be read. */
   read(entry: SpoolEntry): SpoolUnit | null {
     const path = join(this.dir, entry.name);
-    let unit: unknown;
+    let unit: SpoolUnit | null;
     try {
-      unit = JSON.parse(readFileSync(path, 'utf8'));
+      unit = parseUnit(readFileSync(path, 'utf8'));
     } catch {
-      unit = undefined;
+      unit = null;
     }
-    if (validUnit(unit)) return unit;
+    if (unit !== null) return unit;
     try {
       renameSync(path, `${path}.corrupt`);
     } catch {

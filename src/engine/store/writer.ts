@@ -1,9 +1,11 @@
 // The writer: takes one batch per step, returns at once, and sends it off the step's critical path.
 //
 // Exactly-once, in order:
-// - a unit (one batch, or consecutive queued batches sent together when the store falls behind) is
-//   sent as one INSERT per family, each with insert_deduplication_token `${unit.token}:${family}`;
-//   a unit of one batch carries the runner's own token, so a replayed step de-duplicates too;
+// - a unit (one batch, or consecutive queued batches merged when the store falls behind, up to
+//   unit_rows_max rows) is sent as one INSERT per family, each with insert_deduplication_token
+//   `${unit.token}:${family}`; a unit of one batch carries the runner's own token;
+// - every unit is recorded in the ledger before it is first sent or spooled, so a step replayed
+//   from the journal after a crash lands once whatever unit it first went out in (ledger.ts);
 // - a unit ClickHouse does not take is written to the spool whole, minus the families that did land,
 //   under the same token; it is re-sent unchanged, so a family that landed although its answer was
 //   lost is dropped by ClickHouse; the spool drains before the queue, in sequence order;
@@ -13,46 +15,38 @@
 import type { Backend } from './backend.js';
 import { EXIT, ExitError } from '../../errors.js';
 import type { RowFamily, RowOut } from '../kernel/types.js';
-import { encodeBatch, familyColumnNames, RowAssertionError, type EncodedBatch, type RowContext } from './encode.js';
+import { encodeBatch, RowAssertionError, type RowContext, type WireFormat } from './encode.js';
+import type { Ledger } from './ledger.js';
 import { FAMILIES } from './schema.js';
-import { Spool, spoolFileName, SPOOL_FORMAT_VERSION, type SpoolEntry, type SpoolFamily, type SpoolUnit } from './spool.js';
+import { Spool, spoolFileName } from './spool.js';
+import { dropLanded, rowIdsByFamily, spoolable, unitOf, type QueuedBatch, type StoreFaults, type Unit, type WriterStats } from './units.js';
 
-/** Rows waiting in memory before the queue is spilled to the spool (~120 bytes of text a row: ~24 MB). */
+export type { StoreFaults, WriterStats } from './units.js';
+
+/** Rows waiting in memory before the queue is spilled to the spool (~100 bytes a row: ~20 MB). */
 export const QUEUE_ROWS_MAX = 200_000;
-/** Rows sent in one unit: big units amortise the 3-5 ms each INSERT costs whatever its size. */
+/** Rows sent in one unit: big units amortise what each INSERT costs whatever its size (a part). */
 export const UNIT_ROWS_MAX = 50_000;
+/** How long the pump waits at most for a backlog to fill a unit (see Writer.#gather). */
+export const UNIT_GATHER_MS_MAX = 250;
 /** Back-off between attempts while ClickHouse refuses: doubles from MIN up to MAX. */
 export const RETRY_DELAY_MS_MIN = 250;
 export const RETRY_DELAY_MS_MAX = 30_000;
 /** flush() re-runs the pump for batches written while it ran, this many times at most. */
 const FLUSH_ROUNDS_MAX = 4;
 
-/** Test hooks that make ClickHouse "fail" for real requests (the counters decrement as they fire). */
-export interface StoreFaults {
-  /** The next N family inserts fail before they are sent. */
-  failNextInserts?: number;
-  /** The next N family inserts land, then fail as if the answer had been lost. */
-  loseNextAcks?: number;
-}
-
-interface QueuedBatch {
-  seq: number;
-  token: string;
-  rows: number;
-  families: EncodedBatch;
-}
-
-interface Unit extends SpoolUnit {
-  /** Where the unit came from: a spool file (deleted once sent) or the queue. */
-  entry: SpoolEntry | null;
-}
-
 export interface WriterDeps {
   insert: Backend['insert'];
+  /** The backend's wire format (encode.ts): what write() encodes into. */
+  format: WireFormat;
+  /** How many of `rowIds` are in `family` already (for `verify` units). */
+  countRows: (family: RowFamily, rowIds: readonly string[]) => Promise<number>;
   database: string;
   ctx: RowContext;
   /** Opened before the first write; may already hold units from an earlier run. */
   spool: Spool;
+  /** Opened with the spool; which batch tokens went into which unit. */
+  ledger: Ledger;
   ensureSchema: () => Promise<void>;
   log: (line: string) => void;
   describeError: (err: unknown) => string;
@@ -60,14 +54,6 @@ export interface WriterDeps {
   /** Bounds, overridable by tests and the bench. */
   queue_rows_max?: number;
   unit_rows_max?: number;
-}
-
-export interface WriterStats {
-  pending_rows: number;
-  spooled_rows: number;
-  spooled_batches: number;
-  last_flush_ts: number | null;
-  last_error: string | null;
 }
 
 export class Writer {
@@ -78,12 +64,16 @@ export class Writer {
   #queuedRows = 0;
   #inflightRows = 0;
   /** A unit from the queue that ClickHouse refused and the spool could not take: sent first. */
-  #stranded: SpoolUnit | null = null;
+  #stranded: Unit | null = null;
   #seq: number;
   #pumping: Promise<void> | null = null;
   #retryTimer: NodeJS.Timeout | null = null;
   #failures = 0;
   #scheduled = false;
+  /** A write() came since the pump last looked at the queue (see #gather). */
+  #writtenSinceLook = false;
+  /** The ledger could not be written: no merged units until it can (see #record). */
+  #mergeOff = false;
   #closed = false;
   #lastFlushTs: number | null = null;
   #lastError: string | null = null;
@@ -99,9 +89,16 @@ export class Writer {
   write(batch: { token: string; rows: readonly RowOut[] }): void {
     if (this.#closed) throw new RowAssertionError('store: write() after close()');
     if (typeof batch.token !== 'string' || batch.token === '') throw new RowAssertionError('store: a batch needs a non-empty token');
-    const { batch: families, rows } = encodeBatch(batch.rows, this.#d.ctx);
+    const format = this.#d.format;
+    const { batch: families, rows } = encodeBatch(batch.rows, this.#d.ctx, format);
     if (rows === 0) return;
-    this.#queue.push({ seq: ++this.#seq, token: batch.token, rows, families });
+    // A replay (or a second write) of a token already sent: see the header and ledger.ts.
+    const cover = this.#d.ledger.cover(batch.token);
+    if (cover === 'covered' || this.#queue.some((b) => b.token === batch.token)) return;
+    const queued: QueuedBatch = { seq: ++this.#seq, token: batch.token, rows, format, families, mode: cover === 'new' ? 'merge' : cover === 'alone' ? 'alone' : 'verify' };
+    if (cover === 'unknown') queued.verify = rowIdsByFamily(batch.rows);
+    this.#queue.push(queued);
+    this.#writtenSinceLook = true;
     this.#queuedRows += rows;
     if (this.#queuedRows > this.#queueRowsMax) {
       try {
@@ -136,6 +133,7 @@ export class Writer {
     if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
     this.#retryTimer = null;
     while (this.#pumping !== null) await this.#pumping;
+    this.#d.ledger.close();
   }
 
   stats(): WriterStats {
@@ -193,9 +191,11 @@ export class Writer {
 
   async #pump(): Promise<void> {
     for (;;) {
+      await this.#gather();
       const unit = this.#nextUnit();
       if (unit === null) return;
       try {
+        if (unit.record !== null && !(await this.#record(unit))) continue;
         await this.#send(unit);
       } catch (err) {
         this.#inflightRows = 0;
@@ -203,6 +203,7 @@ export class Writer {
         return;
       }
       this.#inflightRows = 0;
+      this.#d.ledger.landed(unit.token);
       if (unit.entry !== null) this.#d.spool.remove(unit.entry);
       this.#failures = 0;
       this.#lastError = null;
@@ -212,31 +213,56 @@ export class Writer {
   }
 
   /**
+   * While writes keep arriving turn after turn (a backlog, a replay), waits for them, up to a full
+   * unit or UNIT_GATHER_MS_MAX: each unit costs eight parts (5-10 ms of CPU each in chDB, whatever
+   * their size), so a few full units drain a burst faster than many small ones. A single step
+   * (nothing written in the turn after it) goes at once.
+   */
+  async #gather(): Promise<void> {
+    const t0 = performance.now();
+    while (
+      this.#writtenSinceLook && this.#stranded === null && this.#d.spool.entries().length === 0 && this.#queue.length > 0 &&
+      this.#queuedRows < this.#unitRowsMax && performance.now() - t0 < UNIT_GATHER_MS_MAX
+    ) {
+      this.#writtenSinceLook = false;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    this.#writtenSinceLook = false;
+  }
+
+  /**
    * Oldest first: a stranded unit (it was in flight before anything now spooled), then the spool,
    * then the queue (only ever sent when the spool is empty, so it is the newest).
    */
   #nextUnit(): Unit | null {
     if (this.#stranded !== null) {
-      const unit = { ...this.#stranded, entry: null };
+      const unit = this.#stranded;
       this.#inflightRows = unit.rows;
       this.#stranded = null;
       return unit;
     }
     for (let head = this.#d.spool.entries()[0]; head !== undefined; head = this.#d.spool.entries()[0]) {
       const unit = this.#d.spool.read(head);
-      if (unit !== null) return { ...unit, entry: head };
+      // Recorded when it was spooled.
+      if (unit !== null) return { ...unit, entry: head, record: null, parts: null };
     }
-    if (this.#queue.length === 0) return null;
-    const take: QueuedBatch[] = [];
-    let rows = 0;
-    while (this.#queue.length > 0 && (take.length === 0 || rows + this.#queue[0]!.rows <= this.#unitRowsMax)) {
-      const b = this.#queue.shift()!;
-      take.push(b);
-      rows += b.rows;
-    }
-    this.#queuedRows -= rows;
-    this.#inflightRows = rows;
-    return { ...unitOf(take), entry: null };
+    const n = this.#takeable();
+    if (n === 0) return null;
+    const unit = unitOf(this.#queue.splice(0, n));
+    this.#queuedRows -= unit.rows;
+    this.#inflightRows = unit.rows;
+    return unit;
+  }
+
+  /** How many batches at the head of the queue make the next unit: mergeable ones up to the row bound. */
+  #takeable(): number {
+    const q = this.#queue;
+    if (q.length === 0) return 0;
+    if (q[0]!.mode !== 'merge' || this.#mergeOff) return 1;
+    let n = 1;
+    let rows = q[0]!.rows;
+    while (n < q.length && q[n]!.mode === 'merge' && rows + q[n]!.rows <= this.#unitRowsMax) rows += q[n++]!.rows;
+    return n;
   }
 
   /**
@@ -246,6 +272,7 @@ export class Writer {
    */
   async #send(unit: Unit): Promise<void> {
     await this.#d.ensureSchema();
+    if (unit.verify !== undefined) await dropLanded(unit, unit.verify, this.#d.countRows);
     const families = FAMILIES.filter((f) => unit.families[f] !== undefined);
     const results = await Promise.allSettled(families.map((f) => this.#insertFamily(unit, f)));
     families.forEach((family, i) => {
@@ -267,7 +294,7 @@ export class Writer {
     }
     // The token is a setting of this INSERT statement, never a session SET: on chDB a SET outlives
     // the query, and a later insert would be de-duplicated under the wrong token.
-    await this.#d.insert(this.#d.database, family, part.columns, `${unit.token}:${family}`, part.text);
+    await this.#d.insert(this.#d.database, family, part.columns, `${unit.token}:${family}`, part.format, part.bytes);
     if ((faults.loseNextAcks ?? 0) > 0) {
       faults.loseNextAcks!--;
       // It landed, but the answer is "lost": the writer must believe it did not.
@@ -280,22 +307,52 @@ export class Writer {
     this.#lastError = why;
     this.#failures++;
     const delay = this.#retryDelayMs();
-    const { entry, ...spoolable } = unit;
+    const entry = unit.entry;
     try {
       // What did not land goes to the spool under the same name and token (replacing the file it
       // came from, if any), then everything queued behind it.
-      this.#d.spool.put(spoolable);
+      this.#d.spool.put(spoolable(unit));
       this.#spillQueue();
       this.#d.log(`store: ClickHouse did not take a unit (${why}); ${this.#d.spool.rows} rows spooled, retry in ${delay} ms`);
     } catch (spoolErr) {
       // A unit from the spool is still whole in its file; one from the queue is kept in memory.
       if (entry === null && this.#stranded === null && !this.#d.spool.entries().some((e) => e.name === spoolFileName(unit.seq_first, unit.seq_last))) {
-        this.#stranded = spoolable;
+        this.#stranded = unit;
       }
       this.#lastError = `${why}; and the spool cannot be written: ${this.#d.describeError(spoolErr)}`;
       this.#d.log(`store: ${this.#lastError}; ${this.stats().pending_rows} rows held in memory, retry in ${delay} ms`);
     }
     this.#armRetry(delay);
+  }
+
+  /**
+   * Records a unit from the queue in the ledger before it is sent. If the ledger cannot be written,
+   * ClickHouse still gets the rows, one batch a unit, unrecorded (a merged unit goes back to the
+   * queue): a step replayed after a crash could then land twice until the next merge, which beats
+   * holding every row in memory while the disk is broken. False: the unit went back to the queue.
+   */
+  async #record(unit: Unit): Promise<boolean> {
+    try {
+      await this.#d.ledger.record(unit.token, unit.record!);
+      this.#mergeOff = false;
+    } catch (err) {
+      this.#ledgerFailed(err);
+      if (unit.parts !== null && unit.parts.length > 1) {
+        this.#queue.unshift(...unit.parts);
+        this.#queuedRows += unit.rows;
+        this.#inflightRows = 0;
+        return false;
+      }
+    }
+    unit.record = null;
+    return true;
+  }
+
+  #ledgerFailed(err: unknown): void {
+    if (!this.#mergeOff) {
+      this.#d.log(`store: the ledger ${this.#d.ledger.path} cannot be written (${this.#d.describeError(err)}); sending one batch a unit, unrecorded, until it can`);
+    }
+    this.#mergeOff = true;
   }
 
   #retryDelayMs(): number {
@@ -327,42 +384,25 @@ export class Writer {
   }
 
   /**
-   * Moves every queued batch to the spool, in order, as units of at most unit_rows_max rows. A
-   * batch leaves the queue only once its unit is on disk, so a failed write loses nothing.
+   * Moves every queued batch to the spool, in order, as the units the pump would have sent (merged
+   * up to unit_rows_max rows), each recorded in the ledger first. A batch leaves the queue only once
+   * its unit is on disk, so a failed write loses nothing.
    */
   #spillQueue(): void {
-    while (this.#queue.length > 0) {
-      let n = 0;
-      let rows = 0;
-      while (n < this.#queue.length && (n === 0 || rows + this.#queue[n]!.rows <= this.#unitRowsMax)) rows += this.#queue[n++]!.rows;
-      this.#d.spool.put(unitOf(this.#queue.slice(0, n)));
+    for (let n = this.#takeable(); n > 0; n = this.#takeable()) {
+      const unit = unitOf(this.#queue.slice(0, n));
+      if (unit.record !== null) {
+        try {
+          this.#d.ledger.recordSync(unit.token, unit.record);
+          this.#mergeOff = false;
+        } catch (err) {
+          this.#ledgerFailed(err);
+          if (n > 1) continue; // now one batch a unit
+        }
+      }
+      this.#d.spool.put(spoolable(unit));
       this.#queue.splice(0, n);
-      this.#queuedRows -= rows;
+      this.#queuedRows -= unit.rows;
     }
   }
-}
-
-/** Consecutive batches as one unit; one batch keeps its own token. */
-function unitOf(batches: QueuedBatch[]): SpoolUnit {
-  const first = batches[0]!;
-  const last = batches[batches.length - 1]!;
-  const families: Partial<Record<RowFamily, SpoolFamily>> = {};
-  for (const family of FAMILIES) {
-    const parts = batches.map((b) => b.families[family]).filter((p) => p !== undefined);
-    if (parts.length === 0) continue;
-    families[family] = {
-      columns: familyColumnNames(family),
-      rows: parts.reduce((n, p) => n + p.rows, 0),
-      text: parts.length === 1 ? parts[0]!.text : parts.map((p) => p.text).join(''),
-    };
-  }
-  return {
-    v: SPOOL_FORMAT_VERSION,
-    seq_first: first.seq,
-    seq_last: last.seq,
-    token: batches.length === 1 ? first.token : `${first.token}..${last.token}#${batches.length}`,
-    rows: batches.reduce((n, b) => n + b.rows, 0),
-    batches: batches.length,
-    families,
-  };
 }
