@@ -2,7 +2,7 @@
 // the seeded fault schedule applied on two lanes (venue faults on time; kills and restarts one
 // after the other), a quiet end, a graceful stop, then the proof (verify.ts). Bounded: a seed that
 // overruns its deadline fails, and its processes and folder are cleaned up whatever happened.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { adminCalls, CLEAR_ALL_FAULTS, planChaos, storeFailEnv, type ChaosPlan, type ProcessFault, type StoreFail } from './schedule.js';
 import { checkEngineOutput, checkKernelState, checkNoCrossing, checkNoOrderTwice, checkSpoolEmpty, checkStore, checkTruthComplete, type Check } from './verify.js';
@@ -21,6 +21,7 @@ export interface SeedOptions {
   seed: number;
   seconds: number;
   symbols?: string[];
+  /** Keep the folder (home, logs) of a seed that fails, to inspect it. */
   keep?: boolean;
   /** Progress lines (what is being injected); default: none. */
   trace?: (line: string) => void;
@@ -216,10 +217,14 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
   const started = Date.now();
   const symbols = o.symbols ?? DEFAULT_CHAOS_SYMBOLS;
   const plan = planChaos(o.seed, o.seconds, symbols);
-  const trace = o.trace ?? (() => {});
+  const traced: string[] = [];
+  const trace = (line: string): void => {
+    traced.push(`${new Date().toISOString()} ${line}`);
+    o.trace?.(line);
+  };
   const t: Tally = { store_faulted: false, kills: 0, restarts: 0, faults: 0, checks: [] };
   let facts = { fills: 0, trades: 0, resends: 0 };
-  const w = await ChaosWorld.open({ seed: o.seed, symbols, keep: o.keep === true });
+  const w = await ChaosWorld.open({ seed: o.seed, symbols });
   const deadline_ms = o.seconds * 1000 + SEED_OVERHEAD_MS_MAX;
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -232,9 +237,15 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
     if (!t.checks.some((c) => !c.ok)) fail(t, 'harness', message);
   } finally {
     clearTimeout(timer);
-    await w.close();
   }
   const ok = t.checks.length > 0 && t.checks.every((c) => c.ok);
+  const keep = !ok && o.keep === true;
+  if (keep) {
+    // For the post-mortem: the venue's ground truth and what was injected when.
+    writeFileSync(join(w.folder, 'sim-state.json'), `${JSON.stringify(w.sim.state(), null, 1)}\n`);
+    writeFileSync(join(w.folder, 'trace.log'), `${traced.join('\n')}\n${t.checks.map((c) => `${c.ok ? 'ok' : 'FAILED'} ${c.name}: ${c.detail}`).join('\n')}\n`);
+  }
+  await w.close(keep);
   return {
     seed: o.seed,
     ok,
@@ -244,7 +255,7 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
     faults: t.faults,
     elapsed_s: (Date.now() - started) / 1000,
     checks: t.checks,
-    ...(o.keep ? { folder: w.folder } : {}),
+    ...(keep ? { folder: w.folder } : {}),
   };
 }
 

@@ -2,8 +2,10 @@
 // Runs seeds one after the other (each its own simulator, engine and home), one line per seed and
 // a closing `N passed, M failed`; a failing seed prints its failed checks and the command that
 // re-runs exactly that seed. Exit 0 iff every seed passed. Importable: runChaos() for tests.
+import { tmpdir } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { DEFAULT_CHAOS_SYMBOLS, runSeed, seedLine, type SeedResult } from './harness.js';
+import { killAllEnginesSync } from './world.js';
 
 export interface ChaosOptions {
   seeds: number[];
@@ -98,6 +100,14 @@ async function main(): Promise<number> {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  // Interrupted: never leave an engine behind (they run detached, in their own process groups).
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      const n = killAllEnginesSync();
+      console.error(`chaos: interrupted (${signal}); killed ${n} engine(s); temporary folders under ${tmpdir()}/pink-chaos-* may remain`);
+      process.exit(130);
+    });
+  }
   main().then(
     (code) => process.exit(code),
     (err: unknown) => {

@@ -19,7 +19,9 @@ export type VenueFault =
   | { kind: 'reject_cancel'; reason: string }
   /** The next N mutating requests act at the venue, and their answer is lost. */
   | { kind: 'drop_response'; count: number }
-  /** Every request waits this long, for a while; above the adapter's 10 s timeout the venue acts after PINK gave up. */
+  /** Every request waits this long, for a while. Above the adapter's 10 s timeout PINK gives up on the
+   * send (SEND_UNKNOWN) and the simulator, like BingX, then refuses the request as older than its
+   * 5 s recvWindow: the order never exists, and the reconcile must find exactly that. */
   | { kind: 'latency'; latency_ms: number; duration_ms: number }
   /** Partial fills (each match fills this share) and every fill row reported twice, for a while. */
   | { kind: 'fills'; ratio: number; duplicate: boolean; duration_ms: number }
@@ -73,7 +75,7 @@ function venueFault(r: Rng, symbols: string[], ms_left: number): VenueFault {
   if (roll < 0.40) return { kind: 'reject_cancel', reason: 'chaos: cancel refused' };
   if (roll < 0.55) return { kind: 'drop_response', count: r.int(1, 2) };
   if (roll < 0.67) {
-    // Rarely past the adapter's timeout: the venue then acts after PINK has given up on the send.
+    // Rarely past the adapter's timeout: PINK gives up on the send; the venue refuses it as stale.
     const timeout = r.chance(0.06);
     return { kind: 'latency', latency_ms: timeout ? LATENCY_TIMEOUT_MS : r.int(100, LATENCY_MS_MAX), duration_ms: timeout ? 300 : window(300, 2000) };
   }

@@ -9,8 +9,6 @@ import { runPink, tempDir, type PinkResult } from '../support/cli.js';
 export interface ChaosWorldOptions {
   seed: number;
   symbols: string[];
-  /** Keep the temporary folder (home, logs) after close, e.g. to inspect a failed seed. */
-  keep?: boolean;
 }
 
 /** Engine settings for chaos: fast steps, short trades, a short default rate-limit cooldown. */
@@ -48,26 +46,46 @@ export async function waitGone(pid: number, timeout_ms: number): Promise<boolean
   return !pidAlive(pid);
 }
 
+/** Worlds not yet closed, so that an interrupted run (Ctrl-C) can still kill its engines. */
+const OPEN_WORLDS = new Set<ChaosWorld>();
+
+/** SIGKILLs every engine of every open world, synchronously (for a signal handler). */
+export function killAllEnginesSync(): number {
+  let killed = 0;
+  for (const w of OPEN_WORLDS) {
+    w.enginePid();
+    for (const pid of w.pids) {
+      if (!pidAlive(pid)) continue;
+      try {
+        process.kill(pid, 'SIGKILL');
+        killed += 1;
+      } catch {
+        /* gone meanwhile */
+      }
+    }
+  }
+  return killed;
+}
+
 export class ChaosWorld {
   readonly sim: SimHandle;
   readonly home: string;
   readonly logDir: string;
   readonly env: Record<string, string>;
   private readonly dir: { path: string; remove: () => void };
-  private readonly keep: boolean;
   /** Every engine pid this world started, for cleanup. */
   readonly pids = new Set<number>();
   /** CLI invocations still running: close() waits for them (each is bounded) before its kills. */
   private readonly inflight = new Set<Promise<unknown>>();
   private closed = false;
 
-  private constructor(sim: SimHandle, dir: { path: string; remove: () => void }, symbols: string[], keep: boolean) {
+  private constructor(sim: SimHandle, dir: { path: string; remove: () => void }, symbols: string[]) {
     this.sim = sim;
     this.dir = dir;
-    this.keep = keep;
     this.home = join(dir.path, 'home');
     this.logDir = join(dir.path, 'logs');
     mkdirSync(this.logDir, { recursive: true });
+    OPEN_WORLDS.add(this);
     this.env = {
       PINK_HOME: this.home,
       DOLPHIN_LOG_DIR: this.logDir,
@@ -81,7 +99,7 @@ export class ChaosWorld {
     const dir = tempDir(`pink-chaos-${o.seed}-`);
     try {
       const sim = await startSim({ seed: o.seed, symbols: [...new Set([...o.symbols, 'BTC-USDT', 'ETH-USDT'])] });
-      return new ChaosWorld(sim, dir, o.symbols, o.keep === true);
+      return new ChaosWorld(sim, dir, o.symbols);
     } catch (err) {
       dir.remove();
       throw err;
@@ -118,8 +136,8 @@ export class ChaosWorld {
     return text ? JSON.parse(text) : null;
   }
 
-  /** Kills every engine this world started (SIGKILL), stops the simulator, removes the folder. */
-  async close(): Promise<void> {
+  /** Kills every engine this world started (SIGKILL), stops the simulator, removes the folder unless `keep`. */
+  async close(keep = false): Promise<void> {
     this.closed = true;
     await Promise.allSettled([...this.inflight]);
     this.enginePid();
@@ -134,6 +152,7 @@ export class ChaosWorld {
       }
     }
     await this.sim.close();
-    if (!this.keep) this.dir.remove();
+    OPEN_WORLDS.delete(this);
+    if (!keep) this.dir.remove();
   }
 }

@@ -5,6 +5,11 @@ import { join } from 'node:path';
 import { Journal, listSegments, readJournal, type InputRecord } from '../../src/engine/runner/journal.js';
 import { listCheckpoints, readCheckpoint, writeCheckpoint, CHECKPOINTS_KEPT } from '../../src/engine/runner/checkpoint.js';
 import { tempDir } from '../support/cli.js';
+import { ExitError } from '../../src/errors.js';
+import { Kernel } from '../../src/engine/kernel/index.js';
+
+/** A real kernel state: readCheckpoint checks that the state it reads restores. */
+const KERNEL_STATE = new Kernel({ namespace: 'pink', initial_capital_usdt: 10_000, rate_limit_cooldown_ms: 5_000, rate_limit_persistent_ms: 600_000, max_hold_bars: 250, symbols: ['BTC-USDT'] }).checkpoint();
 
 const tick = (seq: number): InputRecord => ({ t: 'in', seq, input: { type: 'TICK', ts: 1_700_000_000_000 + seq, marks: { 'BTC-USDT': 100 + seq } } });
 
@@ -72,7 +77,7 @@ test('checkpoint: written atomically, read back equal, and only the newest are k
     const kept = join(dir.path, 'checkpoints');
     let oldest = 0;
     for (let seq = 1; seq <= CHECKPOINTS_KEPT + 3; seq += 1) {
-      oldest = writeCheckpoint(latest, kept, { version: 1, seq, ts: seq, run_id: 'r', kernel: `{"k":${seq}}`, runner: { steps: seq, signals_offset: 0, started_ts: 0 } });
+      oldest = writeCheckpoint(latest, kept, { version: 1, seq, ts: seq, run_id: 'r', kernel: KERNEL_STATE, runner: { steps: seq, signals_offset: 0, started_ts: 0 } });
     }
     assert.equal(readCheckpoint(latest)?.seq, CHECKPOINTS_KEPT + 3);
     assert.equal(listCheckpoints(kept).length, CHECKPOINTS_KEPT);
@@ -80,6 +85,9 @@ test('checkpoint: written atomically, read back equal, and only the newest are k
     assert.deepEqual(readdirSync(dir.path).filter((f) => f.includes('.tmp')), []);
     writeFileSync(join(dir.path, 'bad.json'), '{"version":9}');
     assert.throws(() => readCheckpoint(join(dir.path, 'bad.json')), /not a pink checkpoint/);
+    // A checkpoint whose kernel state does not restore is refused too (exit 2), not an internal error.
+    writeFileSync(join(dir.path, 'bad-kernel.json'), JSON.stringify({ version: 1, seq: 1, ts: 1, run_id: 'r', kernel: '{"k":1}', runner: {} }));
+    assert.throws(() => readCheckpoint(join(dir.path, 'bad-kernel.json')), (e: unknown) => e instanceof ExitError && e.code === 2 && /not a pink checkpoint/.test(e.message));
   } finally {
     dir.remove();
   }

@@ -3,6 +3,8 @@
 // the journal is pruned only up to the oldest kept checkpoint.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { ExitError, usageError } from '../../errors.js';
+import { Kernel } from '../kernel/index.js';
 import { writeFileAtomic } from './fsutil.js';
 
 export const CHECKPOINTS_KEPT = 5;
@@ -23,11 +25,29 @@ export interface Checkpoint {
   runner: RunnerState;
 }
 
+/**
+ * The checkpoint at `path`, or undefined when there is none. A file that is not a whole pink
+ * checkpoint (a folder, torn or foreign JSON, a kernel state that does not restore) is an operating
+ * error, exit 2 with the way out, never an internal error: it was damaged or is the wrong file.
+ */
 export function readCheckpoint(path: string): Checkpoint | undefined {
   if (!existsSync(path)) return undefined;
-  const cp = JSON.parse(readFileSync(path, 'utf8')) as Checkpoint;
-  if (cp.version !== 1 || typeof cp.kernel !== 'string' || typeof cp.seq !== 'number') {
-    throw new Error(`${path} is not a pink checkpoint (version ${String(cp.version)})`);
+  const refuse = (why: string): ExitError =>
+    usageError(`${path} is not a pink checkpoint, or it is damaged: ${why}.`, 'Give a checkpoint file ($PINK_HOME/checkpoint.json, or a kept copy in $PINK_HOME/checkpoints/); move a damaged one aside.');
+  let cp: Checkpoint;
+  try {
+    cp = JSON.parse(readFileSync(path, 'utf8')) as Checkpoint;
+  } catch (err) {
+    throw refuse(err instanceof Error ? err.message.split('\n')[0]! : String(err));
+  }
+  if (typeof cp !== 'object' || cp === null || cp.version !== 1 || typeof cp.kernel !== 'string' || typeof cp.seq !== 'number' || !Number.isInteger(cp.seq) || cp.seq < 0) {
+    throw refuse(`not a version 1 checkpoint (version ${String((cp as Partial<Checkpoint> | null)?.version)})`);
+  }
+  try {
+    Kernel.restore(cp.kernel);
+  } catch (err) {
+    // A KernelAssertionError here is a state that breaks the kernel's invariants: damaged too.
+    throw refuse(`its kernel state does not restore (${err instanceof Error ? err.message.split('\n')[0]! : String(err)})`);
   }
   return cp;
 }

@@ -1,7 +1,6 @@
 // `pink replay`: the kernel re-run offline over a checkpoint and the journal. Each input's
 // outcomes are compared with the digest the engine journaled when it applied that input, and the
 // state is compared byte for byte with every later checkpoint kept. No venue, no store.
-import { readFileSync } from 'node:fs';
 import { Kernel } from '../kernel/index.js';
 import type { KernelInput } from '../kernel/types.js';
 import { listCheckpoints, readCheckpoint, type Checkpoint } from './checkpoint.js';
@@ -103,7 +102,7 @@ export function replay(o: ReplayOptions): ReplayReport | undefined {
     report.last_seq = rec.seq;
     const cpPath = laterCheckpoints.get(rec.seq);
     if (cpPath) {
-      const expected = (JSON.parse(readFileSync(cpPath, 'utf8')) as Checkpoint).kernel;
+      const expected = readCheckpoint(cpPath)?.kernel ?? '';
       const actual = kernel.checkpoint();
       report.checkpoints_compared += 1;
       if (expected !== actual) {

@@ -22,6 +22,11 @@ type RawDict = Record<string, unknown>;
 export const VANISHED_LOOKUPS_PER_POLL_MAX = 4;
 /** Fill rows of orders we never saw need one order lookup each for their side; at most this many per read. */
 export const SIDE_LOOKUPS_PER_READ_MAX = 20;
+/** Order-history reads (one per symbol with fill rows of unknown orders) per fill read, at most. */
+export const HISTORY_READS_PER_READ_MAX = 10;
+/** One order-history read covers at most this many orders (BingX's limit) over at most this span (BingX: 7 days). */
+export const ORDER_HISTORY_ROWS_MAX = 1000;
+export const ORDER_HISTORY_MS_MAX = 7 * 24 * 3600_000 - 60_000;
 /** Reconcile reads fills at most this far back (BingX keeps about a month). */
 export const SNAPSHOT_FILLS_MS_MAX = 30 * 24 * 3600_000;
 /** Client order ids whose send had no answer, remembered so a resend looks before it sends. */
@@ -136,9 +141,16 @@ export class CcxtVenue implements Venue {
       const coid = String(row['clientOrderID'] ?? row['clientOrderId'] ?? '');
       if (vid !== '' && typeof row['symbol'] === 'string' && sideOf(vid, coid) === undefined) sideless.set(vid, { symbol: row['symbol'], coid });
     }
-    for (const [vid, { symbol }] of [...sideless].slice(0, SIDE_LOOKUPS_PER_READ_MAX)) {
-      const order = await this.fetchOrder({ symbol, orderId: vid }, Date.now()).catch(() => undefined);
-      if (order) this.watch.learn(order.venue_order_id, order.client_order_id, order.side);
+    if (sideless.size > 0) {
+      // One order-history read per symbol first (a fresh adapter, at startup or offline, knows
+      // no order, and a reconcile window can hold hundreds); per-order lookups only for the
+      // rest, newest first: the most recent fills are the ones a reconcile must not miss.
+      await this.learnFromHistory([...new Set([...sideless.values()].map((x) => x.symbol))], end_ms);
+      const left = [...sideless].filter(([vid, { coid }]) => sideOf(vid, coid) === undefined).reverse();
+      for (const [vid, { symbol }] of left.slice(0, SIDE_LOOKUPS_PER_READ_MAX)) {
+        const order = await this.fetchOrder({ symbol, orderId: vid }, Date.now()).catch(() => undefined);
+        if (order) this.watch.learn(order.venue_order_id, order.client_order_id, order.side);
+      }
     }
     const fills: VenueFill[] = [];
     for (const row of wanted) {
@@ -149,6 +161,34 @@ export class CcxtVenue implements Venue {
     return fills;
   }
 
+  /**
+   * GET /swap/v2/trade/allOrders per symbol (its most recent ORDER_HISTORY_ROWS_MAX orders of the
+   * last ORDER_HISTORY_MS_MAX): the side of every order in it is learnt. A failed read is left to
+   * the per-order lookups.
+   */
+  private async learnFromHistory(symbols: string[], end_ms: number): Promise<void> {
+    for (const symbol of symbols.slice(0, HISTORY_READS_PER_READ_MAX)) {
+      let res: RawDict;
+      try {
+        res = (await this.paced(['account_reads'], () =>
+          this.ex.swapV2PrivateGetTradeAllOrders({ symbol, startTime: Math.floor(end_ms - ORDER_HISTORY_MS_MAX), endTime: Math.ceil(end_ms), limit: ORDER_HISTORY_ROWS_MAX }),
+        )) as RawDict;
+      } catch {
+        continue;
+      }
+      const data = res['data'] as RawDict | undefined;
+      const rows = (Array.isArray(data?.['orders']) ? data['orders'] : []) as RawDict[];
+      for (const raw of rows) {
+        const vid = raw['orderId'] ?? raw['orderID'];
+        const side = typeof raw['side'] === 'string' ? raw['side'].toLowerCase() : '';
+        const coid = raw['clientOrderId'] ?? raw['clientOrderID'];
+        if ((typeof vid === 'string' || typeof vid === 'number') && (side === 'buy' || side === 'sell')) {
+          this.watch.learn(String(vid), typeof coid === 'string' ? coid : '', side);
+        }
+      }
+    }
+  }
+
   async poll(symbols: Symbol[], ts: number): Promise<KernelInput[]> {
     const now_ms = Date.now();
     const window = this.watch.fillWindow(now_ms);
@@ -157,8 +197,9 @@ export class CcxtVenue implements Venue {
     let fills: VenueFill[];
     try {
       [marks, book] = await Promise.all([this.readMarks(), this.readBook(now_ms)]);
-      // After the book: an order absent from it has its fills in this read.
-      fills = await this.readFills(window.start_ms, window.end_ms, book, false);
+      // After the book, and up to now (not the poll's start): an order absent from the book has
+      // all its fills in this read, even those made while the book was being read.
+      fills = await this.readFills(window.start_ms, Math.max(window.end_ms, Date.now()), book, false);
     } catch (err) {
       const { auth: _auth, ...input } = this.readFailure(err, ts);
       return [input];
@@ -209,16 +250,19 @@ export class CcxtVenue implements Venue {
     const start_ms = Math.max(since_ms, now_ms - SNAPSHOT_FILLS_MS_MAX);
     if (start_ms > since_ms) this.log(`venue: fills older than ${SNAPSHOT_FILLS_MS_MAX / 86_400_000} days are not read (asked since ${new Date(since_ms).toISOString()})`);
     try {
-      const [positions, book, balance, marks] = await Promise.all([
-        this.paced(['account_reads'], () => this.ex.fetchPositions()),
-        this.readBook(now_ms),
-        this.paced(['ip'], () => this.ex.fetchBalance()),
-        this.readMarks(),
-      ]);
+      // Not one atomic read, so in an order that keeps the parts consistent while orders fill:
+      // the book first; then the positions, alone; then every fill up to the moment the positions
+      // answered. An order off the book has all its fills in the snapshot, and the fills applied
+      // are exactly those the positions reflect (chaos seeds 29 and 45: with the fill window
+      // ending when the snapshot began, the last fills of an order that completed during the
+      // reads were missing, and reconcile marked the order gone and the position mismatched).
+      const [book, balance, marks] = await Promise.all([this.readBook(now_ms), this.paced(['ip'], () => this.ex.fetchBalance()), this.readMarks()]);
+      const positions = await this.paced(['account_reads'], () => this.ex.fetchPositions());
+      const fills_end_ms = Math.max(now_ms, Date.now());
       const fills: VenueFill[] = [];
       // Bounded: SNAPSHOT_FILLS_MS_MAX / FILL_WINDOW_MS_MAX windows (5).
-      for (let from = start_ms; from < now_ms; from += FILL_WINDOW_MS_MAX) {
-        fills.push(...(await this.readFills(from, Math.min(now_ms, from + FILL_WINDOW_MS_MAX), book, true)));
+      for (let from = start_ms; from < fills_end_ms; from += FILL_WINDOW_MS_MAX) {
+        fills.push(...(await this.readFills(from, Math.min(fills_end_ms, from + FILL_WINDOW_MS_MAX), book, true)));
       }
       const venuePositions = positions.map((p) => toVenuePosition(p)).filter((p) => p !== undefined);
       // Prime poll: these fills are reported here, and reconcile owns the orders now off the book.

@@ -66,19 +66,49 @@ export async function buildExchange(config: Config, opts: Pick<OpenVenueOptions,
   return simUrl === undefined ? { ex, secrets: [apiKey, secret] } : { ex, secrets: [apiKey, secret], simUrl };
 }
 
+/** A venue that refuses the first reads for rate is asked again, this many times and this long at most
+ * (so that `pink restart`'s default 30 s wait still covers connect + the startup reconcile's retries). */
+export const CONNECT_RATE_LIMITED_RETRIES_MAX = 8;
+export const CONNECT_RATE_LIMITED_MS_MAX = 10_000;
+/** Wait before asking again, when the venue gives no retry-after (and at most this much when it does). */
+const CONNECT_RETRY_MS = 500;
+const CONNECT_RETRY_MS_MAX = 5_000;
+
+/**
+ * Markets, then a private read (so a refused key is a startup error, not a mid-run surprise). A
+ * rate limit clears by itself: it is waited out a bounded number of times; anything else is thrown.
+ */
+async function connectReads(ex: BingxExchange, log: (line: string) => void): Promise<Awaited<ReturnType<BingxExchange['loadMarkets']>>> {
+  let markets: Awaited<ReturnType<BingxExchange['loadMarkets']>> | undefined;
+  const deadline = Date.now() + CONNECT_RATE_LIMITED_MS_MAX;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      // ccxt keeps a failed loadMarkets() promise and hands it back to every later call: asking
+      // again needs reload=true (chaos seed 7: every retry "failed" at once with the first 429).
+      markets ??= await ex.loadMarkets(attempt > 1);
+      await ex.fetchBalance();
+      return markets;
+    } catch (err) {
+      const k = classify(err, Date.now());
+      const wait_ms = k.cls.kind === 'rate_limited' ? Math.min(CONNECT_RETRY_MS_MAX, Math.max(CONNECT_RETRY_MS, k.cls.retry_after_ms ?? CONNECT_RETRY_MS)) : 0;
+      if (k.cls.kind !== 'rate_limited' || attempt > CONNECT_RATE_LIMITED_RETRIES_MAX || Date.now() + wait_ms > deadline) throw err;
+      log(`venue: rate limited while connecting (attempt ${attempt}); asking again in ${wait_ms} ms`);
+      await new Promise((r) => setTimeout(r, wait_ms));
+    }
+  }
+}
+
 export async function connectCcxtVenue(config: Config, opts: OpenVenueOptions): Promise<CcxtVenue> {
   const log = opts.logger ?? (() => {});
   const { ex, secrets, simUrl } = await buildExchange(config, opts);
   const venue = new CcxtVenue(ex, config, secrets, new Throttle(opts.rates), log);
   const where = simUrl !== undefined ? `sim at ${simUrl}` : config.venue;
   try {
-    const markets = await ex.loadMarkets();
+    const markets = await connectReads(ex, log);
     const missing = config.symbols.filter((s) => !(toCcxtSymbol(s) in markets));
     if (missing.length > 0) {
       throw usageError(`venue ${config.venue} does not list ${missing.join(', ')}.`, 'Check DOLPHIN_PINK_SYMBOLS / --symbols against the venue\'s USDT-M perpetuals.');
     }
-    // A private read, so a refused key is a startup error, not a mid-run surprise.
-    await ex.fetchBalance();
     log(`venue: ${where}: ${Object.keys(markets).length} markets, key accepted`);
     return venue;
   } catch (err) {

@@ -23,8 +23,11 @@ export interface Venue {
   /**
    * Full truth for reconcile: all positions, all open orders, all fills since `since_ms` (every
    * symbol, oldest first), the USDT wallet balance and marks for `symbols` and every symbol
-   * with a position. Four reads in parallel, then the fills (one call per 7 days of window,
-   * at most 30 days back; plus one lookup per fill of an order never seen, for its side).
+   * with a position. The book, balance and marks in parallel; then the positions; then the fills
+   * up to the moment the positions answered (one call per 7 days of window, at most 30 days back;
+   * plus, for fills of orders never seen, one order-history read per symbol and at most
+   * SIDE_LOOKUPS_PER_READ_MAX order lookups, for their side). So an order off the book has all
+   * its fills here, and the fills are those the positions reflect.
    * Also primes poll: the fills returned are not
    * reported again by poll, and the open `pink-` orders are watched.
    * Throws VenueReadError (carrying the RATE_LIMITED / VENUE_UNAVAILABLE input) on failure.

@@ -1,0 +1,151 @@
+// Soak: the demo strategy against the simulator at a fast poll interval for M minutes (default 30),
+// the real engine binary detached, as an operator runs it. Samples RSS (/proc/<pid>/status VmRSS)
+// and step time (`pink ditav2-status --json`: step_ms_p50 / step_ms_p99 over the engine's recent
+// steps) as it goes; at the end stops the engine gracefully and counts the rows written (ClickHouse,
+// once per row_id), the faults seen (anomalies by code) and the audits. Prints figures and whether
+// memory grew (RSS at 5 min against the end). Never asserts: figures for docs/chaos.md.
+// Standalone: `node dist/bench/soak.js --minutes 30`.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { loadConfig } from '../src/config.js';
+import { FAMILIES, openStore } from '../src/engine/store/index.js';
+import { startSim } from '../src/engine/venue/sim/index.js';
+import { runPink } from '../test/support/cli.js';
+
+export const SOAK_MINUTES_DEFAULT = 30;
+/** The reference point for "did memory grow": after warm-up (chDB caches, ccxt, the first trades). */
+const RSS_REFERENCE_MIN = 5;
+/** Memory counts as grown when RSS at the end exceeds the reference by more than this... */
+const RSS_GROWTH_RATIO_MAX = 0.1;
+/** ...and as still growing (a leak) when it grows by more than this over the second half of the run. */
+const RSS_LATE_GROWTH_RATIO_MAX = 0.03;
+const SAMPLE_EVERY_MS = 10_000;
+
+interface Sample {
+  t_min: number;
+  rss_mb: number;
+  steps: number;
+  p50_ms: number | null;
+  p99_ms: number | null;
+  pending_rows: number;
+  spooled_rows: number;
+}
+
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+function dirMb(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  let bytes = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    bytes += e.isDirectory() ? dirMb(p) * 1024 * 1024 : statSync(p).size;
+  }
+  return bytes / 1024 / 1024;
+}
+
+const fmt = (n: number | null, d = 1): string => (n === null || !Number.isFinite(n) ? '-' : n.toFixed(d));
+
+export async function bench(opts: { minutes?: number; log?: (line: string) => void } = {}): Promise<void> {
+  const minutes = opts.minutes ?? SOAK_MINUTES_DEFAULT;
+  const log = opts.log ?? ((l: string) => console.log(l));
+  const dir = mkdtempSync(join(tmpdir(), 'pink-soak-'));
+  const sim = await startSim({ seed: 1 });
+  const env: Record<string, string> = {
+    PINK_HOME: join(dir, 'home'),
+    DOLPHIN_LOG_DIR: join(dir, 'logs'),
+    PINK_SIM_URL: sim.url,
+    DOLPHIN_PINK_POLL_INTERVAL_SEC: '0.05',
+    DOLPHIN_MAX_HOLD_BARS: '20',
+    DOLPHIN_PINK_SYMBOLS: 'BTC-USDT,ETH-USDT,SOL-USDT',
+  };
+  let pid: number | undefined;
+  try {
+    const started = await runPink(['run', '--detach', '--json', '--strategy', 'demo', '--seed', '1'], env);
+    if (started.code !== 0) throw new Error(`pink run --detach exited ${started.code}: ${started.stderr.trim()}`);
+    pid = (JSON.parse(started.stdout) as { pid: number }).pid;
+    log(`soak: engine pid ${pid}, ${minutes} min, poll 0.05 s, demo on BTC/ETH/SOL, home ${env['PINK_HOME']}`);
+    const t0 = Date.now();
+    const samples: Sample[] = [];
+    const end = t0 + minutes * 60_000;
+    while (Date.now() < end) {
+      await new Promise((r) => setTimeout(r, Math.min(SAMPLE_EVERY_MS, Math.max(0, end - Date.now()))));
+      const s = await runPink(['ditav2-status', '--json'], env, { timeoutMs: 20_000 });
+      let doc: { engine?: { steps: number; step_ms_p50: number | null; step_ms_p99: number | null }; store?: { pending_rows: number; spooled_rows: number } } = {};
+      try {
+        doc = JSON.parse(s.stdout) as typeof doc;
+      } catch {
+        /* a sample missed */
+      }
+      const sample: Sample = {
+        t_min: (Date.now() - t0) / 60_000,
+        rss_mb: rssMb(pid),
+        steps: doc.engine?.steps ?? NaN,
+        p50_ms: doc.engine?.step_ms_p50 ?? null,
+        p99_ms: doc.engine?.step_ms_p99 ?? null,
+        pending_rows: doc.store?.pending_rows ?? NaN,
+        spooled_rows: doc.store?.spooled_rows ?? NaN,
+      };
+      samples.push(sample);
+      if (samples.length % 6 === 0) log(`soak: ${fmt(sample.t_min)} min: RSS ${fmt(sample.rss_mb)} MB, ${sample.steps} steps, step p50 ${fmt(sample.p50_ms)} ms p99 ${fmt(sample.p99_ms)} ms, store pending ${sample.pending_rows} spooled ${sample.spooled_rows}`);
+    }
+    const first = samples.find((s) => Number.isFinite(s.steps))!;
+    const ref = samples.find((s) => s.t_min >= Math.min(RSS_REFERENCE_MIN, minutes / 2)) ?? first;
+    const last = samples[samples.length - 1]!;
+    process.kill(pid, 'SIGTERM');
+    const stopDeadline = Date.now() + 60_000;
+    while (Date.now() < stopDeadline && existsSync(`/proc/${pid}`) && !/State:\s+Z/.test(readFileSync(`/proc/${pid}/status`, 'utf8'))) await new Promise((r) => setTimeout(r, 100));
+    const config = loadConfig(env);
+    const store = await openStore({ config, runId: 'soak' });
+    let rows: Record<string, number> = {};
+    let faults: { code: string; n: number }[] = [];
+    let audit = '';
+    try {
+      const counts = await store.query<{ family: string; n: number }>(FAMILIES.map((f) => `SELECT '${f}' AS family, uniqExact(row_id) AS n FROM ${config.database}.${f}`).join(' UNION ALL '));
+      rows = Object.fromEntries(counts.map((c) => [c.family, Number(c.n)]));
+      faults = await store.query<{ code: string; n: number }>(`SELECT code, uniqExact(row_id) AS n FROM ${config.database}.anomalies GROUP BY code ORDER BY n DESC`);
+      const a = await store.audit();
+      audit = a.checks.map((c) => `${c.id} ${c.ok ? 'ok' : 'FAILED'}`).join(', ');
+    } finally {
+      await store.close();
+    }
+    const total = Object.values(rows).reduce((a, b) => a + b, 0);
+    const growth = (last.rss_mb - ref.rss_mb) / ref.rss_mb;
+    // A plateau test besides: warm-up growth (chDB caches, V8 heap sizing) flattens; a leak does not.
+    const half = samples.find((s) => s.t_min >= last.t_min / 2) ?? ref;
+    const lateGrowth = (last.rss_mb - half.rss_mb) / half.rss_mb;
+    const duration_min = last.t_min;
+    log(`soak: ${fmt(duration_min)} min, ${last.steps} steps (${fmt(last.steps / (duration_min * 60), 2)} steps/s)`);
+    const pct = (x: number): string => `${x >= 0 ? '+' : ''}${fmt(x * 100)} %`;
+    log(`soak: RSS ${fmt(first.rss_mb)} MB at ${fmt(first.t_min, 2)} min, ${fmt(ref.rss_mb)} MB at ${fmt(ref.t_min)} min, ${fmt(half.rss_mb)} MB at ${fmt(half.t_min)} min, ${fmt(last.rss_mb)} MB at the end (max ${fmt(Math.max(...samples.map((s) => s.rss_mb)))} MB)`);
+    log(`soak: memory ${lateGrowth > RSS_LATE_GROWTH_RATIO_MAX ? 'GREW' : growth > RSS_GROWTH_RATIO_MAX ? 'grew while warming up, then flat' : 'flat'}: ${pct(growth)} from ${fmt(ref.t_min)} min to the end, ${pct(lateGrowth)} over the second half`);
+    log(`soak: step p50/p99 ${fmt(first.p50_ms)}/${fmt(first.p99_ms)} ms at the start, ${fmt(last.p50_ms)}/${fmt(last.p99_ms)} ms at the end`);
+    log(`soak: rows written ${total} (${FAMILIES.map((f) => `${f} ${rows[f] ?? 0}`).join(', ')}); audits: ${audit}`);
+    log(`soak: faults seen ${faults.reduce((a, f) => a + Number(f.n), 0)} (${faults.map((f) => `${f.code} ${f.n}`).join(', ') || 'none'}); store pending ${last.pending_rows}, spooled ${last.spooled_rows} at the end`);
+    log(`soak: disk: ClickHouse ${fmt(dirMb(join(env['PINK_HOME']!, 'clickhouse')))} MB, journal ${fmt(dirMb(join(env['PINK_HOME']!, 'journal')), 2)} MB, ${sim.state().fills.length} venue fills kept by the simulator`);
+  } finally {
+    if (pid !== undefined && existsSync(`/proc/${pid}/cmdline`) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('pink.js')) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    await sim.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const i = process.argv.indexOf('--minutes');
+  const minutes = i >= 0 ? Number(process.argv[i + 1]) : SOAK_MINUTES_DEFAULT;
+  if (!(minutes > 0)) {
+    console.error('soak: --minutes needs a positive number');
+    process.exit(2);
+  }
+  await bench({ minutes });
+}
