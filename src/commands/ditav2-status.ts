@@ -11,7 +11,8 @@ import type { CommandResult, CommandRun, Context } from './types.js';
 
 function spoolFacts(config: Config): { files: number } {
   const dir = homePaths(config.home).spool;
-  return { files: existsSync(dir) ? readdirSync(dir).filter((f) => !f.startsWith('.') && !f.includes('.tmp')).length : 0 };
+  // Batch files only (`<seq>-<seq>.spool.json`-style names), not the store's ledger beside them.
+  return { files: existsSync(dir) ? readdirSync(dir).filter((f) => /^\d+-\d+\./.test(f) && !f.includes('.tmp')).length : 0 };
 }
 
 /** The status document, from the engine or from the checkpoint. */
@@ -58,7 +59,7 @@ export async function collectStatus(config: Config): Promise<StatusDoc | undefin
       pending_rows: 0,
       spooled_rows: spool.files,
       last_flush_age_ms: null,
-      last_error: spool.files > 0 ? `${spool.files} spooled batch file(s) waiting in ${paths.spool}` : null,
+      last_error: spool.files > 0 ? `${spool.files} spooled batch file(s) waiting in ${paths.spool} (rows counted when the engine runs)` : null,
     },
     [],
     config.poll_interval_ms,
