@@ -10,6 +10,11 @@ import { eventId, isPinkOrder, toBalanceUsdt, toCcxtSymbol, toLookedUpOrder, toV
 import type { BucketName, LookedUpOrder, OpenVenueOptions, Venue } from './types.js';
 import { FILL_WINDOW_MS_MAX, OrderWatch, VANISHED_POLLS_MAX } from './watch.js';
 
+/** The RATE_LIMITED input for an order command the venue refused for rate. */
+function rateLimited(ts: number, client_order_id: string, reason: string, retry_after_ms: number | undefined): KernelInput {
+  return retry_after_ms === undefined ? { type: 'RATE_LIMITED', ts, client_order_id, reason } : { type: 'RATE_LIMITED', ts, client_order_id, reason, retry_after_ms };
+}
+
 /** Relative nudge before lot truncation (see place()). */
 const LOT_NUDGE_RATIO = 1e-9;
 
@@ -387,11 +392,8 @@ export class CcxtVenue implements Venue {
     const reason = this.reason(k);
     const rejected = (why: string): KernelInput => ({ type: 'EVENT', ts, event: { event_id: eventId.rejected(coid), kind: 'REJECTED', client_order_id: coid, ts, reason: why } });
     switch (k.cls.kind) {
-      case 'rate_limited': {
-        const r: KernelInput = { type: 'RATE_LIMITED', ts, client_order_id: coid, reason };
-        if (k.cls.retry_after_ms !== undefined) r.retry_after_ms = k.cls.retry_after_ms;
-        return [r];
-      }
+      case 'rate_limited':
+        return [rateLimited(ts, coid, reason, k.cls.retry_after_ms)];
       case 'auth':
         return [rejected(`venue refused the API key: ${reason}`), { type: 'VENUE_UNAVAILABLE', ts, reason: `venue refused the API key: ${reason}` }];
       case 'rejected':
@@ -427,11 +429,8 @@ export class CcxtVenue implements Venue {
       const k = classify(err, Date.now());
       const reason = this.reason(k);
       switch (k.cls.kind) {
-        case 'rate_limited': {
-          const r: KernelInput = { type: 'RATE_LIMITED', ts, client_order_id: coid, reason };
-          if (k.cls.retry_after_ms !== undefined) r.retry_after_ms = k.cls.retry_after_ms;
-          return [r];
-        }
+        case 'rate_limited':
+          return [rateLimited(ts, coid, reason, k.cls.retry_after_ms)];
         case 'auth':
           return [refused(`venue refused the API key: ${reason}`), { type: 'VENUE_UNAVAILABLE', ts, reason: `venue refused the API key: ${reason}` }];
         case 'not_found':
