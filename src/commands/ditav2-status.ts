@@ -3,10 +3,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { homePaths, type Config } from '../config.js';
 import { EXIT } from '../errors.js';
-import { readCheckpoint } from '../engine/runner/checkpoint.js';
 import { askEngine } from '../engine/runner/socket.js';
-import { buildStatus, type StatusDoc } from '../engine/runner/status-data.js';
-import { readPid } from '../engine/runner/lock.js';
+import type { StatusDoc } from '../engine/runner/status-data.js';
 import type { CommandResult, CommandRun, Context } from './types.js';
 
 function spoolFacts(config: Config): { files: number } {
@@ -20,6 +18,13 @@ export async function collectStatus(config: Config): Promise<StatusDoc | undefin
   const paths = homePaths(config.home);
   const answer = await askEngine(paths.socket, { op: 'status' }, 3000);
   if (answer?.ok) return answer.data as StatusDoc;
+  // Engine down. Only this path loads the kernel (about 30 ms of module loading): an operator
+  // asking a running engine waits for nothing but the socket.
+  const [{ readCheckpoint }, { readPid }, { buildStatus }] = await Promise.all([
+    import('../engine/runner/checkpoint.js'),
+    import('../engine/runner/lock.js'),
+    import('../engine/runner/status-data.js'),
+  ]);
   const cp = readCheckpoint(paths.checkpoint);
   if (!cp) return undefined;
   // The checkpoint, then the journal after it: the last state the kernel reached before the

@@ -112,6 +112,7 @@ test('detach, status, kill -9, a position opened behind PINK\'s back, restart co
     assert.equal(loads.code, 0);
     assert.ok(loads.loaded.some((l) => l.includes('runner/socket.js')), 'the hook saw the status path');
     assert.deepEqual(loads.loaded.filter((l) => HEAVY_MODULE.test(l)), [], 'status over the socket loads neither ccxt nor chDB');
+    assert.deepEqual(loads.loaded.filter((l) => /engine\/(kernel|faults)\//.test(l)), [], 'status over the socket loads no kernel: only the engine-down path replays it');
 
     process.kill(pid, 'SIGKILL');
     await waitFor('engine gone', async () => {
