@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { loadConfig } from '../../src/config.js';
-import { ExitError } from '../../src/errors.js';
+import { EXIT, ExitError } from '../../src/errors.js';
 import type { RowFamily, RowOut } from '../../src/engine/kernel/types.js';
 import { encodeRow, formatTimeMs, RowAssertionError, TIME_MS_MAX } from '../../src/engine/store/encode.js';
 import { assertNotBlue } from '../../src/engine/store/index.js';
 import { FAMILIES, FAMILY_COLUMNS, LEGACY_BLUE_SCHEMA, schemaDdl } from '../../src/engine/store/schema.js';
-import { insertSql } from '../../src/engine/store/backend.js';
+import { checkServerVersion, insertSql } from '../../src/engine/store/backend.js';
 import { tradeRows } from './fixtures.js';
 
 // SPEC section 5, copied by hand: the schema must not drift from the contract.
@@ -209,4 +209,23 @@ test('importing the store loads neither @clickhouse/client nor chDB; opening it 
   const { before, after } = JSON.parse(r.stdout.trim()) as { before: number; after: number };
   assert.equal(before, 0);
   assert.ok(after > 0, 'the check can see them once loaded');
+});
+
+test('a server older than 22.2 is refused (exit 2, naming its version and the fix); 22.2 and newer pass', () => {
+  const where = 'ClickHouse at http://127.0.0.1:8123';
+  for (const old of ['18.16.1', '21.12.4.1', '22.1.3.7', '', 'not a version']) {
+    assert.throws(
+      () => checkServerVersion(old, where),
+      (err: unknown) => {
+        assert.ok(err instanceof ExitError);
+        assert.equal(err.code, EXIT.USAGE);
+        assert.match(err.message, /PINK needs ClickHouse 22\.2 or newer/);
+        assert.ok(err.message.startsWith(`${where} is version `));
+        assert.match(err.hint ?? '', /unset PINK_CLICKHOUSE_URL/);
+        return true;
+      },
+      old,
+    );
+  }
+  for (const ok of ['22.2.1.2139', '22.10.1', '24.8.14.39', '25.3.1', '26.7.1.1']) assert.doesNotThrow(() => checkServerVersion(ok, where), ok);
 });

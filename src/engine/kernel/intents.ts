@@ -5,7 +5,7 @@ import { assert } from './assert.js';
 import { isDust, type Core } from './core.js';
 import { clientOrderId } from './ids.js';
 import { decisionRow, orderRow } from './rows.js';
-import { isLive, TRADES_REMEMBERED_MAX, type OrderRec, type SlotRec } from './state.js';
+import { isLive, newTrade, TRADES_REMEMBERED_MAX, type OrderRec, type SlotRec } from './state.js';
 import { checkIntent } from './validate.js';
 import type { FaultClass } from '../faults/taxonomy.js';
 import type { Intent, KernelOutcome, OutcomeDetails, VenueCommand } from './types.js';
@@ -87,24 +87,10 @@ function handleEnter(c: Core, slot: SlotRec, intent: Intent, coid: string): Kern
 
   c.begin();
   c.touch(slot);
-  const trade_id = `${slot.symbol}-${c.st.seq}`;
   forgetReplaced(c, coid);
   startTradeMemory(c, slot);
-  slot.trade = {
-    trade_id,
-    side: intent.side!,
-    status: 'pending',
-    entry_ts: 0,
-    entry_price: 0,
-    entry_qty: 0,
-    exit_ts: 0,
-    exit_qty: 0,
-    exit_notional_usdt: 0,
-    realized_pnl_usdt: 0,
-    fees_usdt: 0,
-    legs: 0,
-    exit_reason: '',
-  };
+  slot.trade = newTrade(slot.symbol, c.st.seq, intent.side!, { status: 'pending', ts: 0, price: 0, qty: 0 });
+  const trade_id = slot.trade.trade_id;
   slot.side = null;
   slot.avg_entry_price = 0;
   slot.hold_bars = 0;

@@ -9,7 +9,7 @@ import { applyFill, closeTrade, fillRefusal, recordExitLeg } from './fills.js';
 import { startTradeMemory } from './intents.js';
 import { tradeRow } from './rows.js';
 import { planInferredFills, planReconcile, driftDetail, type Correction } from './reconcile.js';
-import { capitalOf, isLive, newSlot, type SlotRec } from './state.js';
+import { capitalOf, isLive, newSlot, newTrade, type SlotRec } from './state.js';
 import type { SlotEvent } from './transitions.js';
 import type { KernelInput, KernelOutcome, ReconcileCorrection, RowOut, SlotState, VenueCommand } from './types.js';
 
@@ -124,21 +124,7 @@ function adopt(c: Core, corr: Extract<Correction, { kind: 'adopted' }>): KernelO
   c.touch(slot);
   const p = corr.position;
   startTradeMemory(c, slot);
-  slot.trade = {
-    trade_id: `${slot.symbol}-${c.st.seq}`,
-    side: p.side,
-    status: 'open',
-    entry_ts: c.ts,
-    entry_price: p.entry_price,
-    entry_qty: p.qty,
-    exit_ts: 0,
-    exit_qty: 0,
-    exit_notional_usdt: 0,
-    realized_pnl_usdt: 0,
-    fees_usdt: 0,
-    legs: 0,
-    exit_reason: '',
-  };
+  slot.trade = newTrade(slot.symbol, c.st.seq, p.side, { status: 'open', ts: c.ts, price: p.entry_price, qty: p.qty });
   slot.side = p.side;
   slot.qty = p.qty;
   slot.avg_entry_price = p.entry_price;

@@ -170,6 +170,29 @@ export function normalizeConfig(c: KernelConfig): NormConfig {
   };
 }
 
+/**
+ * A trade's record when it begins, in one place for both ways a trade begins: an entry sent
+ * (`pending`, nothing filled yet) or a position adopted from the venue by reconcile (`open`).
+ * Its id is the symbol and the kernel sequence number of the input that began it.
+ */
+export function newTrade(symbol: Symbol, seq: number, side: PositionSide, entry: { status: 'pending' | 'open'; ts: number; price: number; qty: number }): TradeRec {
+  return {
+    trade_id: `${symbol}-${seq}`,
+    side,
+    status: entry.status,
+    entry_ts: entry.ts,
+    entry_price: entry.price,
+    entry_qty: entry.qty,
+    exit_ts: 0,
+    exit_qty: 0,
+    exit_notional_usdt: 0,
+    realized_pnl_usdt: 0,
+    fees_usdt: 0,
+    legs: 0,
+    exit_reason: '',
+  };
+}
+
 export function newSlot(symbol: Symbol): SlotRec {
   return {
     slot_id: symbol,

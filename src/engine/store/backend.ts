@@ -234,6 +234,34 @@ async function openChdb(config: Config): Promise<Backend> {
 
 // ---------------------------------------------------------------- server
 
+/**
+ * The oldest ClickHouse server PINK's schema runs on: `insert_deduplication_token` (22.2) is the
+ * newest feature it needs, after `non_replicated_deduplication_window` (21.x) and DateTime64 (20.1).
+ * Tried on Debian's clickhouse-server 18.16.1: every CREATE TABLE fails there (DateTime64).
+ * @clickhouse/client itself supports 24.8 and newer; 22.2-24.7 is untested.
+ */
+export const SERVER_VERSION_MIN = [22, 2] as const;
+
+/** ExitError(2) when `version` (what `SELECT version()` answered) is older than SERVER_VERSION_MIN. */
+export function checkServerVersion(version: string, where: string): void {
+  const m = /^(\d+)\.(\d+)/.exec(version.trim());
+  const [major, minor] = m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
+  const [minMajor, minMinor] = SERVER_VERSION_MIN;
+  if (m && (major > minMajor || (major === minMajor && minor >= minMinor))) return;
+  throw new ExitError(
+    EXIT.USAGE,
+    `${where} is version ${version.trim() || '(none given)'}; PINK needs ClickHouse ${minMajor}.${minMinor} or newer (DateTime64, insert_deduplication_token, non_replicated_deduplication_window)`,
+    'Upgrade the server (24.8 or newer is what the client supports), or unset PINK_CLICKHOUSE_URL to use the embedded store.',
+  );
+}
+
+/** Asks the server its version and refuses one that is too old (nothing is created on it). */
+export async function assertServerVersion(client: ClickHouseClient, where: string): Promise<void> {
+  const rs = await client.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' });
+  const [row] = await rs.json<{ v: string }>();
+  checkServerVersion(String(row?.v ?? ''), where);
+}
+
 async function openServer(config: Config, url: string, requireReachable: boolean): Promise<Backend> {
   const redact = redactor(config);
   const where = `ClickHouse at ${displayUrl(url)}`;
@@ -259,15 +287,15 @@ async function openServer(config: Config, url: string, requireReachable: boolean
   if (!requireReachable) return backend;
   try {
     // A SELECT, not /ping: /ping answers without checking the user and password.
-    const rs = await client.query({ query: 'SELECT 1 AS ok', format: 'JSONEachRow' });
-    await rs.json();
+    await assertServerVersion(client, where);
   } catch (err) {
     await client.close();
+    if (err instanceof ExitError) throw err;
     const why = oneLine(err, redact);
     const auth = /authentic|password|user/i.test(why);
     throw new ExitError(
       EXIT.UNREACHABLE,
-      `${where} is unreachable: ${why}`,
+      auth ? `${where} refused the user or password: ${why}` : `${where} is unreachable: ${why}`,
       auth
         ? 'Check PINK_CLICKHOUSE_USER and PINK_CLICKHOUSE_PASSWORD.'
         : 'Start the server or fix PINK_CLICKHOUSE_URL; unset it to use the embedded store under $PINK_HOME/clickhouse.',

@@ -11,7 +11,7 @@ import { homePaths, type Config } from '../../config.js';
 import { EXIT, ExitError } from '../../errors.js';
 import type { RowOut } from '../kernel/types.js';
 import { runAudit, type AuditOptions, type AuditReport } from './audit.js';
-import { isUnreachable, oneLine, openBackend, type Backend, type BackendKind } from './backend.js';
+import { assertServerVersion, isUnreachable, oneLine, openBackend, type Backend, type BackendKind } from './backend.js';
 import { Ledger } from './ledger.js';
 import { ident, schemaDdl } from './schema.js';
 import { Spool } from './spool.js';
@@ -165,6 +165,8 @@ class StoreImpl implements Store {
     assertNotBlue(this.#opts.config, this.database);
     this.#schema ??= (async () => {
       const cluster = this.#b.kind === 'server' ? this.#opts.config.clickhouse_cluster : undefined;
+      // A server first reached here (it was down when the store opened) is checked here.
+      if (this.#b.kind === 'server') await assertServerVersion(this.#b.client, this.#b.where);
       const [database, ...tables] = schemaDdl(this.database, { cluster });
       await this.#b.client.command({ query: database! });
       // The eight tables are independent: created side by side (opening the store waits for this).
