@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { demoIntents, parseSignalLine, readSignals, type SlotFacts } from '../../src/engine/runner/strategies.js';
+import { DEMO_ENTRIES_PER_STEP_MAX, demoIntents, parseSignalLine, readSignals, type SlotFacts } from '../../src/engine/runner/strategies.js';
 import { tempDir } from '../support/cli.js';
 
 const slot = (over: Partial<SlotFacts>): SlotFacts => ({ symbol: 'BTC-USDT', state: 'IDLE', qty: 0, hold_bars: 0, legs: 0, trade_id: null, has_working_order: false, ...over });
@@ -33,6 +33,22 @@ test('demo: the same seed and sequence give the same intents; intent ids never r
       assert.notEqual(a[0]!.intent_id, c[0]!.intent_id);
     }),
   );
+});
+
+test('demo: twenty idle symbols enter a few a step, every one within a few steps; exits are never held back', () => {
+  const symbols = Array.from({ length: 20 }, (_, i) => `S${i}-USDT`);
+  const entered = new Set<string>();
+  for (let seq = 100; seq < 110; seq += 1) {
+    const idle = symbols.filter((sym) => !entered.has(sym)).map((sym) => slot({ symbol: sym }));
+    const out = demoIntents(idle, seq, P);
+    assert.ok(out.length <= DEMO_ENTRIES_PER_STEP_MAX, `step ${seq}: ${out.length} entries`);
+    for (const i of out) entered.add(i.symbol);
+  }
+  assert.equal(entered.size, 20, 'all twenty entered within 10 steps');
+  const holding = symbols.map((sym) => slot({ symbol: sym, state: 'OPEN', qty: 1, hold_bars: P.max_hold_bars }));
+  const exits = demoIntents([...holding, slot({ symbol: 'IDLE1-USDT' }), slot({ symbol: 'IDLE2-USDT' }), slot({ symbol: 'IDLE3-USDT' })], 7, P);
+  assert.equal(exits.filter((i) => i.action === 'EXIT').length, 20, 'every final exit in the same step');
+  assert.equal(exits.filter((i) => i.action === 'ENTER').length, DEMO_ENTRIES_PER_STEP_MAX);
 });
 
 test('signals: complete lines become intents, malformed lines are reported with their offset, a partial line waits', () => {

@@ -30,16 +30,31 @@ function hash32(text: string): number {
 }
 
 /**
+ * New entries the demo opens in one step, at most. Twenty idle symbols entering at once would be
+ * twenty orders in one step, which PINK's own order budget (8/s, src/engine/venue/throttle.ts)
+ * paces over 2.5 s: a stalled step for no reason but the demo's. Staggered, the trades that follow
+ * (their legs, their final exits) are staggered too. Exits are never held back: they reduce risk.
+ */
+export const DEMO_ENTRIES_PER_STEP_MAX = 2;
+
+/**
  * demo: enter (side from the seed), exit half at half the max hold, then a final EXIT at the max
  * hold asking for 1.5x what remains, so that the kernel's clamp is exercised in every demo trade.
+ * Entries: DEMO_ENTRIES_PER_STEP_MAX a step, the first slot looked at turning with `seq` so that
+ * no symbol waits behind the others for ever.
  */
 export function demoIntents(slots: SlotFacts[], seq: number, p: DemoParams): Intent[] {
   const out: Intent[] = [];
   const firstLegBar = Math.max(1, Math.floor(p.max_hold_bars / 2));
-  for (const s of slots) {
+  let entries = 0;
+  const start = slots.length === 0 ? 0 : seq % slots.length;
+  for (let i = 0; i < slots.length; i += 1) {
+    const s = slots[(start + i) % slots.length]!;
     if (s.has_working_order) continue;
     const tag = `${s.symbol}-${seq}`;
     if (s.state === 'IDLE' || s.state === 'CLOSED') {
+      if (entries >= DEMO_ENTRIES_PER_STEP_MAX) continue;
+      entries += 1;
       const side = hash32(`${p.seed}:${tag}`) % 2 === 0 ? 'long' : 'short';
       out.push({ intent_id: `demo-${tag}-enter`, symbol: s.symbol, action: 'ENTER', side, notional: p.notional_usdt, order_type: 'market', reason: 'demo_entry' });
     } else if ((s.state === 'OPEN' || s.state === 'EXIT_WORKING') && s.qty > 0) {
