@@ -1,17 +1,10 @@
 // `pink ditav2-status`: asked over the control socket when the engine is up; read from the last
 // checkpoint (and said so) when it is down. Loads neither ccxt nor chDB.
-import { existsSync, readdirSync } from 'node:fs';
 import { homePaths, type Config } from '../config.js';
 import { EXIT } from '../errors.js';
 import { askEngine } from '../engine/runner/socket.js';
 import type { StatusDoc } from '../engine/runner/status-data.js';
 import type { CommandResult, CommandRun, Context } from './types.js';
-
-function spoolFacts(config: Config): { files: number } {
-  const dir = homePaths(config.home).spool;
-  // Batch files only (`<seq>-<seq>.spool.json`-style names), not the store's ledger beside them.
-  return { files: existsSync(dir) ? readdirSync(dir).filter((f) => /^\d+-\d+\./.test(f) && !f.includes('.tmp')).length : 0 };
-}
 
 /** The status document, from the engine or from the checkpoint. */
 export async function collectStatus(config: Config): Promise<StatusDoc | undefined> {
@@ -20,10 +13,11 @@ export async function collectStatus(config: Config): Promise<StatusDoc | undefin
   if (answer?.ok) return answer.data as StatusDoc;
   // Engine down. Only this path loads the kernel (about 30 ms of module loading): an operator
   // asking a running engine waits for nothing but the socket.
-  const [{ readCheckpoint }, { readPid }, { buildStatus }] = await Promise.all([
+  const [{ readCheckpoint }, { readPid }, { buildStatus }, { spooledOnDisk }] = await Promise.all([
     import('../engine/runner/checkpoint.js'),
     import('../engine/runner/lock.js'),
     import('../engine/runner/status-data.js'),
+    import('../engine/store/spool.js'),
   ]);
   const cp = readCheckpoint(paths.checkpoint);
   if (!cp) return undefined;
@@ -38,7 +32,7 @@ export async function collectStatus(config: Config): Promise<StatusDoc | undefin
     seq = rec.seq;
   }
   const view = kernel.view();
-  const spool = spoolFacts(config);
+  const spool = spooledOnDisk(paths.spool);
   return buildStatus(
     view,
     {

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config.js';
 import { ExitError } from '../../src/errors.js';
 import { openStore } from '../../src/engine/store/index.js';
+import { spooledOnDisk } from '../../src/engine/store/spool.js';
 import { backendCases, closedPort, configFor, distinctCounts, dropDatabases, tmpHome, tradeBatches, ROWS_PER_TRADE } from './fixtures.js';
 
 const CHILD = fileURLToPath(new URL('./child.js', import.meta.url));
@@ -71,6 +72,8 @@ for (const backend of backendCases()) {
     await kill9(child);
     const files = readdirSync(spoolDir).filter((n) => n.endsWith('.spool.json'));
     assert.ok(files.length >= 1, 'spool files left by the killed writer');
+    // What `pink ditav2-status` reports while the engine is down: read from the files' heads.
+    assert.deepEqual(spooledOnDisk(spoolDir), { files: files.length, rows: 3 * ROWS_PER_TRADE });
 
     const lines: string[] = [];
     const store = await openStore({ config, runId: 'after-kill', spoolDir, logger: (l) => lines.push(l) });

@@ -6,7 +6,7 @@
 //
 // Why the spool has no row bound: dropping rows would lose records; it grows only while ClickHouse
 // is down, by the rows the engine writes, and `pink ditav2-status` reports it (degraded) until it drains.
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RowFamily } from '../kernel/types.js';
 import { WIRE_FORMATS, type WireFormat } from './encode.js';
@@ -225,4 +225,36 @@ export class Spool {
     fsyncDir(this.dir);
     this.#entries = this.#entries.filter((e) => e.name !== entry.name);
   }
+}
+
+/** Enough of a spool file to hold its counts: fileJson writes them before the payloads. */
+const HEAD_BYTES = 1024;
+
+/**
+ * What a spool folder holds, read without opening the store (`pink ditav2-status` while the engine
+ * is down): each unit file's leading `"rows":N`, so only its first bytes are read; a file whose
+ * head does not say is parsed whole. Temporaries (a write cut short) are not counted.
+ */
+export function spooledOnDisk(dir: string): { files: number; rows: number } {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.endsWith(SUFFIX));
+  } catch {
+    return { files: 0, rows: 0 };
+  }
+  let rows = 0;
+  const head = Buffer.alloc(HEAD_BYTES);
+  for (const name of names) {
+    const path = join(dir, name);
+    const fd = openSync(path, 'r');
+    let n: number;
+    try {
+      n = readSync(fd, head, 0, HEAD_BYTES, 0);
+    } finally {
+      closeSync(fd);
+    }
+    const m = /^\{"v":\d+,"seq_first":\d+,"seq_last":\d+,"token":"(?:[^"\\]|\\.)*","rows":(\d+),/.exec(head.toString('utf8', 0, n));
+    rows += m ? Number(m[1]) : (parseUnit(readFileSync(path, 'utf8'))?.rows ?? 0);
+  }
+  return { files: names.length, rows };
 }
