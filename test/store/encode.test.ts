@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { RowFamily, RowOut } from '../../src/engine/kernel/types.js';
-import { encodeBatch, encodeRow, familyStructure, formatTimeMs, RowAssertionError, TIME_MS_MAX } from '../../src/engine/store/encode.js';
+import { encodeBatch, encodeRow, familyStructure, formatTimeMs, RowAssertionError, RowBinaryBuffer, TIME_MS_MAX, type EncodedBatch, type RowBinaryBuffers } from '../../src/engine/store/encode.js';
+import { joined } from '../../src/engine/store/units.js';
 import { FAMILIES, FAMILY_COLUMNS, type ColumnKind } from '../../src/engine/store/schema.js';
 import { insertFromFileSql } from '../../src/engine/store/backend.js';
 import { specialRows } from './fixtures.js';
@@ -154,4 +155,28 @@ test("chDB's insert reads the file with the family's exact column types, every l
     "INSERT INTO `dolphin_pink`.`account` (ts, capital) SETTINGS insert_deduplication_token = 't\\'1' " +
       "SELECT * FROM file('/h/it\\'s/1.bin', 'RowBinary', 'ts DateTime64(3, \\'UTC\\'), capital Float64')",
   );
+});
+
+test("the writer's buffers: batches cut end to end join without a copy, and a bad row leaves nothing behind", () => {
+  const bins: RowBinaryBuffers = {};
+  // A small chunk, so the batches below also cross chunk boundaries (a copy, the same bytes).
+  bins.decisions = new RowBinaryBuffer(300);
+  const rows = specialRows();
+  const good = (k: number): RowOut[] => rows.map((r) => ({ family: r.family, row: { ...r.row, row_id: `${String(r.row['row_id'])}-${k}` } }));
+  const bad: RowOut = { family: 'account', row: { row_id: 'a1', ts: 1, capital: Number.NaN, realized_pnl: 0, fees: 0, equity: 0, venue_balance: 0, drift: 0 } };
+  const batches: EncodedBatch[] = [];
+  for (let k = 0; k < 6; k++) {
+    // A failing batch between the good ones: its rows (before and after the bad one) are dropped.
+    assert.throws(() => encodeBatch([...good(100 + k), bad, ...good(200 + k)], CTX, 'RowBinary', bins), RowAssertionError);
+    batches.push(encodeBatch(good(k), CTX, 'RowBinary', bins).batch);
+  }
+  for (const f of FAMILIES) {
+    const parts = batches.map((b) => b[f]!.bytes);
+    const whole = joined(parts);
+    assert.deepEqual(whole, Buffer.concat(parts), f);
+    assert.deepEqual(decodeRowBinary(f, whole), [0, 1, 2, 3, 4, 5].flatMap((k) => good(k).filter((r) => r.family === f).map(expectedRow)), f);
+  }
+  // Account rows are short: all six batches sit end to end in one chunk, and the unit is a view of it.
+  const account = batches.map((b) => b.account!.bytes);
+  assert.equal(joined(account).buffer, account[0]!.buffer);
 });

@@ -57,6 +57,22 @@ export function rowIdsByFamily(rows: readonly RowOut[]): Partial<Record<RowFamil
   return ids;
 }
 
+/**
+ * The bytes of consecutive batches as one Buffer. The writer cuts them from one chunk end to end
+ * (RowBinaryBuffer, encode.ts), so they are usually one view of it; otherwise (a chunk boundary, a
+ * batch skipped between them, a spooled unit) a copy.
+ */
+export function joined(parts: readonly Buffer[]): Buffer {
+  const first = parts[0]!;
+  let end = first.byteOffset + first.length;
+  for (let i = 1; i < parts.length; i++) {
+    const p = parts[i]!;
+    if (p.buffer !== first.buffer || p.byteOffset !== end) return Buffer.concat(parts);
+    end += p.length;
+  }
+  return parts.length === 1 ? first : Buffer.from(first.buffer, first.byteOffset, end - first.byteOffset);
+}
+
 /** Consecutive batches (of one format) as one unit; one batch keeps its own token. */
 export function unitOf(batches: readonly QueuedBatch[]): Unit {
   const first = batches[0]!;
@@ -69,7 +85,7 @@ export function unitOf(batches: readonly QueuedBatch[]): Unit {
       columns: familyColumnNames(family),
       rows: parts.reduce((n, p) => n + p.rows, 0),
       format: first.format,
-      bytes: parts.length === 1 ? parts[0]!.bytes : Buffer.concat(parts.map((p) => p.bytes)),
+      bytes: joined(parts.map((p) => p.bytes)),
     };
   }
   const unit: Unit = {
