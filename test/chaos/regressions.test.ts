@@ -6,11 +6,11 @@ import { loadConfig, parseChaosStoreFail } from '../../src/config.js';
 import { ExitError } from '../../src/errors.js';
 import { SIDE_LOOKUPS_PER_READ_MAX } from '../../src/engine/venue/ccxt.js';
 import { openVenue } from '../../src/engine/venue/index.js';
-import { makeWorld, stopPid } from '../support/e2e.js';
+import { makeWorld, stopPid, waitFor } from '../support/e2e.js';
 import { place, rig } from '../venue/harness.js';
 import { planChaos } from './schedule.js';
 import { FAMILIES, openStore } from '../../src/engine/store/index.js';
-import { rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { configFor, distinctCounts, dropDatabases, tmpHome, tradeBatches } from '../store/fixtures.js';
 
 const FAST = { orders: { rate_per_s: 1000, burst: 1000 }, account_reads: { rate_per_s: 1000, burst: 1000 }, ip: { rate_per_s: 1000, burst: 1000 } };
@@ -70,12 +70,18 @@ test('the engine comes up through a venue that rate-limits its startup reads', a
     // Every 4th request refused: any 4 consecutive requests (a snapshot's parallel reads) hold
     // one, so every reconcile attempt fails until the limit lifts, 3 s later.
     await w.admin('/__sim/faults', { rateLimitEvery: 4, rateLimitStyle: 'body', rateLimitCooldownMs: 200 });
-    const lift = new Promise((r) => setTimeout(r, 3000)).then(() => w.admin('/__sim/faults', { rateLimitEvery: null }));
+    // Lifted once the engine has had a reconcile refused (not on a timer: a loaded machine may take
+    // longer than any fixed time to get that far).
+    const out = join(w.home, 'engine.out');
+    const refused = /startup reconcile attempt 1 failed \(RATE_LIMITED\)/;
+    const lift = waitFor('a refused startup reconcile', async () => existsSync(out) && refused.test(readFileSync(out, 'utf8')), 60_000, 50).then(() =>
+      w.admin('/__sim/faults', { rateLimitEvery: null }),
+    );
     const r = await w.json<{ pid: number }>(['run', '--detach', '--strategy', 'signals', '--signals', w.signalsPath]);
     await lift;
     assert.equal(r.code, 0, r.stderr);
     assert.doesNotMatch(r.stderr, /internal error/);
-    assert.match((await import('node:fs')).readFileSync(join(w.home, 'engine.out'), 'utf8'), /startup reconcile attempt 1 failed \(RATE_LIMITED\)/);
+    assert.match(readFileSync(out, 'utf8'), refused);
     const last = (await import('node:fs')).readFileSync(join(w.home, 'last-reconcile.json'), 'utf8');
     assert.equal((JSON.parse(last) as { converged: boolean }).converged, true);
   } finally {
@@ -101,6 +107,26 @@ test('connect waits out a rate limit on its first reads (bounded), and a down ve
     await r.admin('/__sim/faults', { rateLimitEvery: 1 });
     await assert.rejects(openVenue(r.config, { timeoutMs: 2000 }), (e: unknown) => e instanceof ExitError && e.code === 3);
   } finally {
+    await r.close();
+  }
+});
+
+// Chaos seed 2: `pink restart` during a latency spike past the request timeout: the key check timed
+// out once and the engine gave up (exit 3) though the venue answered again a moment later.
+test('connect asks again once after a read timed out; a venue that stays slow is still exit 3', async () => {
+  const r = await rig();
+  try {
+    await r.admin('/__sim/faults', { latencyMs: 1500 });
+    const clear = new Promise((res) => setTimeout(res, 1100)).then(() => r.admin('/__sim/faults', { latencyMs: null }));
+    const lines: string[] = [];
+    const v = await openVenue(r.config, { timeoutMs: 1000, logger: (l) => lines.push(l) });
+    await clear;
+    await v.close();
+    assert.ok(lines.some((l) => /no answer in time while connecting \(1 of 1\)/.test(l)), lines.join('\n'));
+    await r.admin('/__sim/faults', { latencyMs: 1500 });
+    await assert.rejects(openVenue(r.config, { timeoutMs: 1000 }), (e: unknown) => e instanceof ExitError && e.code === 3 && /unreachable/.test(e.message));
+  } finally {
+    await r.admin('/__sim/faults', { latencyMs: null });
     await r.close();
   }
 });

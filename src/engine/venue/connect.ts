@@ -73,14 +73,20 @@ export const CONNECT_RATE_LIMITED_MS_MAX = 10_000;
 /** Wait before asking again, when the venue gives no retry-after (and at most this much when it does). */
 const CONNECT_RETRY_MS = 500;
 const CONNECT_RETRY_MS_MAX = 5_000;
+/** A read that timed out is asked again this many times (after CONNECT_RETRY_MS): a venue slow for a
+ * moment (chaos: a latency spike past the timeout during `pink restart`) is not a down venue. A venue
+ * that refuses the connection is down, and says so at once. */
+export const CONNECT_TIMEOUT_RETRIES_MAX = 1;
 
 /**
  * Markets, then a private read (so a refused key is a startup error, not a mid-run surprise). A
- * rate limit clears by itself: it is waited out a bounded number of times; anything else is thrown.
+ * rate limit clears by itself: it is waited out a bounded number of times; a read that timed out is
+ * asked again once; anything else is thrown.
  */
 async function connectReads(ex: BingxExchange, log: (line: string) => void): Promise<Awaited<ReturnType<BingxExchange['loadMarkets']>>> {
   let markets: Awaited<ReturnType<BingxExchange['loadMarkets']>> | undefined;
   const deadline = Date.now() + CONNECT_RATE_LIMITED_MS_MAX;
+  let timeouts = 0;
   for (let attempt = 1; ; attempt += 1) {
     try {
       // ccxt keeps a failed loadMarkets() promise and hands it back to every later call: asking
@@ -89,6 +95,12 @@ async function connectReads(ex: BingxExchange, log: (line: string) => void): Pro
       await ex.fetchBalance();
       return markets;
     } catch (err) {
+      if ((err as { name?: unknown } | null)?.name === 'RequestTimeout' && timeouts < CONNECT_TIMEOUT_RETRIES_MAX) {
+        timeouts += 1;
+        log(`venue: no answer in time while connecting (${timeouts} of ${CONNECT_TIMEOUT_RETRIES_MAX}); asking again in ${CONNECT_RETRY_MS} ms`);
+        await new Promise((r) => setTimeout(r, CONNECT_RETRY_MS));
+        continue;
+      }
       const k = classify(err, Date.now());
       const wait_ms = k.cls.kind === 'rate_limited' ? Math.min(CONNECT_RETRY_MS_MAX, Math.max(CONNECT_RETRY_MS, k.cls.retry_after_ms ?? CONNECT_RETRY_MS)) : 0;
       if (k.cls.kind !== 'rate_limited' || attempt > CONNECT_RATE_LIMITED_RETRIES_MAX || Date.now() + wait_ms > deadline) throw err;
