@@ -57,6 +57,8 @@ for (const backend of backendCases()) {
       for (const t of tables) {
         assert.match(t.engine, /ReplacingMergeTree$/, t.name);
         assert.match(t.engine_full, /deduplication_window = 1000/, t.name);
+        if (name === 'chdb') assert.match(t.engine_full, /old_parts_lifetime = 120/, t.name);
+        else assert.doesNotMatch(t.engine_full, /old_parts_lifetime/, t.name);
       }
       const parity = await schemaParity(store, store.database);
       assert.equal(parity.ok, true, JSON.stringify(parity.families.filter((f) => !f.ok)));

@@ -13,7 +13,7 @@ import type { RowOut } from '../kernel/types.js';
 import { runAudit, type AuditOptions, type AuditReport } from './audit.js';
 import { assertServerVersion, isUnreachable, oneLine, openBackend, type Backend, type BackendKind } from './backend.js';
 import { Ledger } from './ledger.js';
-import { ident, schemaDdl } from './schema.js';
+import { embeddedSettingsDdl, ident, schemaDdl } from './schema.js';
 import { Spool } from './spool.js';
 import { Writer, type StoreFaults } from './writer.js';
 
@@ -71,7 +71,7 @@ export interface OpenStoreOptions {
   /** Tests: make inserts fail for real (see StoreFaults). */
   faults?: StoreFaults;
   /** Tests and bench: the writer's bounds. */
-  bounds?: { queue_rows_max?: number; unit_rows_max?: number };
+  bounds?: { queue_rows_max?: number; unit_rows_max?: number; unit_interval_ms?: number };
 }
 
 /** PINK never writes into BLUE's database: ExitError(2) if PINK's database is BLUE's. */
@@ -171,6 +171,7 @@ class StoreImpl implements Store {
       await this.#b.client.command({ query: database! });
       // The eight tables are independent: created side by side (opening the store waits for this).
       await Promise.all(tables.map((sql) => this.#b.client.command({ query: sql })));
+      if (this.#b.kind === 'chdb') await Promise.all(embeddedSettingsDdl(this.database).map((sql) => this.#b.client.command({ query: sql })));
     })().catch((err: unknown) => {
       this.#schema = null; // try again next time: the server may be back
       throw this.#wrap(err);

@@ -158,6 +158,21 @@ export function engineClause(family: RowFamily, opts: DdlOptions = {}): string {
 }
 
 /**
+ * The embedded store's part housekeeping, set on each table (ALTER … MODIFY SETTING, so tables made
+ * by an earlier version get it too). Every INSERT makes a part; merged-away parts wait
+ * `old_parts_lifetime` (480 s by default) and the cleanup that finds them backs off to 300 s, each
+ * holding ~15 KB of chDB's memory meanwhile: thousands at an engine's insert rate, RSS climbing for
+ * the first quarter of an hour. 120 s is still four times the kernel's 30 s dirty-page expiry that
+ * the default protects against (a part not yet on disk at a power cut). Not applied to a server:
+ * its operator owns that policy.
+ */
+export const EMBEDDED_PART_SETTINGS = 'old_parts_lifetime = 120, cleanup_delay_period = 10, max_cleanup_delay_period = 30, cleanup_delay_period_random_add = 0';
+
+export function embeddedSettingsDdl(database: string): string[] {
+  return FAMILIES.map((family) => `ALTER TABLE ${ident(database)}.${ident(family)} MODIFY SETTING ${EMBEDDED_PART_SETTINGS}`);
+}
+
+/**
  * PINK's DDL for `database`: CREATE DATABASE, then one CREATE TABLE per family, all IF NOT EXISTS
  * (running it twice changes nothing). With a cluster every statement is `ON CLUSTER <name>` and the
  * engines are ReplicatedReplacingMergeTree at REPLICATED_PATH, de-duplicating over
