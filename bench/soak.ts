@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../src/config.js';
 import { FAMILIES, openStore } from '../src/engine/store/index.js';
 import { startSim } from '../src/engine/venue/sim/index.js';
+import { askEngine } from '../src/engine/runner/socket.js';
 import { runPink } from '../test/support/cli.js';
 
 export const SOAK_MINUTES_DEFAULT = 30;
@@ -29,6 +30,10 @@ interface Sample {
   steps: number;
   p50_ms: number | null;
   p99_ms: number | null;
+  heap_mb: number | null;
+  /** chDB's own account of its memory (system.metrics MemoryTracking), and its parts (active, inactive). */
+  ch_mb: number | null;
+  parts: string;
   pending_rows: number;
   spooled_rows: number;
 }
@@ -75,23 +80,32 @@ export async function bench(opts: { minutes?: number; log?: (line: string) => vo
     while (Date.now() < end) {
       await new Promise((r) => setTimeout(r, Math.min(SAMPLE_EVERY_MS, Math.max(0, end - Date.now()))));
       const s = await runPink(['ditav2-status', '--json'], env, { timeoutMs: 20_000 });
-      let doc: { engine?: { steps: number; step_ms_p50: number | null; step_ms_p99: number | null }; store?: { pending_rows: number; spooled_rows: number } } = {};
+      let doc: { engine?: { steps: number; step_ms_p50: number | null; step_ms_p99: number | null; heap_used_mb?: number | null }; store?: { pending_rows: number; spooled_rows: number } } = {};
       try {
         doc = JSON.parse(s.stdout) as typeof doc;
       } catch {
         /* a sample missed */
       }
+      const ask = async <T>(sql: string): Promise<T[] | null> => {
+        const a = await askEngine(join(env['PINK_HOME']!, 'pink.sock'), { op: 'query', sql }, 5000);
+        return a?.ok ? (a.data as T[]) : null;
+      };
+      const ch = await ask<{ value: number }>("SELECT value FROM system.metrics WHERE metric = 'MemoryTracking'");
+      const parts = await ask<{ active: number; n: number }>(`SELECT active, count() AS n FROM system.parts WHERE database = '${loadConfig(env).database}' GROUP BY active ORDER BY active DESC`);
       const sample: Sample = {
         t_min: (Date.now() - t0) / 60_000,
         rss_mb: rssMb(pid),
         steps: doc.engine?.steps ?? NaN,
         p50_ms: doc.engine?.step_ms_p50 ?? null,
         p99_ms: doc.engine?.step_ms_p99 ?? null,
+        heap_mb: doc.engine?.heap_used_mb ?? null,
+        ch_mb: ch?.[0] !== undefined ? Number(ch[0].value) / 1048576 : null,
+        parts: parts === null ? '-' : `${parts.find((p) => Number(p.active) === 1)?.n ?? 0} active, ${parts.find((p) => Number(p.active) === 0)?.n ?? 0} inactive`,
         pending_rows: doc.store?.pending_rows ?? NaN,
         spooled_rows: doc.store?.spooled_rows ?? NaN,
       };
       samples.push(sample);
-      if (samples.length % 6 === 0) log(`soak: ${fmt(sample.t_min)} min: RSS ${fmt(sample.rss_mb)} MB, ${sample.steps} steps, step p50 ${fmt(sample.p50_ms)} ms p99 ${fmt(sample.p99_ms)} ms, store pending ${sample.pending_rows} spooled ${sample.spooled_rows}`);
+      if (samples.length % 6 === 0) log(`soak: ${fmt(sample.t_min)} min: RSS ${fmt(sample.rss_mb)} MB (JS heap in use ${fmt(sample.heap_mb)} MB, chDB tracked ${fmt(sample.ch_mb)} MB, parts ${sample.parts}), ${sample.steps} steps, step p50 ${fmt(sample.p50_ms)} ms p99 ${fmt(sample.p99_ms)} ms, store pending ${sample.pending_rows} spooled ${sample.spooled_rows}`);
     }
     const first = samples.find((s) => Number.isFinite(s.steps))!;
     const ref = samples.find((s) => s.t_min >= Math.min(RSS_REFERENCE_MIN, minutes / 2)) ?? first;
@@ -123,6 +137,9 @@ export async function bench(opts: { minutes?: number; log?: (line: string) => vo
     const pct = (x: number): string => `${x >= 0 ? '+' : ''}${fmt(x * 100)} %`;
     log(`soak: RSS ${fmt(first.rss_mb)} MB at ${fmt(first.t_min, 2)} min, ${fmt(ref.rss_mb)} MB at ${fmt(ref.t_min)} min, ${fmt(half.rss_mb)} MB at ${fmt(half.t_min)} min, ${fmt(last.rss_mb)} MB at the end (max ${fmt(Math.max(...samples.map((s) => s.rss_mb)))} MB)`);
     log(`soak: memory ${lateGrowth > RSS_LATE_GROWTH_RATIO_MAX ? 'GREW' : growth > RSS_GROWTH_RATIO_MAX ? 'grew while warming up, then flat' : 'flat'}: ${pct(growth)} from ${fmt(ref.t_min)} min to the end, ${pct(lateGrowth)} over the second half`);
+    const heaps = samples.filter((x) => x.heap_mb !== null && x.t_min >= ref.t_min).map((x) => x.heap_mb!);
+    log(`soak: JS heap in use ${fmt(ref.heap_mb)} MB at ${fmt(ref.t_min)} min, ${fmt(last.heap_mb)} MB at the end (range ${fmt(Math.min(...heaps))}-${fmt(Math.max(...heaps))} MB after ${fmt(ref.t_min)} min)`);
+    log(`soak: chDB tracked ${fmt(ref.ch_mb)} MB at ${fmt(ref.t_min)} min, ${fmt(last.ch_mb)} MB at the end; parts ${last.parts} at the end`);
     log(`soak: step p50/p99 ${fmt(first.p50_ms)}/${fmt(first.p99_ms)} ms at the start, ${fmt(last.p50_ms)}/${fmt(last.p99_ms)} ms at the end`);
     log(`soak: rows written ${total} (${FAMILIES.map((f) => `${f} ${rows[f] ?? 0}`).join(', ')}); audits: ${audit}`);
     log(`soak: faults seen ${faults.reduce((a, f) => a + Number(f.n), 0)} (${faults.map((f) => `${f.code} ${f.n}`).join(', ') || 'none'}); store pending ${last.pending_rows}, spooled ${last.spooled_rows} at the end`);

@@ -49,6 +49,8 @@ export async function collectStatus(config: Config): Promise<StatusDoc | undefin
       step_ms_p50: null,
       step_ms_p99: null,
       rest_calls: null,
+      rss_mb: null,
+      heap_used_mb: null,
       seq,
       source: 'checkpoint',
     },
@@ -80,7 +82,7 @@ export async function renderStatus(doc: StatusDoc, color: boolean): Promise<stri
   const e = doc.engine;
   const lines: string[] = [];
   const head = e.up
-    ? `engine UP  pid ${e.pid}  uptime ${e.uptime_s}s  venue ${e.venue}  namespace ${e.namespace}  heartbeat ${Math.round((e.heartbeat_age_ms ?? 0) / 100) / 10}s ago  steps ${e.steps}  last step ${num(e.last_step_ms, 1)} ms`
+    ? `engine UP  pid ${e.pid}  uptime ${e.uptime_s}s  venue ${e.venue}  namespace ${e.namespace}  heartbeat ${Math.round((e.heartbeat_age_ms ?? 0) / 100) / 10}s ago  steps ${e.steps}  last step ${num(e.last_step_ms, 1)} ms  rss ${num(e.rss_mb, 0)} MB`
     : `engine DOWN (read from the last checkpoint and the journal after it, up to seq ${e.seq}; run ${e.run_id ?? '-'})`;
   lines.push(e.up ? c.green(head) : c.red(head));
   const a = doc.account as Record<string, number | null>;

@@ -8,6 +8,7 @@ import { checkVenueAuthorization } from '../engine/venue/authorize.js';
 import { askEngine } from '../engine/runner/socket.js';
 import { runningEnginePid } from '../engine/runner/lock.js';
 import type { CommandRun, Context } from './types.js';
+import type { RunSpec } from '../engine/runner/main.js';
 
 /** `90s`, `5m`, `1h`, `500ms`, or a bare number of seconds. */
 export function parseDuration(raw: string, source: string): number {
@@ -28,14 +29,7 @@ export function parseCount(raw: unknown, source: string): number {
   return n;
 }
 
-export interface RunRequest {
-  config: Config;
-  strategy: 'demo' | 'signals';
-  signals_path?: string;
-  steps?: number;
-  duration_ms?: number;
-  seed: number;
-  live: boolean;
+export interface RunRequest extends RunSpec {
   detach: boolean;
 }
 
@@ -119,18 +113,8 @@ export const run: CommandRun = async (ctx, _args, opts) => {
     };
   }
   const { runEngine } = await import('../engine/runner/main.js');
-  const summary = await runEngine({
-    config: req.config,
-    env: ctx.env,
-    bin: ctx.bin,
-    strategy: req.strategy,
-    ...(req.signals_path ? { signals_path: req.signals_path } : {}),
-    ...(req.steps !== undefined ? { steps: req.steps } : {}),
-    ...(req.duration_ms !== undefined ? { duration_ms: req.duration_ms } : {}),
-    seed: req.seed,
-    live: req.live,
-    progress: (line) => ctx.io.stderr(line),
-  });
+  const { detach: _foreground, ...spec } = req;
+  const summary = await runEngine({ ...spec, env: ctx.env, bin: ctx.bin, progress: (line) => ctx.io.stderr(line) });
   return {
     exit: EXIT.OK,
     data: summary,

@@ -15,16 +15,20 @@ import { serveControl, type ControlAnswer, type ControlRequest } from './socket.
 import { ensureSimProcess } from './sim-process.js';
 import { engineStatus } from './status-data.js';
 
-export interface RunOptions {
+/** What to run: `pink run`'s options once validated (commands/run.ts adds only --detach). */
+export interface RunSpec {
   config: Config;
-  env: Readonly<Record<string, string | undefined>>;
-  bin: string;
   strategy: 'demo' | 'signals';
   signals_path?: string;
   steps?: number;
   duration_ms?: number;
   seed: number;
   live: boolean;
+}
+
+export interface RunOptions extends RunSpec {
+  env: Readonly<Record<string, string | undefined>>;
+  bin: string;
   /** Where progress lines go (stderr of the foreground process). */
   progress: (line: string) => void;
 }

@@ -31,6 +31,9 @@ export interface EngineFacts {
   step_ms_p50: number | null;
   step_ms_p99: number | null;
   rest_calls: number | null;
+  /** The engine process's memory (MB): resident set, and the JavaScript heap in use. */
+  rss_mb: number | null;
+  heap_used_mb: number | null;
   seq: number;
   source: 'engine' | 'checkpoint' | 'none';
 }
@@ -85,8 +88,11 @@ export function buildStatus(view: KernelView, engine: EngineFacts, store: StoreF
   };
 }
 
+const mb = (bytes: number): number => Math.round((bytes / 1048576) * 10) / 10;
+
 export function engineStatus(engine: Engine, store: Store, venue: Venue): StatusDoc {
   const now = Date.now();
+  const mem = process.memoryUsage();
   const s = store.stats();
   const cfg = engine.opts.config;
   return buildStatus(
@@ -105,6 +111,8 @@ export function engineStatus(engine: Engine, store: Store, venue: Venue): Status
       step_ms_p50: percentile(engine.step_ms, 50),
       step_ms_p99: percentile(engine.step_ms, 99),
       rest_calls: venue.restCalls,
+      rss_mb: mb(mem.rss),
+      heap_used_mb: mb(mem.heapUsed),
       seq: engine.currentSeq,
       source: 'engine',
     },
