@@ -141,20 +141,6 @@ for (const backend of backendCases()) {
     });
   });
 
-  test(`${name}: housekeeping between writes changes nothing that was or will be written`, async () => {
-    await withStore(backend, async (store) => {
-      const [a, b] = tradeBatches(2);
-      store.write(a!);
-      await store.flush();
-      await store.housekeeping();
-      await store.housekeeping();
-      store.write(b!);
-      await store.flush();
-      const counts = await distinctCounts(store, store.database, ['fills', 'trades']);
-      assert.deepEqual(counts, { fills: { raw: 6, ids: 6 }, trades: { raw: 2, ids: 2 } });
-    });
-  });
-
   test(`${name}: a batch whose answer was lost is spooled, re-sent and appears once`, async () => {
     const faults: StoreFaults = { loseNextAcks: 2 };
     await withStore(

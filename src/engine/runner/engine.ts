@@ -68,8 +68,6 @@ export class ReconcileReadError extends ExitError {
 
 /** Bound on send → answer → send rounds in one step (an answer can yield a follow-up command). */
 const SEND_ROUNDS_MAX = 4;
-/** How often the step asks the store for its housekeeping (Store.housekeeping). */
-export const HOUSEKEEPING_EVERY_MS = 60_000;
 /** Reconcile looks this far before the checkpoint for fills it may have missed. */
 const RECONCILE_LOOKBACK_MS = 10 * 60 * 1000;
 
@@ -89,7 +87,6 @@ export class Engine {
   lastReport: ReconcileReport | undefined;
   readonly started_ts = Date.now();
   heartbeat_ts = Date.now();
-  housekept_ts = Date.now();
   last_step_ms = 0;
   step_ms: number[] = [];
   stopping = false;
@@ -254,11 +251,6 @@ export class Engine {
     if (this.step_ms.length > 1024) this.step_ms.splice(0, 512);
     const every = this.opts.checkpoint_every_steps ?? 10;
     if (this.runner.steps % every === 0) await this.checkpoint();
-    if (this.heartbeat_ts - this.housekept_ts >= HOUSEKEEPING_EVERY_MS) {
-      this.housekept_ts = this.heartbeat_ts;
-      // Off the step: memory hygiene that may fail without harm (logged, tried again next time).
-      this.opts.store.housekeeping().catch((err: unknown) => this.opts.logger.info(`store housekeeping: ${err instanceof Error ? err.message : String(err)}`));
-    }
   }
 
   private decide(ts: number): void {

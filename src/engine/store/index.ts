@@ -50,11 +50,6 @@ export interface Store {
   /** Resolves when everything written so far is in ClickHouse or durably spooled. */
   flush(): Promise<void>;
   stats(): StoreStats;
-  /**
-   * Embedded store: hands the pages chDB's allocator keeps dirty back to the system
-   * (`SYSTEM JEMALLOC PURGE`); a ClickHouse server runs its own. The engine calls it once a minute.
-   */
-  housekeeping(): Promise<void>;
   /** A SELECT, answered as JSONEachRow objects (64-bit integers as numbers). */
   query<T>(sql: string, params?: Record<string, unknown>): Promise<T[]>;
   /** SPEC 5's invariants over PINK's database, and no PINK row in BLUE's. */
@@ -195,15 +190,6 @@ class StoreImpl implements Store {
   stats(): StoreStats {
     const w = this.#writer?.stats() ?? { pending_rows: 0, spooled_rows: 0, spooled_batches: 0, last_flush_ts: null, last_error: null };
     return { backend: this.backend, database: this.database, ...w };
-  }
-
-  async housekeeping(): Promise<void> {
-    if (this.#b.kind !== 'chdb' || this.#closed) return;
-    try {
-      await this.#b.client.command({ query: 'SYSTEM JEMALLOC PURGE' });
-    } catch (err) {
-      throw this.#wrap(err);
-    }
   }
 
   async query<T>(sql: string, params?: Record<string, unknown>): Promise<T[]> {
