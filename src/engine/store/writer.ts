@@ -37,9 +37,10 @@ export const UNIT_GATHER_MS_MAX = 250;
 /**
  * A unit from the queue goes at most this often (unless a full unit waits, or flush() asks): the
  * steps written meanwhile go together. Each unit is a part per family in ClickHouse, which keeps
- * ~15 KB of memory for it until merged parts are cleaned up (chDB measured: 4,448 parts, 130 MB), and
- * a ledger fsync; an engine stepping 4 times a second made 32 parts a second, now 8. Rows land in
- * ClickHouse at most this much later; the journal holds them meanwhile, so nothing is at risk.
+ * ~15 KB of memory for it until merged parts are cleaned up (chDB measured: 4,448 parts, 130 MB),
+ * and a ledger fsync. An engine stepping 4 times a second made 32 parts a second, now ~10 (its
+ * checkpoint every 10 steps still flushes). Rows land in ClickHouse at most this much later; the
+ * journal holds them meanwhile, so nothing is at risk.
  */
 export const UNIT_INTERVAL_MS = 1000;
 /** Back-off between attempts while ClickHouse refuses: doubles from MIN up to MAX. */
