@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { loadConfig } from '../src/config.js';
+import { homePaths, loadConfig } from '../src/config.js';
 import { FAMILIES, openStore } from '../src/engine/store/index.js';
 import { startSim } from '../src/engine/venue/sim/index.js';
 import { askEngine } from '../src/engine/runner/socket.js';
@@ -74,6 +74,11 @@ export async function bench(opts: { minutes?: number; log?: (line: string) => vo
     if (started.code !== 0) throw new Error(`pink run --detach exited ${started.code}: ${started.stderr.trim()}`);
     pid = (JSON.parse(started.stdout) as { pid: number }).pid;
     log(`soak: engine pid ${pid}, ${minutes} min, poll 0.05 s, demo on BTC/ETH/SOL, home ${env['PINK_HOME']}`);
+    const config = loadConfig(env);
+    const ask = async <T>(sql: string): Promise<T[] | null> => {
+      const a = await askEngine(homePaths(config.home).socket, { op: 'query', sql }, 5000);
+      return a?.ok ? (a.data as T[]) : null;
+    };
     const t0 = Date.now();
     const samples: Sample[] = [];
     const end = t0 + minutes * 60_000;
@@ -86,12 +91,8 @@ export async function bench(opts: { minutes?: number; log?: (line: string) => vo
       } catch {
         /* a sample missed */
       }
-      const ask = async <T>(sql: string): Promise<T[] | null> => {
-        const a = await askEngine(join(env['PINK_HOME']!, 'pink.sock'), { op: 'query', sql }, 5000);
-        return a?.ok ? (a.data as T[]) : null;
-      };
       const ch = await ask<{ value: number }>("SELECT value FROM system.metrics WHERE metric = 'MemoryTracking'");
-      const parts = await ask<{ active: number; n: number }>(`SELECT active, count() AS n FROM system.parts WHERE database = '${loadConfig(env).database}' GROUP BY active ORDER BY active DESC`);
+      const parts = await ask<{ active: number; n: number }>(`SELECT active, count() AS n FROM system.parts WHERE database = '${config.database}' GROUP BY active ORDER BY active DESC`);
       const sample: Sample = {
         t_min: (Date.now() - t0) / 60_000,
         rss_mb: rssMb(pid),
@@ -113,7 +114,6 @@ export async function bench(opts: { minutes?: number; log?: (line: string) => vo
     process.kill(pid, 'SIGTERM');
     const stopDeadline = Date.now() + 60_000;
     while (Date.now() < stopDeadline && existsSync(`/proc/${pid}`) && !/State:\s+Z/.test(readFileSync(`/proc/${pid}/status`, 'utf8'))) await new Promise((r) => setTimeout(r, 100));
-    const config = loadConfig(env);
     const store = await openStore({ config, runId: 'soak' });
     let rows: Record<string, number> = {};
     let faults: { code: string; n: number }[] = [];

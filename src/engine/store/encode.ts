@@ -7,11 +7,11 @@
 //   floats as JavaScript's shortest round-trip text (exact, except that -0 reads back as 0).
 import type { RowFamily, RowOut } from '../kernel/types.js';
 import { RowAssertionError, visitRow, type RowContext, type Sink } from './checks.js';
-import { BINARY_PLANS, encodeBinaryRow, ROW_BINARY_CHUNK_MIN_BYTES, RowBinaryBuffer, type RowBinaryBuffers } from './rowbinary.js';
+import { ROW_BINARY_CHUNK_MIN_BYTES, RowBinaryBuffer, type RowBinaryBuffers } from './rowbinary.js';
 import { columnType, FAMILY_COLUMNS, type ColumnKind } from './schema.js';
 
 export { RowAssertionError, TIME_MS_MAX, type RowContext } from './checks.js';
-export { ROW_BINARY_CHUNK_MAX_BYTES, ROW_BINARY_CHUNK_MIN_BYTES, RowBinaryBuffer, type RowBinaryBuffers } from './rowbinary.js';
+export { RowBinaryBuffer, type RowBinaryBuffers } from './rowbinary.js';
 
 export type WireFormat = 'RowBinary' | 'TabSeparated';
 export const WIRE_FORMATS: readonly WireFormat[] = ['RowBinary', 'TabSeparated'];
@@ -94,14 +94,14 @@ export function encodeBatch(rows: readonly RowOut[], ctx: RowContext, format: Wi
   const batch: EncodedBatch = {};
   if (format === 'RowBinary') {
     const bins: RowBinaryBuffers = buffers ?? {};
-    const families = (Object.keys(counts) as RowFamily[]).filter((f) => BINARY_PLANS.has(f));
+    const families = (Object.keys(counts) as RowFamily[]).filter((f) => FAMILY_COLUMNS[f] !== undefined);
     // Without the writer's buffers: ~100-200 bytes a row; a buffer grows if a family's rows are longer.
     for (const f of families) (bins[f] ??= new RowBinaryBuffer(buffers === undefined ? Math.max(256, counts[f]! * 192) : ROW_BINARY_CHUNK_MIN_BYTES)).rewind();
     try {
       for (const out of rows) {
         const bin = bins[out.family];
         if (bin === undefined) throw new RowAssertionError(`store row: unknown family ${JSON.stringify(out.family)}`);
-        encodeBinaryRow(out, ctx, bin);
+        visitRow(out, ctx, bin);
       }
     } catch (err) {
       for (const f of families) bins[f]!.rewind();

@@ -1,10 +1,10 @@
 // RowBinary (chDB): a Buffer, no text. String and LowCardinality(String) = LEB128 byte length +
 // UTF-8 bytes; DateTime64(3, 'UTC') = Int64 ms little-endian; Float64 = its 8 bytes little-endian
-// (bit for bit: -0, 5e-324, ±1.79e308 as they are); UInt32 little-endian; UInt8. Each value is
-// checked as it is written (checks.ts), with the same messages as the TabSeparated path.
-import type { RowFamily, RowOut } from '../kernel/types.js';
-import { checked, EXPECTED, fail, JSON_COLUMNS, RowAssertionError, TIME_MS_MAX, UINT32_MAX, unknownColumns, type RowContext } from './checks.js';
-import { FAMILY_COLUMNS, type ColumnKind, type ColumnSpec } from './schema.js';
+// (bit for bit: -0, 5e-324, ±1.79e308 as they are); UInt32 little-endian; UInt8. Values arrive
+// checked, in table order, from visitRow (checks.ts), as for TabSeparated.
+import type { RowFamily } from '../kernel/types.js';
+import type { Sink } from './checks.js';
+import type { ColumnKind } from './schema.js';
 
 const TWO_32 = 4_294_967_296;
 
@@ -25,7 +25,7 @@ const CHUNK_BATCHES = 64;
  * was written since the last cut (never written again), `rewind()` drops a batch that failed its
  * checks half-way.
  */
-export class RowBinaryBuffer {
+export class RowBinaryBuffer implements Sink {
   buf: Buffer;
   len = 0;
   /** Where the batch being written starts (everything before it has been cut). */
@@ -50,6 +50,21 @@ export class RowBinaryBuffer {
     this.#view = new DataView(next.buffer, next.byteOffset, next.length);
     this.#start = 0;
     this.len = batch;
+  }
+
+  /** One checked value (visitRow, checks.ts) in its column's binary form. */
+  value(kind: ColumnKind, v: string | number): void {
+    if (typeof v === 'string') return this.string(v);
+    switch (kind) {
+      case 'time':
+        return this.int64(v);
+      case 'float':
+        return this.float64(v);
+      case 'uint32':
+        return this.uint32(v);
+      default: // flag: UInt8
+        return this.uint8(v);
+    }
   }
 
   /** DateTime64(3) is Int64 ms; a checked ms is in 0..2^53, so two exact 32-bit halves. */
@@ -120,104 +135,6 @@ export class RowBinaryBuffer {
     this.len = this.#start;
   }
 }
-
-/** What the RowBinary encoder does with a column, decided once per family (not per value). */
-const enum Op {
-  Text,
-  Json,
-  Namespace,
-  RunId,
-  Time,
-  Float,
-  Uint32,
-  Flag,
-}
-
-interface BinaryPlan {
-  cols: readonly ColumnSpec[];
-  ops: readonly Op[];
-}
-
-const KIND_OP: Record<ColumnKind, Op> = { string: Op.Text, lc: Op.Text, time: Op.Time, float: Op.Float, uint32: Op.Uint32, flag: Op.Flag };
-
-export const BINARY_PLANS = new Map<string, BinaryPlan>(
-  (Object.entries(FAMILY_COLUMNS) as [RowFamily, readonly ColumnSpec[]][]).map(([family, cols]) => {
-    const ops = cols.map((c) => (c.name === 'namespace' ? Op.Namespace : c.name === 'run_id' ? Op.RunId : c.kind !== 'time' && c.kind !== 'float' && c.kind !== 'uint32' && c.kind !== 'flag' && JSON_COLUMNS.has(c.name) ? Op.Json : KIND_OP[c.kind]));
-    return [family, { cols, ops }];
-  }),
-);
-
-/**
- * Checks one row against its family and appends it as RowBinary: the same checks, in the same
- * order and with the same messages, as visitRow + checked (the TabSeparated path), one switch per
- * value instead of a check then a write.
- */
-export function encodeBinaryRow(out: RowOut, ctx: RowContext, bin: RowBinaryBuffer): void {
-  const family = out.family;
-  const plan = BINARY_PLANS.get(family);
-  if (plan === undefined) throw new RowAssertionError(`store row: unknown family ${JSON.stringify(family)}`);
-  const row = out.row as Record<string, unknown>;
-  const rowId = row['row_id'];
-  if (typeof rowId !== 'string' || rowId === '') fail(family, 'row_id', 'a non-empty string', rowId, rowId);
-  const { cols, ops } = plan;
-  let known = 0;
-  for (let i = 0; i < ops.length; i++) {
-    const name = cols[i]!.name;
-    const value = row[name];
-    switch (ops[i]!) {
-      case Op.Namespace:
-      case Op.RunId: {
-        // The store adds both; a row that carries one must agree with the store.
-        const own = ops[i] === Op.Namespace ? ctx.namespace : ctx.run_id;
-        if (value !== undefined) {
-          known++;
-          if (value !== own) fail(family, name, JSON.stringify(own), value, rowId);
-        }
-        bin.string(own);
-        break;
-      }
-      case Op.Text:
-      case Op.Json:
-        // null is absent text: BLUE's '' (a kernel record may carry a null id before the venue gives one).
-        if (typeof value === 'string') {
-          if (ops[i] === Op.Json) checked(family, cols[i]!, value, rowId);
-          bin.string(value);
-        } else if (value === null) {
-          bin.string('');
-        } else {
-          fail(family, name, EXPECTED[cols[i]!.kind], value, rowId);
-        }
-        known++;
-        break;
-      case Op.Time:
-        if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > TIME_MS_MAX) fail(family, name, EXPECTED.time, value, rowId);
-        bin.int64(value);
-        known++;
-        break;
-      case Op.Float:
-        if (typeof value !== 'number' || !Number.isFinite(value)) fail(family, name, EXPECTED.float, value, rowId);
-        bin.float64(value);
-        known++;
-        break;
-      case Op.Uint32:
-        if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > UINT32_MAX) fail(family, name, EXPECTED.uint32, value, rowId);
-        bin.uint32(value);
-        known++;
-        break;
-      case Op.Flag:
-        if (value === true || value === 1) bin.uint8(1);
-        else if (value === false || value === 0) bin.uint8(0);
-        else fail(family, name, EXPECTED.flag, value, rowId);
-        known++;
-        break;
-    }
-  }
-  // Counted with for-in (no array per row); Object.keys, as visitRow does, only when they differ.
-  let keys = 0;
-  for (const _key in row) keys++;
-  if (keys !== known && Object.keys(row).length !== known) unknownColumns(family, cols, row, rowId);
-}
-
 
 /** One RowBinaryBuffer per family, kept by the writer so that its batches are cut from shared chunks. */
 export type RowBinaryBuffers = Partial<Record<RowFamily, RowBinaryBuffer>>;
