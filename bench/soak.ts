@@ -27,6 +27,7 @@ const SAMPLE_EVERY_MS = 10_000;
 interface Sample {
   t_min: number;
   rss_mb: number;
+  anon_mb: number;
   steps: number;
   p50_ms: number | null;
   p99_ms: number | null;
@@ -38,9 +39,11 @@ interface Sample {
   spooled_rows: number;
 }
 
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
+/** VmRSS, and its anonymous part (heaps: V8's, chDB's, malloc's); the rest is mostly libchdb.so's code, file-backed. */
+function rssMb(pid: number): { rss: number; anon: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string): number => Number(new RegExp(`${key}:\\s+(\\d+)\\s+kB`).exec(status)?.[1] ?? NaN) / 1024;
+  return { rss: kb('VmRSS'), anon: kb('RssAnon') };
 }
 
 function dirMb(dir: string): number {
@@ -54,6 +57,52 @@ function dirMb(dir: string): number {
 }
 
 const fmt = (n: number | null, d = 1): string => (n === null || !Number.isFinite(n) ? '-' : n.toFixed(d));
+
+interface Window {
+  /** "5.0-8.0": the minutes the window spans. */
+  label: string;
+  rss_mb: number;
+  anon_mb: number;
+  ch_mb: number | null;
+  /** Its first sample (for the figures sampled once). */
+  sample: Sample;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+/**
+ * Did memory grow? One RSS sample swings by ±15 MB as V8's young generation fills and empties, so
+ * each point is the median of a window of samples (3 minutes, less on a short run), and the trend
+ * is a least-squares line through the second half's samples.
+ */
+function memoryTrend(samples: readonly Sample[], duration_min: number) {
+  const window_min = Math.max(0.5, Math.min(3, duration_min / 10));
+  const windowAt = (from: number): Window => {
+    const inside = samples.filter((s) => s.t_min >= from && s.t_min < from + window_min);
+    const picked = inside.length > 0 ? inside : [samples.reduce((a, b) => (Math.abs(b.t_min - from) < Math.abs(a.t_min - from) ? b : a))];
+    const ch = picked.filter((s) => s.ch_mb !== null).map((s) => s.ch_mb!);
+    return { label: `${fmt(from)}-${fmt(from + window_min)}`, rss_mb: median(picked.map((s) => s.rss_mb)), anon_mb: median(picked.map((s) => s.anon_mb)), ch_mb: ch.length > 0 ? median(ch) : null, sample: picked[0]! };
+  };
+  const ref = windowAt(Math.min(RSS_REFERENCE_MIN, duration_min / 3));
+  const half = windowAt(duration_min / 2 - window_min / 2);
+  const end = windowAt(duration_min - window_min);
+  const growth = (end.rss_mb - ref.rss_mb) / ref.rss_mb;
+  const late_growth = (end.rss_mb - half.rss_mb) / half.rss_mb;
+  const late = samples.filter((s) => s.t_min >= duration_min / 2);
+  const mt = late.reduce((a, s) => a + s.t_min, 0) / late.length;
+  const mr = late.reduce((a, s) => a + s.rss_mb, 0) / late.length;
+  const cov = late.reduce((a, s) => a + (s.t_min - mt) * (s.rss_mb - mr), 0);
+  const vt = late.reduce((a, s) => a + (s.t_min - mt) ** 2, 0);
+  const slope_mb_per_h = vt > 0 ? (cov / vt) * 60 : 0;
+  // A plateau test besides: warm-up growth (chDB caches, V8 heap sizing) flattens; a leak does not.
+  const verdict = late_growth > RSS_LATE_GROWTH_RATIO_MAX ? 'GREW' : growth > RSS_GROWTH_RATIO_MAX ? 'grew while warming up, then flat' : 'flat';
+  return { window_min, ref, half, end, growth, late_growth, slope_mb_per_h, verdict };
+}
+
 
 export async function bench(opts: { minutes?: number; log?: (line: string) => void } = {}): Promise<void> {
   const minutes = opts.minutes ?? SOAK_MINUTES_DEFAULT;
@@ -95,7 +144,7 @@ export async function bench(opts: { minutes?: number; log?: (line: string) => vo
       const parts = await ask<{ active: number; n: number }>(`SELECT active, count() AS n FROM system.parts WHERE database = '${config.database}' GROUP BY active ORDER BY active DESC`);
       const sample: Sample = {
         t_min: (Date.now() - t0) / 60_000,
-        rss_mb: rssMb(pid),
+        ...((m) => ({ rss_mb: m.rss, anon_mb: m.anon }))(rssMb(pid)),
         steps: doc.engine?.steps ?? NaN,
         p50_ms: doc.engine?.step_ms_p50 ?? null,
         p99_ms: doc.engine?.step_ms_p99 ?? null,
@@ -109,7 +158,6 @@ export async function bench(opts: { minutes?: number; log?: (line: string) => vo
       if (samples.length % 6 === 0) log(`soak: ${fmt(sample.t_min)} min: RSS ${fmt(sample.rss_mb)} MB (JS heap in use ${fmt(sample.heap_mb)} MB, chDB tracked ${fmt(sample.ch_mb)} MB, parts ${sample.parts}), ${sample.steps} steps, step p50 ${fmt(sample.p50_ms)} ms p99 ${fmt(sample.p99_ms)} ms, store pending ${sample.pending_rows} spooled ${sample.spooled_rows}`);
     }
     const first = samples.find((s) => Number.isFinite(s.steps))!;
-    const ref = samples.find((s) => s.t_min >= Math.min(RSS_REFERENCE_MIN, minutes / 2)) ?? first;
     const last = samples[samples.length - 1]!;
     process.kill(pid, 'SIGTERM');
     const stopDeadline = Date.now() + 60_000;
@@ -128,18 +176,17 @@ export async function bench(opts: { minutes?: number; log?: (line: string) => vo
       await store.close();
     }
     const total = Object.values(rows).reduce((a, b) => a + b, 0);
-    const growth = (last.rss_mb - ref.rss_mb) / ref.rss_mb;
-    // A plateau test besides: warm-up growth (chDB caches, V8 heap sizing) flattens; a leak does not.
-    const half = samples.find((s) => s.t_min >= last.t_min / 2) ?? ref;
-    const lateGrowth = (last.rss_mb - half.rss_mb) / half.rss_mb;
     const duration_min = last.t_min;
+    const m = memoryTrend(samples, duration_min);
     log(`soak: ${fmt(duration_min)} min, ${last.steps} steps (${fmt(last.steps / (duration_min * 60), 2)} steps/s)`);
     const pct = (x: number): string => `${x >= 0 ? '+' : ''}${fmt(x * 100)} %`;
-    log(`soak: RSS ${fmt(first.rss_mb)} MB at ${fmt(first.t_min, 2)} min, ${fmt(ref.rss_mb)} MB at ${fmt(ref.t_min)} min, ${fmt(half.rss_mb)} MB at ${fmt(half.t_min)} min, ${fmt(last.rss_mb)} MB at the end (max ${fmt(Math.max(...samples.map((s) => s.rss_mb)))} MB)`);
-    log(`soak: memory ${lateGrowth > RSS_LATE_GROWTH_RATIO_MAX ? 'GREW' : growth > RSS_GROWTH_RATIO_MAX ? 'grew while warming up, then flat' : 'flat'}: ${pct(growth)} from ${fmt(ref.t_min)} min to the end, ${pct(lateGrowth)} over the second half`);
+    log(`soak: RSS ${fmt(first.rss_mb)} MB at ${fmt(first.t_min, 2)} min; medians over ${fmt(m.window_min)} min windows: ${fmt(m.ref.rss_mb)} MB at ${m.ref.label} min, ${fmt(m.half.rss_mb)} MB at ${m.half.label} min, ${fmt(m.end.rss_mb)} MB at ${m.end.label} min (max sample ${fmt(Math.max(...samples.map((s) => s.rss_mb)))} MB)`);
+    log(`soak: memory ${m.verdict}: ${pct(m.growth)} from ${m.ref.label} min to the end, ${pct(m.late_growth)} over the second half; trend over the second half ${m.slope_mb_per_h >= 0 ? '+' : ''}${fmt(m.slope_mb_per_h)} MB/h`);
+    log(`soak: anonymous memory (RSS less file-backed code) ${fmt(m.ref.anon_mb)} MB at ${m.ref.label} min, ${fmt(m.half.anon_mb)} MB at ${m.half.label} min, ${fmt(m.end.anon_mb)} MB at ${m.end.label} min (medians)`);
+    const ref = m.ref.sample;
     const heaps = samples.filter((x) => x.heap_mb !== null && x.t_min >= ref.t_min).map((x) => x.heap_mb!);
     log(`soak: JS heap in use ${fmt(ref.heap_mb)} MB at ${fmt(ref.t_min)} min, ${fmt(last.heap_mb)} MB at the end (range ${fmt(Math.min(...heaps))}-${fmt(Math.max(...heaps))} MB after ${fmt(ref.t_min)} min)`);
-    log(`soak: chDB tracked ${fmt(ref.ch_mb)} MB at ${fmt(ref.t_min)} min, ${fmt(last.ch_mb)} MB at the end; parts ${last.parts} at the end`);
+    log(`soak: chDB tracked ${fmt(m.ref.ch_mb)} MB at ${m.ref.label} min, ${fmt(m.end.ch_mb)} MB at ${m.end.label} min (medians); parts ${last.parts} at the end`);
     log(`soak: step p50/p99 ${fmt(first.p50_ms)}/${fmt(first.p99_ms)} ms at the start, ${fmt(last.p50_ms)}/${fmt(last.p99_ms)} ms at the end`);
     log(`soak: rows written ${total} (${FAMILIES.map((f) => `${f} ${rows[f] ?? 0}`).join(', ')}); audits: ${audit}`);
     log(`soak: faults seen ${faults.reduce((a, f) => a + Number(f.n), 0)} (${faults.map((f) => `${f.code} ${f.n}`).join(', ') || 'none'}); store pending ${last.pending_rows}, spooled ${last.spooled_rows} at the end`);

@@ -85,7 +85,7 @@ async function rawChdbRowsPerSec(home: string, list: { token: string; rows: RowO
   const backend = await openBackend(config(home), true);
   const database = `pink_raw_${format}`;
   try {
-    for (const sql of schemaDdl(database)) await backend.client.command({ query: sql });
+    for (const sql of schemaDdl(database, { embedded: backend.kind === 'chdb' })) await backend.client.command({ query: sql });
     const units: Partial<Record<RowFamily, Buffer>>[] = [];
     let unit: Partial<Record<RowFamily, Buffer[]>> = {};
     let unitRows = 0;

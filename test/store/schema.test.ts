@@ -12,7 +12,7 @@ import { EXIT, ExitError } from '../../src/errors.js';
 import type { RowFamily, RowOut } from '../../src/engine/kernel/types.js';
 import { encodeRow, formatTimeMs, RowAssertionError, TIME_MS_MAX } from '../../src/engine/store/encode.js';
 import { assertNotBlue } from '../../src/engine/store/index.js';
-import { FAMILIES, FAMILY_COLUMNS, LEGACY_BLUE_SCHEMA, schemaDdl } from '../../src/engine/store/schema.js';
+import { EMBEDDED_PART_SETTINGS, FAMILIES, FAMILY_COLUMNS, LEGACY_BLUE_SCHEMA, schemaDdl } from '../../src/engine/store/schema.js';
 import { checkServerVersion, insertSql } from '../../src/engine/store/backend.js';
 import { tradeRows } from './fixtures.js';
 
@@ -48,7 +48,7 @@ test("every family has SPEC 5's columns after namespace, run_id, row_id, with SP
   }
 });
 
-test('the embedded DDL creates the database and eight ReplacingMergeTree tables, all IF NOT EXISTS, with a dedup window', () => {
+test('the DDL creates the database and eight ReplacingMergeTree tables, all IF NOT EXISTS, with a dedup window', () => {
   const ddl = schemaDdl('dolphin_pink');
   assert.equal(ddl.length, 9);
   assert.equal(ddl[0], 'CREATE DATABASE IF NOT EXISTS `dolphin_pink`');
@@ -60,6 +60,16 @@ test('the embedded DDL creates the database and eight ReplacingMergeTree tables,
     if (f === 'trades') assert.match(sql, /ENGINE = ReplacingMergeTree\(legs\)\nORDER BY \(trade_id\)/);
     else assert.match(sql, /ENGINE = ReplacingMergeTree\(\)\nORDER BY \([a-z_, ]*row_id\)/, f);
   }
+});
+
+test('the embedded tables are created with the part housekeeping settings; a server or a cluster never gets them', () => {
+  for (const [i, sql] of schemaDdl('dolphin_pink', { embedded: true }).slice(1).entries()) {
+    assert.ok(sql.endsWith(`SETTINGS non_replicated_deduplication_window = 1000, ${EMBEDDED_PART_SETTINGS}`), FAMILIES[i]);
+  }
+  for (const sql of [...schemaDdl('dolphin_pink'), ...schemaDdl('dolphin_pink', { cluster: 'c', embedded: true })]) {
+    assert.doesNotMatch(sql, /old_parts_lifetime|cleanup_delay_period/);
+  }
+  assert.match(EMBEDDED_PART_SETTINGS, /old_parts_lifetime = 0, min_rows_to_fsync_after_merge = 1,/);
 });
 
 test('with a cluster every statement is ON CLUSTER with Replicated engines at the macro path', () => {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { homePaths } from '../../src/config.js';
 import { ExitError } from '../../src/errors.js';
 import type { RowFamily, RowOut } from '../../src/engine/kernel/types.js';
+import { EMBEDDED_PART_SETTINGS } from '../../src/engine/store/schema.js';
 import { FAMILIES, FAMILY_COLUMNS, LEGACY_BLUE_SCHEMA, openStore, RowAssertionError, schemaParity, type Store, type StoreFaults } from '../../src/engine/store/index.js';
 import { backendCases, configFor, distinctCounts, dropDatabases, rawClient, specialRows, tmpHome, tradeBatches, type BackendCase } from './fixtures.js';
 
@@ -57,7 +58,7 @@ for (const backend of backendCases()) {
       for (const t of tables) {
         assert.match(t.engine, /ReplacingMergeTree$/, t.name);
         assert.match(t.engine_full, /deduplication_window = 1000/, t.name);
-        if (name === 'chdb') assert.match(t.engine_full, /old_parts_lifetime = 120/, t.name);
+        if (name === 'chdb') for (const setting of EMBEDDED_PART_SETTINGS.split(', ')) assert.ok(t.engine_full.includes(setting), `${t.name}: ${setting}`);
         else assert.doesNotMatch(t.engine_full, /old_parts_lifetime/, t.name);
       }
       const parity = await schemaParity(store, store.database);
@@ -296,3 +297,35 @@ for (const backend of backendCases()) {
     assert.equal(existsSync(homePaths(HOME).spool), false);
   });
 }
+
+test('chdb: merged-away parts leave within seconds (they are not kept for old_parts_lifetime), rows intact', async () => {
+  const backend = backendCases().find((b) => b.name === 'chdb')!;
+  await withStore(backend, async (store) => {
+    for (const b of tradeBatches(4)) {
+      store.write(b);
+      await store.flush();
+    }
+    const raw = await rawClient(configFor(HOME, backend));
+    try {
+      await raw.command({ query: `OPTIMIZE TABLE \`${store.database}\`.fills FINAL` });
+    } finally {
+      await raw.close();
+    }
+    const parts = async (): Promise<{ active: number; inactive: number }> => {
+      const rows = await store.query<{ active: number; n: number }>(
+        "SELECT active, count() AS n FROM system.parts WHERE database = {db:String} AND table = 'fills' GROUP BY active",
+        { db: store.database },
+      );
+      const n = (a: number): number => Number(rows.find((r) => Number(r.active) === a)?.n ?? 0);
+      return { active: n(1), inactive: n(0) };
+    };
+    let now = await parts();
+    assert.equal(now.active, 1);
+    // The cleanup looks every second; a server's default would keep these 480 s.
+    for (const deadline = Date.now() + 30_000; now.inactive > 0 && Date.now() < deadline; now = await parts()) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(now.inactive, 0, 'merged-away parts of fills still listed after 30 s');
+    assert.deepEqual((await distinctCounts(store, store.database, ['fills']))['fills'], { raw: 12, ids: 12 });
+  });
+});

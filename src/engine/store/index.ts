@@ -167,10 +167,11 @@ class StoreImpl implements Store {
       const cluster = this.#b.kind === 'server' ? this.#opts.config.clickhouse_cluster : undefined;
       // A server first reached here (it was down when the store opened) is checked here.
       if (this.#b.kind === 'server') await assertServerVersion(this.#b.client, this.#b.where);
-      const [database, ...tables] = schemaDdl(this.database, { cluster });
+      const [database, ...tables] = schemaDdl(this.database, { cluster, embedded: this.#b.kind === 'chdb' });
       await this.#b.client.command({ query: database! });
       // The eight tables are independent: created side by side (opening the store waits for this).
       await Promise.all(tables.map((sql) => this.#b.client.command({ query: sql })));
+      // Tables an earlier version created: their settings follow from the next load on.
       if (this.#b.kind === 'chdb') await Promise.all(embeddedSettingsDdl(this.database).map((sql) => this.#b.client.command({ query: sql })));
     })().catch((err: unknown) => {
       this.#schema = null; // try again next time: the server may be back
