@@ -103,7 +103,6 @@ function memoryTrend(samples: readonly Sample[], duration_min: number) {
   return { window_min, ref, half, end, growth, late_growth, slope_mb_per_h, verdict };
 }
 
-
 export async function bench(opts: { minutes?: number; log?: (line: string) => void } = {}): Promise<void> {
   const minutes = opts.minutes ?? SOAK_MINUTES_DEFAULT;
   const log = opts.log ?? ((l: string) => console.log(l));
@@ -142,9 +141,11 @@ export async function bench(opts: { minutes?: number; log?: (line: string) => vo
       }
       const ch = await ask<{ value: number }>("SELECT value FROM system.metrics WHERE metric = 'MemoryTracking'");
       const parts = await ask<{ active: number; n: number }>(`SELECT active, count() AS n FROM system.parts WHERE database = '${config.database}' GROUP BY active ORDER BY active DESC`);
+      const mem = rssMb(pid);
       const sample: Sample = {
         t_min: (Date.now() - t0) / 60_000,
-        ...((m) => ({ rss_mb: m.rss, anon_mb: m.anon }))(rssMb(pid)),
+        rss_mb: mem.rss,
+        anon_mb: mem.anon,
         steps: doc.engine?.steps ?? NaN,
         p50_ms: doc.engine?.step_ms_p50 ?? null,
         p99_ms: doc.engine?.step_ms_p99 ?? null,
