@@ -169,9 +169,9 @@ export function engineClause(family: RowFamily, opts: DdlOptions = {}): string {
  * - The cleanup that removes them looks every second, never backing off past 10 s.
  * In each table's CREATE: an ALTER … MODIFY SETTING of the cleanup's period only takes effect when
  * the table is next loaded (measured: merged-away parts still listed after 30 s). The ALTER runs at
- * every open too, for tables an earlier version made. Measured over 10 minutes of the demo: ~100
- * merged-away parts listed instead of ~700, 8 MB less tracked by chDB. Not applied to a server:
- * its operator owns that policy.
+ * every open too, for tables an earlier version made. Measured over the 30-minute soak: 29
+ * merged-away parts listed at the end instead of 676, chDB tracking 53 MB instead of 62, its data
+ * folder 2.3 MB instead of 18. Not applied to a server: its operator owns that policy.
  */
 export const EMBEDDED_PART_SETTINGS =
   'old_parts_lifetime = 0, min_rows_to_fsync_after_merge = 1, cleanup_delay_period = 1, max_cleanup_delay_period = 10, cleanup_delay_period_random_add = 0';
