@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { clientOrderId, Kernel } from '../src/engine/kernel/index.js';
 import type { KernelConfig, KernelInput, VenuePosition } from '../src/engine/kernel/types.js';
+import { median } from './measure.js';
 
 const SYMBOLS = ['BTC-USDT', 'ETH-USDT', 'SOL-USDT', 'XRP-USDT'];
 const CONFIG: KernelConfig = {
@@ -112,11 +113,6 @@ function throughput(mix: Mix, rounds: number): { cpu: number; wall: number } {
     best_cpu_s = Math.min(best_cpu_s, (cpu.user + cpu.system) / 1e6);
   }
   return { cpu: mix.inputs.length / best_cpu_s, wall: mix.inputs.length / best_wall_s };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 function coldMs(args: string[]): number {

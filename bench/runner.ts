@@ -2,20 +2,16 @@
 // restart-to-converged, and engine RSS after minutes of the demo strategy. Real binary, real
 // simulator over HTTP, real chDB. `--quick` shortens the RSS run from 10 minutes to 1.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSim, type SimHandle } from '../src/engine/venue/sim/index.js';
 import { BIN, cleanEnv, runPink } from '../test/support/cli.js';
 import { stopPid, waitFor } from '../test/support/e2e.js';
+import { median, memMb } from './measure.js';
 
 const SYMBOLS_20 = ['BTC', 'ETH', 'SOL', 'LTC', 'BNB', 'XRP', 'DOGE', 'ADA', 'DOT', 'LINK', 'AVAX', 'ATOM', 'NEAR', 'APT', 'ARB', 'OP', 'SUI', 'TRX', 'FIL', 'UNI'].map((s) => `${s}-USDT`);
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 function timeCommand(args: string[], env: Record<string, string>, runs: number): number {
   const times: number[] = [];
@@ -25,11 +21,6 @@ function timeCommand(args: string[], env: Record<string, string>, runs: number):
     times.push(performance.now() - t0);
   }
   return median(times);
-}
-
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
 }
 
 interface Running {
@@ -119,11 +110,11 @@ export async function bench(): Promise<void> {
   const d = await startEngine(['BTC-USDT', 'ETH-USDT'], 0.1, { DOLPHIN_MAX_HOLD_BARS: '10' });
   try {
     await waitFor('warm-up', async () => (await status(d)).engine.steps >= 20, 60_000, 500);
-    const rssStart = rssMb(d.pid);
+    const rssStart = memMb(d.pid).rss;
     const stepsStart = (await status(d)).engine.steps;
     await new Promise((r) => setTimeout(r, rssMinutes * 60_000));
     const s = await status(d);
-    const rssEnd = rssMb(d.pid);
+    const rssEnd = memMb(d.pid).rss;
     console.log(`rss: engine ${rssEnd.toFixed(0)} MB after ${rssMinutes} min of the demo strategy at a 0.1 s poll (${s.engine.steps - stepsStart} steps; ${rssStart.toFixed(0)} MB after warm-up)${quick ? ' [--quick]' : ''}`);
   } finally {
     await d.stop();

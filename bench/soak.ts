@@ -14,6 +14,7 @@ import { FAMILIES, openStore } from '../src/engine/store/index.js';
 import { startSim } from '../src/engine/venue/sim/index.js';
 import { askEngine } from '../src/engine/runner/socket.js';
 import { runPink } from '../test/support/cli.js';
+import { median, memMb } from './measure.js';
 
 export const SOAK_MINUTES_DEFAULT = 30;
 /** The reference point for "did memory grow": after warm-up (chDB caches, ccxt, the first trades). */
@@ -39,13 +40,6 @@ interface Sample {
   spooled_rows: number;
 }
 
-/** VmRSS, and its anonymous part (heaps: V8's, chDB's, malloc's); the rest is mostly libchdb.so's code, file-backed. */
-function rssMb(pid: number): { rss: number; anon: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string): number => Number(new RegExp(`${key}:\\s+(\\d+)\\s+kB`).exec(status)?.[1] ?? NaN) / 1024;
-  return { rss: kb('VmRSS'), anon: kb('RssAnon') };
-}
-
 function dirMb(dir: string): number {
   if (!existsSync(dir)) return 0;
   let bytes = 0;
@@ -67,12 +61,6 @@ interface Window {
   /** Its first sample (for the figures sampled once). */
   sample: Sample;
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 
 /**
  * Did memory grow? One RSS sample swings by ±15 MB as V8's young generation fills and empties, so
@@ -141,7 +129,7 @@ export async function bench(opts: { minutes?: number; log?: (line: string) => vo
       }
       const ch = await ask<{ value: number }>("SELECT value FROM system.metrics WHERE metric = 'MemoryTracking'");
       const parts = await ask<{ active: number; n: number }>(`SELECT active, count() AS n FROM system.parts WHERE database = '${config.database}' GROUP BY active ORDER BY active DESC`);
-      const mem = rssMb(pid);
+      const mem = memMb(pid);
       const sample: Sample = {
         t_min: (Date.now() - t0) / 60_000,
         rss_mb: mem.rss,

@@ -2,26 +2,22 @@
 // (ROWS_PER_TRADE over six families, test/store/fixtures.ts), a flush every 10 steps as the
 // engine's checkpoint does, at RATE steps a second. At 40 that is 520 rows a second, 33 times the
 // soak's engine (16 rows a second over its 4 steps): 15 minutes hold about 8 hours of the soak's
-// rows, so whether chDB's memory levels off as the tables grow shows in minutes. Samples every 30 s: RSS, its anonymous part, chDB's tracked
-// memory, parts. Never asserts: figures for docs/chaos.md. Not in `npm run bench` (its own 15 min).
+// rows, so whether chDB's memory levels off as the tables grow shows in minutes. Samples every
+// 30 s: RSS, its anonymous part, chDB's tracked memory, V8's heap, parts. Never asserts: figures
+// for docs/chaos.md. Not in `npm run bench` (its own 15 min).
 // Standalone: `node dist/bench/store-growth.js --minutes 15 --rate 40`.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../src/config.js';
 import { openStore } from '../src/engine/store/index.js';
 import { ROWS_PER_TRADE, tradeBatches } from '../test/store/fixtures.js';
+import { median, memMb } from './measure.js';
 
 const SAMPLE_EVERY_MS = 30_000;
 /** The engine's checkpoint flushes the store every 10 steps. */
 const FLUSH_EVERY_STEPS = 10;
-
-function memMb(): { rss: number; anon: number } {
-  const status = readFileSync('/proc/self/status', 'utf8');
-  const kb = (key: string): number => Number(new RegExp(`${key}:\\s+(\\d+)\\s+kB`).exec(status)?.[1] ?? NaN) / 1024;
-  return { rss: kb('VmRSS'), anon: kb('RssAnon') };
-}
 
 export async function bench(opts: { minutes?: number; rate?: number; log?: (line: string) => void } = {}): Promise<void> {
   const minutes = opts.minutes ?? 15;
@@ -49,7 +45,7 @@ export async function bench(opts: { minutes?: number; rate?: number; log?: (line
         'SELECT active, count() AS n, sum(rows) AS rows FROM system.parts WHERE database = {db:String} GROUP BY active ORDER BY active DESC',
         { db: config.database },
       );
-      const m = memMb();
+      const m = memMb('self');
       const v8heap = process.memoryUsage();
       const t_min = (Date.now() - t0) / 60_000;
       anon.push({ t_min, mb: m.anon });
@@ -63,8 +59,8 @@ export async function bench(opts: { minutes?: number; rate?: number; log?: (line
     }
     // Anonymous memory by thirds of the run (medians): levelling off shows as a shrinking rise.
     const third = (i: number): number => {
-      const xs = anon.filter((a) => a.t_min >= (minutes * i) / 3 && (a.t_min < (minutes * (i + 1)) / 3 || i === 2)).map((a) => a.mb).sort((a, b) => a - b);
-      return xs.length === 0 ? NaN : xs[xs.length >> 1]!;
+      const xs = anon.filter((a) => a.t_min >= (minutes * i) / 3 && (a.t_min < (minutes * (i + 1)) / 3 || i === 2)).map((a) => a.mb);
+      return xs.length === 0 ? NaN : median(xs);
     };
     const [a, b, c] = [third(0), third(1), third(2)];
     log(`store-growth: ${step} steps at ${rate}/s (${step * ROWS_PER_TRADE} rows); anonymous memory, medians by thirds: ${a.toFixed(1)}, ${b.toFixed(1)}, ${c.toFixed(1)} MB (rises ${(b - a).toFixed(1)}, then ${(c - b).toFixed(1)} MB)`);
