@@ -3,7 +3,9 @@
 // engine's checkpoint does, at RATE steps a second. At 40 that is 520 rows a second, 33 times the
 // soak's engine (16 rows a second over its 4 steps): 15 minutes hold about 8 hours of the soak's
 // rows, so whether chDB's memory levels off as the tables grow shows in minutes. Samples every
-// 30 s: RSS, its anonymous part, chDB's tracked memory, V8's heap, parts. Never asserts: figures
+// 30 s: RSS, its anonymous part, chDB's tracked memory, V8's heap, parts, and the merge work since
+// the last sample (rows merged per row inserted: grows with the table if merges rewrite it whole,
+// the merges' own memory sampled at every flush). Never asserts: figures
 // for docs/chaos.md. Not in `npm run bench` (its own 15 min).
 // Standalone: `node dist/bench/store-growth.js --minutes 15 --rate 40`.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -27,15 +29,28 @@ export async function bench(opts: { minutes?: number; rate?: number; log?: (line
   const config = loadConfig({ PINK_HOME: home });
   const store = await openStore({ config, runId: 'store-growth', spoolDir: join(home, 'spool') });
   const anon: { t_min: number; mb: number }[] = [];
+  const events = async (): Promise<Map<string, number>> =>
+    new Map(
+      (await store.query<{ event: string; value: number }>("SELECT event, value FROM system.events WHERE event IN ('InsertedRows', 'MergedRows')")).map((r) => [
+        r.event,
+        Number(r.value),
+      ]),
+    );
   try {
     await store.ensureSchema();
+    let before = await events();
+    let mergeMem: number[] = [];
     const t0 = Date.now();
     let step = 0;
     let nextSample = t0 + SAMPLE_EVERY_MS;
     while (Date.now() - t0 < minutes * 60_000) {
       store.write(tradeBatches(1, step)[0]!);
       step += 1;
-      if (step % FLUSH_EVERY_STEPS === 0) await store.flush();
+      if (step % FLUSH_EVERY_STEPS === 0) {
+        await store.flush();
+        const [m] = await store.query<{ mb: number }>('SELECT sum(memory_usage) / 1048576 AS mb FROM system.merges');
+        mergeMem.push(Number(m?.mb ?? 0));
+      }
       const wait = t0 + (step * 1000) / rate - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       if (Date.now() < nextSample) continue;
@@ -45,6 +60,11 @@ export async function bench(opts: { minutes?: number; rate?: number; log?: (line
         'SELECT active, count() AS n, sum(rows) AS rows FROM system.parts WHERE database = {db:String} GROUP BY active ORDER BY active DESC',
         { db: config.database },
       );
+      const after = await events();
+      const delta = (e: string): number => (after.get(e) ?? 0) - (before.get(e) ?? 0);
+      const amplification = delta('MergedRows') / Math.max(1, delta('InsertedRows'));
+      const mergeMb = mergeMem.reduce((a, b) => a + b, 0) / Math.max(1, mergeMem.length);
+      [before, mergeMem] = [after, []];
       const m = memMb('self');
       const v8heap = process.memoryUsage();
       const t_min = (Date.now() - t0) / 60_000;
@@ -54,7 +74,8 @@ export async function bench(opts: { minutes?: number; rate?: number; log?: (line
       log(
         `store-growth: ${t_min.toFixed(1)} min, ${step} steps: RSS ${m.rss.toFixed(1)} MB, anonymous ${m.anon.toFixed(1)} MB, chDB tracked ${(Number(mt?.value) / 1048576).toFixed(1)} MB, ` +
           `V8 heap ${(v8heap.heapUsed / 1048576).toFixed(1)} used of ${(v8heap.heapTotal / 1048576).toFixed(1)} MB; ` +
-          `parts ${active?.n ?? 0} active (${active?.rows ?? 0} rows), ${inactive?.n ?? 0} merged away`,
+          `parts ${active?.n ?? 0} active (${active?.rows ?? 0} rows), ${inactive?.n ?? 0} merged away; ` +
+          `merged ${amplification.toFixed(1)} rows per row inserted, merges holding ${mergeMb.toFixed(1)} MB on average`,
       );
     }
     // Anonymous memory by thirds of the run (medians): levelling off shows as a shrinking rise.

@@ -62,14 +62,15 @@ test('the DDL creates the database and eight ReplacingMergeTree tables, all IF N
   }
 });
 
-test('the embedded tables are created with the part housekeeping settings; a server or a cluster never gets them', () => {
+test('the embedded tables are created with the part housekeeping and merge settings; a server or a cluster never gets them', () => {
   for (const [i, sql] of schemaDdl('dolphin_pink', { embedded: true }).slice(1).entries()) {
     assert.ok(sql.endsWith(`SETTINGS non_replicated_deduplication_window = 1000, ${EMBEDDED_PART_SETTINGS}`), FAMILIES[i]);
   }
   for (const sql of [...schemaDdl('dolphin_pink'), ...schemaDdl('dolphin_pink', { cluster: 'c', embedded: true })]) {
-    assert.doesNotMatch(sql, /old_parts_lifetime|cleanup_delay_period/);
+    assert.doesNotMatch(sql, /old_parts_lifetime|cleanup_delay_period|merge_selector_base/);
   }
   assert.match(EMBEDDED_PART_SETTINGS, /old_parts_lifetime = 0, min_rows_to_fsync_after_merge = 1,/);
+  assert.match(EMBEDDED_PART_SETTINGS, /merge_selector_base = 10(,|$)/);
 });
 
 test('with a cluster every statement is ON CLUSTER with Replicated engines at the macro path', () => {

@@ -171,10 +171,18 @@ export function engineClause(family: RowFamily, opts: DdlOptions = {}): string {
  * the table is next loaded (measured: merged-away parts still listed after 30 s). The ALTER runs at
  * every open too, for tables an earlier version made. Measured over the 30-minute soak: 29
  * merged-away parts listed at the end instead of 676, chDB tracking 53 MB instead of 62, its data
- * folder 2.3 MB instead of 18. Not applied to a server: its operator owns that policy.
+ * folder 2.3 MB instead of 18.
+ * - Merges wait for about 10 similar parts, not 5 (`merge_selector_base = 10`). The merge selector
+ *   counts every part as at least 5 MB, so while a table is smaller than that, the default base
+ *   merges the whole table again every few inserts: the work per inserted row grows with the table
+ *   (store-growth at 40 steps a second: each row merged 500 times over by minute 5, 31 MB a second
+ *   of merging, merges holding 14 MB on average and rising). With base 10 the selector stops
+ *   taking the big part into small merges: each row merged ~30 times, levelling off; at most ~10
+ *   parts a table (docs/store.md). Read at each merge's selection, so the ALTER applies at once.
+ * Not applied to a server: its operator owns that policy.
  */
 export const EMBEDDED_PART_SETTINGS =
-  'old_parts_lifetime = 0, min_rows_to_fsync_after_merge = 1, cleanup_delay_period = 1, max_cleanup_delay_period = 10, cleanup_delay_period_random_add = 0';
+  'old_parts_lifetime = 0, min_rows_to_fsync_after_merge = 1, cleanup_delay_period = 1, max_cleanup_delay_period = 10, cleanup_delay_period_random_add = 0, merge_selector_base = 10';
 
 export function embeddedSettingsDdl(database: string): string[] {
   return FAMILIES.map((family) => `ALTER TABLE ${ident(database)}.${ident(family)} MODIFY SETTING ${EMBEDDED_PART_SETTINGS}`);
