@@ -41,7 +41,7 @@ test('the ledger tells new, alone, covered and unknown tokens apart, across a re
   assert.deepEqual(['s1', 's3', 's5', 's7'].map((t) => c.cover(t)), ['new', 'new', 'new', 'unknown']);
   c.close();
   assert.equal(readFileSync(join(dir, LEDGER_FILE), 'utf8').trim().split('\n').length, 1);
-  // And within a run: past twice the bound, the oldest are dropped.
+  // And within a run: past 1.5 times the bound, the oldest are dropped.
   const d = new Ledger(dir, 2);
   d.open(() => false);
   for (const t of ['t1', 't2', 't3', 't4', 't5']) await d.record(t, [t]);

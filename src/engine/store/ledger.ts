@@ -12,15 +12,18 @@
 //   rows are in ClickHouse or will be);
 // - part of a merged unit of an earlier process whose fate is unknown (it was in flight at the
 //   crash): sent alone after checking, family by family, whether its row ids are already there.
-// Bounded: the newest LEDGER_BATCHES_MAX batch tokens are kept (a replay goes back to the last
-// checkpoint, far less). One line per record: {"u":unit,"b":[batches]} (b omitted: one batch, u),
+// Bounded: the newest LEDGER_BATCHES_MAX batch tokens are kept, compacted when 1.5 times that many
+// are held. A restart replays from the newest checkpoint, at most 10 steps back, and a step writes
+// one batch of rows plus one per malformed signals line: 10,000 is hundreds of times more than a
+// replay can ask about. (Each token costs ~250 bytes of JS heap: 100,000 kept, compacted at 200,000,
+// grew the heap by ~47 MB over about a day of the soak's steps.) One line per record: {"u":unit,"b":[batches]} (b omitted: one batch, u),
 // {"ok":unit} once a merged unit landed (not synced: a lost "ok" only costs a check).
 import { closeSync, existsSync, fdatasync, fdatasyncSync, fsyncSync, openSync, readFileSync, renameSync, write, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const LEDGER_FILE = 'units.ledger';
-/** Batch tokens the ledger remembers (~30 bytes each on disk). */
-export const LEDGER_BATCHES_MAX = 100_000;
+/** Batch tokens the ledger remembers (~30 bytes each on disk, ~250 in memory). */
+export const LEDGER_BATCHES_MAX = 10_000;
 
 export type Cover = 'new' | 'alone' | 'covered' | 'unknown';
 
@@ -123,7 +126,7 @@ export class Ledger {
   #line(unitToken: string, batchTokens: readonly string[]): string {
     this.#add(unitToken, [...batchTokens], 'pending');
     // Not under an append in flight: compacting closes and replaces the file it is writing to.
-    if (this.#batches > 2 * this.#max && this.#writing === 0) this.#compact();
+    if (this.#batches > 1.5 * this.#max && this.#writing === 0) this.#compact();
     const alone = batchTokens.length === 1 && batchTokens[0] === unitToken;
     return `${JSON.stringify(alone ? { u: unitToken } : { u: unitToken, b: batchTokens })}\n`;
   }
