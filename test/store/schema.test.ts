@@ -67,10 +67,11 @@ test('the embedded tables are created with the part housekeeping and merge setti
     assert.ok(sql.endsWith(`SETTINGS non_replicated_deduplication_window = 1000, ${EMBEDDED_PART_SETTINGS}`), FAMILIES[i]);
   }
   for (const sql of [...schemaDdl('dolphin_pink'), ...schemaDdl('dolphin_pink', { cluster: 'c', embedded: true })]) {
-    assert.doesNotMatch(sql, /old_parts_lifetime|cleanup_delay_period|merge_selector_base/);
+    assert.doesNotMatch(sql, /old_parts_lifetime|cleanup_delay_period|merge_selector_base|fsync_after_insert/);
   }
   assert.match(EMBEDDED_PART_SETTINGS, /old_parts_lifetime = 0, min_rows_to_fsync_after_merge = 1,/);
   assert.match(EMBEDDED_PART_SETTINGS, /merge_selector_base = 10(,|$)/);
+  assert.match(EMBEDDED_PART_SETTINGS, /fsync_after_insert = 1, fsync_part_directory = 1(,|$)/);
 });
 
 test('with a cluster every statement is ON CLUSTER with Replicated engines at the macro path', () => {

@@ -161,7 +161,7 @@ export function engineClause(family: RowFamily, opts: DdlOptions = {}): string {
 }
 
 /**
- * The embedded store's part housekeeping. Every INSERT makes a part and merges replace them; each
+ * The embedded store's part housekeeping and durability. Every INSERT makes a part and merges replace them; each
  * part a table still lists, active or merged away, holds ~15 KB of chDB's memory (docs/store.md).
  * - A merged part is fsynced before it replaces its sources (`min_rows_to_fsync_after_merge = 1`),
  *   so its sources need not be kept: `old_parts_lifetime = 0` (chDB's own default; a server keeps
@@ -179,10 +179,15 @@ export function engineClause(family: RowFamily, opts: DdlOptions = {}): string {
  *   of merging, merges holding 14 MB on average and rising). With base 10 the selector stops
  *   taking the big part into small merges: each row merged ~30 times, levelling off; at most ~10
  *   parts a table (docs/store.md). Read at each merge's selection, so the ALTER applies at once.
+ * - An inserted part is fsynced, files and folder, before the INSERT returns (`fsync_after_insert`,
+ *   `fsync_part_directory`). The engine's checkpoint lets the journal forget a step's inputs once
+ *   the store has its rows; without the fsync a power cut (not a kill -9: the kernel still has the
+ *   pages) could lose rows the journal no longer holds. Measured: ~12 fdatasyncs a part, 96 a
+ *   flush of the demo's families; a flush p50 63 ms instead of 53, the store bench ~6 % slower.
  * Not applied to a server: its operator owns that policy.
  */
 export const EMBEDDED_PART_SETTINGS =
-  'old_parts_lifetime = 0, min_rows_to_fsync_after_merge = 1, cleanup_delay_period = 1, max_cleanup_delay_period = 10, cleanup_delay_period_random_add = 0, merge_selector_base = 10';
+  'old_parts_lifetime = 0, min_rows_to_fsync_after_merge = 1, cleanup_delay_period = 1, max_cleanup_delay_period = 10, cleanup_delay_period_random_add = 0, merge_selector_base = 10, fsync_after_insert = 1, fsync_part_directory = 1';
 
 export function embeddedSettingsDdl(database: string): string[] {
   return FAMILIES.map((family) => `ALTER TABLE ${ident(database)}.${ident(family)} MODIFY SETTING ${EMBEDDED_PART_SETTINGS}`);
