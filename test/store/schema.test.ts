@@ -62,7 +62,7 @@ test('the DDL creates the database and eight ReplacingMergeTree tables, all IF N
   }
 });
 
-test('the embedded tables are created with the part housekeeping and merge settings; a server or a cluster never gets them', () => {
+test('the embedded tables are created with the part housekeeping, merge and fsync settings; a server or a cluster never gets them', () => {
   for (const [i, sql] of schemaDdl('dolphin_pink', { embedded: true }).slice(1).entries()) {
     assert.ok(sql.endsWith(`SETTINGS non_replicated_deduplication_window = 1000, ${EMBEDDED_PART_SETTINGS}`), FAMILIES[i]);
   }

@@ -161,8 +161,9 @@ export function engineClause(family: RowFamily, opts: DdlOptions = {}): string {
 }
 
 /**
- * The embedded store's part housekeeping and durability. Every INSERT makes a part and merges replace them; each
- * part a table still lists, active or merged away, holds ~15 KB of chDB's memory (docs/store.md).
+ * The embedded store's part housekeeping, merging and durability. Every INSERT makes a part and
+ * merges replace them; each part a table still lists, active or merged away, holds ~15 KB of
+ * chDB's memory (docs/store.md).
  * - A merged part is fsynced before it replaces its sources (`min_rows_to_fsync_after_merge = 1`),
  *   so its sources need not be kept: `old_parts_lifetime = 0` (chDB's own default; a server keeps
  *   them 480 s in case a merged part was lost to a power cut before it reached the disk).
