@@ -1,25 +1,24 @@
 // The embedded store's memory as its tables grow, without the engine: one trade's rows a step
-// (ROWS_PER_TRADE over six families, test/store/fixtures.ts), a flush every 10 steps as the
-// engine's checkpoint does, at RATE steps a second. At 40 that is 520 rows a second, 33 times the
-// soak's engine (16 rows a second over its 4 steps): 15 minutes hold about 8 hours of the soak's
-// rows, so whether chDB's memory levels off as the tables grow shows in minutes. Samples every
-// 30 s: RSS, its anonymous part, chDB's tracked memory, V8's heap, parts, and the merge work since
-// the last sample (rows merged per row inserted: grows with the table if merges rewrite it whole,
-// the merges' own memory sampled at every flush). Never asserts: figures
-// for docs/chaos.md. Not in `npm run bench` (its own 15 min).
+// (ROWS_PER_TRADE over six families, test/store/fixtures.ts), a flush every
+// CHECKPOINT_EVERY_STEPS as the engine's checkpoint does, at RATE steps a second. At 40 that is
+// 520 rows a second, 33 times the soak's engine (16 rows a second over its 4 steps): 15 minutes
+// hold about 8 hours of the soak's rows, so whether chDB's memory levels off as the tables grow
+// shows in minutes. Samples every 30 s: RSS, its anonymous part, chDB's tracked memory, V8's heap,
+// parts, and the merge work since the last sample (rows merged per row inserted: grows with the
+// table if merges rewrite it whole; the merges' own memory, sampled at every flush). Never
+// asserts: figures for docs/chaos.md. Not in `npm run bench` (its own 15 min).
 // Standalone: `node dist/bench/store-growth.js --minutes 15 --rate 40`.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../src/config.js';
+import { CHECKPOINT_EVERY_STEPS } from '../src/engine/runner/checkpoint.js';
 import { openStore } from '../src/engine/store/index.js';
 import { ROWS_PER_TRADE, tradeBatches } from '../test/store/fixtures.js';
 import { median, memMb } from './measure.js';
 
 const SAMPLE_EVERY_MS = 30_000;
-/** The engine's checkpoint flushes the store every 10 steps. */
-const FLUSH_EVERY_STEPS = 10;
 
 export async function bench(opts: { minutes?: number; rate?: number; log?: (line: string) => void } = {}): Promise<void> {
   const minutes = opts.minutes ?? 15;
@@ -46,7 +45,7 @@ export async function bench(opts: { minutes?: number; rate?: number; log?: (line
     while (Date.now() - t0 < minutes * 60_000) {
       store.write(tradeBatches(1, step)[0]!);
       step += 1;
-      if (step % FLUSH_EVERY_STEPS === 0) {
+      if (step % CHECKPOINT_EVERY_STEPS === 0) {
         await store.flush();
         const [m] = await store.query<{ mb: number }>('SELECT sum(memory_usage) / 1048576 AS mb FROM system.merges');
         mergeMem.push(Number(m?.mb ?? 0));

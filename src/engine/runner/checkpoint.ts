@@ -8,6 +8,8 @@ import { Kernel } from '../kernel/index.js';
 import { writeFileAtomic } from './fsutil.js';
 
 export const CHECKPOINTS_KEPT = 5;
+/** Steps between checkpoints (a checkpoint also happens at every stop and reconcile). */
+export const CHECKPOINT_EVERY_STEPS = 10;
 
 export interface RunnerState {
   steps: number;

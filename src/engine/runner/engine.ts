@@ -11,7 +11,7 @@ import type { KernelInput, KernelOutcome, RowOut, VenueCommand } from '../kernel
 import type { Store } from '../store/index.js';
 import { VenueReadError } from '../venue/errors.js';
 import type { Venue } from '../venue/types.js';
-import { readCheckpoint, writeCheckpoint, type RunnerState } from './checkpoint.js';
+import { CHECKPOINT_EVERY_STEPS, readCheckpoint, writeCheckpoint, type RunnerState } from './checkpoint.js';
 import { FaultWindow } from './faults-window.js';
 import { Journal, outcomeDigest, readJournal } from './journal.js';
 import type { Logger } from './log.js';
@@ -27,7 +27,7 @@ export interface EngineOptions {
   signals_path?: string;
   seed: number;
   run_id: string;
-  /** Steps between checkpoints; a checkpoint also happens at every stop and reconcile. */
+  /** Steps between checkpoints (default CHECKPOINT_EVERY_STEPS). */
   checkpoint_every_steps?: number;
 }
 
@@ -249,7 +249,7 @@ export class Engine {
     this.last_step_ms = performance.now() - t0;
     this.step_ms.push(this.last_step_ms);
     if (this.step_ms.length > 1024) this.step_ms.splice(0, 512);
-    const every = this.opts.checkpoint_every_steps ?? 10;
+    const every = this.opts.checkpoint_every_steps ?? CHECKPOINT_EVERY_STEPS;
     if (this.runner.steps % every === 0) await this.checkpoint();
   }
 
