@@ -83,6 +83,10 @@ export async function bench(opts: { minutes?: number; rate?: number; log?: (line
       return xs.length === 0 ? NaN : median(xs);
     };
     const [a, b, c] = [third(0), third(1), third(2)];
+    if ([a, b, c].some(Number.isNaN)) {
+      log(`store-growth: ${step} steps at ${rate}/s; too short for medians by thirds (a sample every ${SAMPLE_EVERY_MS / 1000} s): run longer than --minutes ${(SAMPLE_EVERY_MS * 3) / 60_000}`);
+      return;
+    }
     log(`store-growth: ${step} steps at ${rate}/s (${step * ROWS_PER_TRADE} rows); anonymous memory, medians by thirds: ${a.toFixed(1)}, ${b.toFixed(1)}, ${c.toFixed(1)} MB (rises ${(b - a).toFixed(1)}, then ${(c - b).toFixed(1)} MB)`);
   } finally {
     await store.close();
