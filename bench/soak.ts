@@ -33,6 +33,8 @@ interface Sample {
   p50_ms: number | null;
   p99_ms: number | null;
   heap_mb: number | null;
+  /** The heap V8 has committed (young generation included): what the JS heap adds to RSS. */
+  heap_total_mb: number | null;
   /** chDB's own account of its memory (system.metrics MemoryTracking), and its parts (active, inactive). */
   ch_mb: number | null;
   parts: string;
@@ -58,6 +60,7 @@ interface Window {
   rss_mb: number;
   anon_mb: number;
   ch_mb: number | null;
+  heap_total_mb: number | null;
   /** Its first sample (for the figures sampled once). */
   sample: Sample;
 }
@@ -72,8 +75,18 @@ function memoryTrend(samples: readonly Sample[], duration_min: number) {
   const windowAt = (from: number): Window => {
     const inside = samples.filter((s) => s.t_min >= from && s.t_min < from + window_min);
     const picked = inside.length > 0 ? inside : [samples.reduce((a, b) => (Math.abs(b.t_min - from) < Math.abs(a.t_min - from) ? b : a))];
-    const ch = picked.filter((s) => s.ch_mb !== null).map((s) => s.ch_mb!);
-    return { label: `${fmt(from)}-${fmt(from + window_min)}`, rss_mb: median(picked.map((s) => s.rss_mb)), anon_mb: median(picked.map((s) => s.anon_mb)), ch_mb: ch.length > 0 ? median(ch) : null, sample: picked[0]! };
+    const med = (xs: (number | null)[]): number | null => {
+      const known = xs.filter((x): x is number => x !== null);
+      return known.length > 0 ? median(known) : null;
+    };
+    return {
+      label: `${fmt(from)}-${fmt(from + window_min)}`,
+      rss_mb: median(picked.map((s) => s.rss_mb)),
+      anon_mb: median(picked.map((s) => s.anon_mb)),
+      ch_mb: med(picked.map((s) => s.ch_mb)),
+      heap_total_mb: med(picked.map((s) => s.heap_total_mb)),
+      sample: picked[0]!,
+    };
   };
   const ref = windowAt(Math.min(RSS_REFERENCE_MIN, duration_min / 3));
   const half = windowAt(duration_min / 2 - window_min / 2);
@@ -121,7 +134,7 @@ export async function bench(opts: { minutes?: number; log?: (line: string) => vo
     while (Date.now() < end) {
       await new Promise((r) => setTimeout(r, Math.min(SAMPLE_EVERY_MS, Math.max(0, end - Date.now()))));
       const s = await runPink(['ditav2-status', '--json'], env, { timeoutMs: 20_000 });
-      let doc: { engine?: { steps: number; step_ms_p50: number | null; step_ms_p99: number | null; heap_used_mb?: number | null }; store?: { pending_rows: number; spooled_rows: number } } = {};
+      let doc: { engine?: { steps: number; step_ms_p50: number | null; step_ms_p99: number | null; heap_used_mb?: number | null; heap_total_mb?: number | null }; store?: { pending_rows: number; spooled_rows: number } } = {};
       try {
         doc = JSON.parse(s.stdout) as typeof doc;
       } catch {
@@ -138,13 +151,14 @@ export async function bench(opts: { minutes?: number; log?: (line: string) => vo
         p50_ms: doc.engine?.step_ms_p50 ?? null,
         p99_ms: doc.engine?.step_ms_p99 ?? null,
         heap_mb: doc.engine?.heap_used_mb ?? null,
+        heap_total_mb: doc.engine?.heap_total_mb ?? null,
         ch_mb: ch?.[0] !== undefined ? Number(ch[0].value) / 1048576 : null,
         parts: parts === null ? '-' : `${parts.find((p) => Number(p.active) === 1)?.n ?? 0} active, ${parts.find((p) => Number(p.active) === 0)?.n ?? 0} inactive`,
         pending_rows: doc.store?.pending_rows ?? NaN,
         spooled_rows: doc.store?.spooled_rows ?? NaN,
       };
       samples.push(sample);
-      if (samples.length % 6 === 0) log(`soak: ${fmt(sample.t_min)} min: RSS ${fmt(sample.rss_mb)} MB (JS heap in use ${fmt(sample.heap_mb)} MB, chDB tracked ${fmt(sample.ch_mb)} MB, parts ${sample.parts}), ${sample.steps} steps, step p50 ${fmt(sample.p50_ms)} ms p99 ${fmt(sample.p99_ms)} ms, store pending ${sample.pending_rows} spooled ${sample.spooled_rows}`);
+      if (samples.length % 6 === 0) log(`soak: ${fmt(sample.t_min)} min: RSS ${fmt(sample.rss_mb)} MB (JS heap ${fmt(sample.heap_mb)} MB in use of ${fmt(sample.heap_total_mb)}, chDB tracked ${fmt(sample.ch_mb)} MB, parts ${sample.parts}), ${sample.steps} steps, step p50 ${fmt(sample.p50_ms)} ms p99 ${fmt(sample.p99_ms)} ms, store pending ${sample.pending_rows} spooled ${sample.spooled_rows}`);
     }
     const first = samples.find((s) => Number.isFinite(s.steps))!;
     const last = samples[samples.length - 1]!;
@@ -174,8 +188,8 @@ export async function bench(opts: { minutes?: number; log?: (line: string) => vo
     log(`soak: anonymous memory (RSS less file-backed code) ${fmt(m.ref.anon_mb)} MB at ${m.ref.label} min, ${fmt(m.half.anon_mb)} MB at ${m.half.label} min, ${fmt(m.end.anon_mb)} MB at ${m.end.label} min (medians)`);
     const ref = m.ref.sample;
     const heaps = samples.filter((x) => x.heap_mb !== null && x.t_min >= ref.t_min).map((x) => x.heap_mb!);
-    log(`soak: JS heap in use ${fmt(ref.heap_mb)} MB at ${fmt(ref.t_min)} min, ${fmt(last.heap_mb)} MB at the end (range ${fmt(Math.min(...heaps))}-${fmt(Math.max(...heaps))} MB after ${fmt(ref.t_min)} min)`);
-    log(`soak: chDB tracked ${fmt(m.ref.ch_mb)} MB at ${m.ref.label} min, ${fmt(m.end.ch_mb)} MB at ${m.end.label} min (medians); parts ${last.parts} at the end`);
+    log(`soak: JS heap in use ${fmt(ref.heap_mb)} MB at ${fmt(ref.t_min)} min, ${fmt(last.heap_mb)} MB at the end (range ${fmt(Math.min(...heaps))}-${fmt(Math.max(...heaps))} MB after ${fmt(ref.t_min)} min); committed by V8 ${fmt(m.ref.heap_total_mb)} MB at ${m.ref.label} min, ${fmt(m.half.heap_total_mb)} MB at ${m.half.label} min, ${fmt(m.end.heap_total_mb)} MB at ${m.end.label} min (medians)`);
+    log(`soak: chDB tracked ${fmt(m.ref.ch_mb)} MB at ${m.ref.label} min, ${fmt(m.half.ch_mb)} MB at ${m.half.label} min, ${fmt(m.end.ch_mb)} MB at ${m.end.label} min (medians); parts ${last.parts} at the end`);
     log(`soak: step p50/p99 ${fmt(first.p50_ms)}/${fmt(first.p99_ms)} ms at the start, ${fmt(last.p50_ms)}/${fmt(last.p99_ms)} ms at the end`);
     log(`soak: rows written ${total} (${FAMILIES.map((f) => `${f} ${rows[f] ?? 0}`).join(', ')}); audits: ${audit}`);
     log(`soak: faults seen ${faults.reduce((a, f) => a + Number(f.n), 0)} (${faults.map((f) => `${f.code} ${f.n}`).join(', ') || 'none'}); store pending ${last.pending_rows}, spooled ${last.spooled_rows} at the end`);

@@ -51,6 +51,7 @@ export async function collectStatus(config: Config): Promise<StatusDoc | undefin
       rest_calls: null,
       rss_mb: null,
       heap_used_mb: null,
+      heap_total_mb: null,
       seq,
       source: 'checkpoint',
     },

@@ -9,7 +9,7 @@ import { HEAVY_MODULE, loadedModules } from '../support/loads.js';
 import { join } from 'node:path';
 
 type Slot = { symbol: string; state: string; qty: number; legs: number; side: string | null };
-type Status = { engine: { up: boolean; pid: number; source: string }; slots: Slot[]; healthy: boolean; reasons: string[] };
+type Status = { engine: { up: boolean; pid: number; source: string; rss_mb: number | null; heap_used_mb: number | null; heap_total_mb: number | null }; slots: Slot[]; healthy: boolean; reasons: string[] };
 
 async function status(w: World): Promise<{ code: number | null; doc: Status }> {
   return w.json<Status>(['ditav2-status']);
@@ -108,6 +108,8 @@ test('detach, status, kill -9, a position opened behind PINK\'s back, restart co
     assert.equal(up.code, 0, JSON.stringify(up.doc.reasons));
     assert.equal(up.doc.engine.up, true);
     assert.equal(up.doc.healthy, true);
+    const { rss_mb, heap_used_mb, heap_total_mb } = up.doc.engine;
+    assert.ok(heap_used_mb! > 0 && heap_used_mb! <= heap_total_mb! && heap_total_mb! < rss_mb!, `the engine's memory figures: ${JSON.stringify({ rss_mb, heap_used_mb, heap_total_mb })}`);
     const loads = await loadedModules(['ditav2-status', '--json'], w.env);
     assert.equal(loads.code, 0);
     assert.ok(loads.loaded.some((l) => l.includes('runner/socket.js')), 'the hook saw the status path');
@@ -127,6 +129,7 @@ test('detach, status, kill -9, a position opened behind PINK\'s back, restart co
     assert.equal(down.code, 3);
     assert.equal(down.doc.engine.up, false);
     assert.equal(down.doc.engine.source, 'checkpoint');
+    assert.equal(down.doc.engine.heap_total_mb, null, 'no engine, no memory figures');
 
     await w.admin('/__sim/position', { symbol: 'BTC-USDT', qty: 0.002, entryPrice: 60000 });
     const restart = await w.json<{ converged: boolean; corrections: { kind: string; symbol: string }[] }>(['restart']);

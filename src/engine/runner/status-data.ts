@@ -31,9 +31,10 @@ export interface EngineFacts {
   step_ms_p50: number | null;
   step_ms_p99: number | null;
   rest_calls: number | null;
-  /** The engine process's memory (MB): resident set, and the JavaScript heap in use. */
+  /** The engine process's memory (MB): resident set, the JavaScript heap in use, and the heap V8 has committed. */
   rss_mb: number | null;
   heap_used_mb: number | null;
+  heap_total_mb: number | null;
   seq: number;
   source: 'engine' | 'checkpoint' | 'none';
 }
@@ -113,6 +114,7 @@ export function engineStatus(engine: Engine, store: Store, venue: Venue): Status
       rest_calls: venue.restCalls,
       rss_mb: mb(mem.rss),
       heap_used_mb: mb(mem.heapUsed),
+      heap_total_mb: mb(mem.heapTotal),
       seq: engine.currentSeq,
       source: 'engine',
     },
