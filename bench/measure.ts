@@ -1,4 +1,4 @@
-// Helpers the benches share: a median, and a process's memory from /proc.
+// Helpers the benches share: a median, a process's memory and CPU time from /proc, and chDB's heap.
 import { readFileSync } from 'node:fs';
 
 /** The middle value (the mean of the two middle ones for an even count). */
@@ -16,4 +16,25 @@ export function memMb(pid: number | 'self'): { rss: number; anon: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (key: string): number => Number(new RegExp(`${key}:\\s+(\\d+)\\s+kB`).exec(status)?.[1] ?? NaN) / 1024;
   return { rss: kb('VmRSS'), anon: kb('RssAnon') };
+}
+
+/** A process's CPU time so far (user + system), in seconds, from /proc/<pid>/stat. */
+export function cpuSeconds(pid: number | 'self'): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The statement whose answer jemallocMb reads. */
+export const JEMALLOC_STATS_SQL = 'SELECT stats FROM system.jemalloc_stats';
+
+/**
+ * chDB's heap as its allocator (jemalloc) counts it, in MB, from the `Allocated: …, resident: …`
+ * line of system.jemalloc_stats: what chDB holds, where its MemoryTracking metric drifts (chDB runs
+ * no asynchronous metrics, which is what corrects a server's tracker against its RSS).
+ */
+export function jemallocMb(stats: string): { allocated: number; resident: number } | null {
+  const m = /Allocated: (\d+), active: \d+, metadata: \d+.*?, resident: (\d+)/.exec(stats);
+  return m ? { allocated: Number(m[1]) / 1048576, resident: Number(m[2]) / 1048576 } : null;
 }

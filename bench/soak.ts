@@ -14,7 +14,7 @@ import { FAMILIES, openStore } from '../src/engine/store/index.js';
 import { startSim } from '../src/engine/venue/sim/index.js';
 import { askEngine } from '../src/engine/runner/socket.js';
 import { runPink } from '../test/support/cli.js';
-import { median, memMb } from './measure.js';
+import { cpuSeconds, JEMALLOC_STATS_SQL, jemallocMb, median, memMb } from './measure.js';
 
 export const SOAK_MINUTES_DEFAULT = 30;
 /** The reference point for "did memory grow": after warm-up (chDB caches, ccxt, the first trades). */
@@ -37,6 +37,11 @@ interface Sample {
   heap_total_mb: number | null;
   /** chDB's own account of its memory (system.metrics MemoryTracking), and its parts (active, inactive). */
   ch_mb: number | null;
+  /** chDB's heap as jemalloc counts it: allocated, and resident (allocated plus pages kept for reuse). */
+  je_mb: number | null;
+  je_resident_mb: number | null;
+  /** The engine's CPU time so far (s). */
+  cpu_s: number;
   parts: string;
   pending_rows: number;
   spooled_rows: number;
@@ -61,6 +66,8 @@ interface Window {
   anon_mb: number;
   ch_mb: number | null;
   heap_total_mb: number | null;
+  je_mb: number | null;
+  je_resident_mb: number | null;
   /** Its first sample (for the figures sampled once). */
   sample: Sample;
 }
@@ -85,6 +92,8 @@ function memoryTrend(samples: readonly Sample[], duration_min: number) {
       anon_mb: median(picked.map((s) => s.anon_mb)),
       ch_mb: med(picked.map((s) => s.ch_mb)),
       heap_total_mb: med(picked.map((s) => s.heap_total_mb)),
+      je_mb: med(picked.map((s) => s.je_mb)),
+      je_resident_mb: med(picked.map((s) => s.je_resident_mb)),
       sample: picked[0]!,
     };
   };
@@ -142,6 +151,8 @@ export async function bench(opts: { minutes?: number; log?: (line: string) => vo
       }
       const ch = await ask<{ value: number }>("SELECT value FROM system.metrics WHERE metric = 'MemoryTracking'");
       const parts = await ask<{ active: number; n: number }>(`SELECT active, count() AS n FROM system.parts WHERE database = '${config.database}' GROUP BY active ORDER BY active DESC`);
+      const je = await ask<{ stats: string }>(JEMALLOC_STATS_SQL);
+      const heap = je?.[0] ? jemallocMb(je[0].stats) : null;
       const mem = memMb(pid);
       const sample: Sample = {
         t_min: (Date.now() - t0) / 60_000,
@@ -153,12 +164,15 @@ export async function bench(opts: { minutes?: number; log?: (line: string) => vo
         heap_mb: doc.engine?.heap_used_mb ?? null,
         heap_total_mb: doc.engine?.heap_total_mb ?? null,
         ch_mb: ch?.[0] !== undefined ? Number(ch[0].value) / 1048576 : null,
+        je_mb: heap?.allocated ?? null,
+        je_resident_mb: heap?.resident ?? null,
+        cpu_s: cpuSeconds(pid),
         parts: parts === null ? '-' : `${parts.find((p) => Number(p.active) === 1)?.n ?? 0} active, ${parts.find((p) => Number(p.active) === 0)?.n ?? 0} inactive`,
         pending_rows: doc.store?.pending_rows ?? NaN,
         spooled_rows: doc.store?.spooled_rows ?? NaN,
       };
       samples.push(sample);
-      if (samples.length % 6 === 0) log(`soak: ${fmt(sample.t_min)} min: RSS ${fmt(sample.rss_mb)} MB (JS heap ${fmt(sample.heap_mb)} MB in use of ${fmt(sample.heap_total_mb)}, chDB tracked ${fmt(sample.ch_mb)} MB, parts ${sample.parts}), ${sample.steps} steps, step p50 ${fmt(sample.p50_ms)} ms p99 ${fmt(sample.p99_ms)} ms, store pending ${sample.pending_rows} spooled ${sample.spooled_rows}`);
+      if (samples.length % 6 === 0) log(`soak: ${fmt(sample.t_min)} min: RSS ${fmt(sample.rss_mb)} MB (JS heap ${fmt(sample.heap_mb)} MB in use of ${fmt(sample.heap_total_mb)}, chDB allocated ${fmt(sample.je_mb)} MB (tracked ${fmt(sample.ch_mb)}), parts ${sample.parts}), ${sample.steps} steps, step p50 ${fmt(sample.p50_ms)} ms p99 ${fmt(sample.p99_ms)} ms, store pending ${sample.pending_rows} spooled ${sample.spooled_rows}`);
     }
     const first = samples.find((s) => Number.isFinite(s.steps))!;
     const last = samples[samples.length - 1]!;
@@ -189,8 +203,10 @@ export async function bench(opts: { minutes?: number; log?: (line: string) => vo
     const ref = m.ref.sample;
     const heaps = samples.filter((x) => x.heap_mb !== null && x.t_min >= ref.t_min).map((x) => x.heap_mb!);
     log(`soak: JS heap in use ${fmt(ref.heap_mb)} MB at ${fmt(ref.t_min)} min, ${fmt(last.heap_mb)} MB at the end (range ${fmt(Math.min(...heaps))}-${fmt(Math.max(...heaps))} MB after ${fmt(ref.t_min)} min); committed by V8 ${fmt(m.ref.heap_total_mb)} MB at ${m.ref.label} min, ${fmt(m.half.heap_total_mb)} MB at ${m.half.label} min, ${fmt(m.end.heap_total_mb)} MB at ${m.end.label} min (medians)`);
-    log(`soak: chDB tracked ${fmt(m.ref.ch_mb)} MB at ${m.ref.label} min, ${fmt(m.half.ch_mb)} MB at ${m.half.label} min, ${fmt(m.end.ch_mb)} MB at ${m.end.label} min (medians); parts ${last.parts} at the end`);
-    log(`soak: step p50/p99 ${fmt(first.p50_ms)}/${fmt(first.p99_ms)} ms at the start, ${fmt(last.p50_ms)}/${fmt(last.p99_ms)} ms at the end`);
+    const at = (f: (w: Window) => number | null): string => `${fmt(f(m.ref))} MB at ${m.ref.label} min, ${fmt(f(m.half))} MB at ${m.half.label} min, ${fmt(f(m.end))} MB at ${m.end.label} min`;
+    log(`soak: chDB allocated (jemalloc) ${at((w) => w.je_mb)}, resident ${at((w) => w.je_resident_mb)} (medians); parts ${last.parts} at the end`);
+    log(`soak: chDB tracked (MemoryTracking, drifts: no asynchronous metrics correct it in chDB) ${at((w) => w.ch_mb)} (medians)`);
+    log(`soak: step p50/p99 ${fmt(first.p50_ms)}/${fmt(first.p99_ms)} ms at the start, ${fmt(last.p50_ms)}/${fmt(last.p99_ms)} ms at the end; engine CPU ${fmt(((last.cpu_s - ref.cpu_s) * 1000) / (last.steps - ref.steps))} ms a step after ${fmt(ref.t_min)} min`);
     log(`soak: rows written ${total} (${FAMILIES.map((f) => `${f} ${rows[f] ?? 0}`).join(', ')}); audits: ${audit}`);
     log(`soak: faults seen ${faults.reduce((a, f) => a + Number(f.n), 0)} (${faults.map((f) => `${f.code} ${f.n}`).join(', ') || 'none'}); store pending ${last.pending_rows}, spooled ${last.spooled_rows} at the end`);
     log(`soak: disk: ClickHouse ${fmt(dirMb(join(env['PINK_HOME']!, 'clickhouse')))} MB, journal ${fmt(dirMb(join(env['PINK_HOME']!, 'journal')), 2)} MB, ${sim.state().fills.length} venue fills kept by the simulator`);

@@ -1,6 +1,7 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
 // The executable: everything lives in the compiled entry point, which imports only what the
-// chosen command needs (see src/cli.ts).
+// chosen command needs (see src/cli.ts). The flag keeps V8's young generation small: see
+// ENGINE_NODE_FLAGS in src/commands/run.ts.
 import { main } from '../dist/src/cli.js';
 
 process.exitCode = await main(process.argv.slice(2), process.env);

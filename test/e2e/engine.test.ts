@@ -1,6 +1,8 @@
 // End to end: the real binary, a real simulator over HTTP through ccxt, a real chDB store.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { ENGINE_NODE_FLAGS } from '../../src/commands/run.js';
 import { loadConfig } from '../../src/config.js';
 import { openStore } from '../../src/engine/store/index.js';
 import { makeWorld, stopPid, waitFor, type World } from '../support/e2e.js';
@@ -102,6 +104,9 @@ test('detach, status, kill -9, a position opened behind PINK\'s back, restart co
   const w = await makeWorld();
   try {
     const pid = await startEngine(w);
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    assert.deepEqual(argv.slice(1, 1 + ENGINE_NODE_FLAGS.length), [...ENGINE_NODE_FLAGS], `the detached engine runs with the engine's node flags: ${argv.join(' ')}`);
+    assert.equal(readFileSync(BIN, 'utf8').split('\n')[0], `#!/usr/bin/env -S node ${ENGINE_NODE_FLAGS.join(' ')}`, "bin/pink.js's shebang passes the same flags to a foreground engine");
     w.signals([{ intent_id: 'e2e-eth-1', symbol: 'ETH-USDT', action: 'ENTER', side: 'short', qty: 0.1, order_type: 'market', reason: 'e2e' }]);
     await waitFor('ETH OPEN', async () => (await slot(w, 'ETH-USDT'))?.state === 'OPEN');
     const up = await status(w);
