@@ -35,13 +35,14 @@ interface Sample {
   heap_mb: number | null;
   /** The heap V8 has committed (young generation included): what the JS heap adds to RSS. */
   heap_total_mb: number | null;
-  /** chDB's own account of its memory (system.metrics MemoryTracking), and its parts (active, inactive). */
+  /** chDB's memory tracker (system.metrics MemoryTracking): it drifts in chDB, so je_mb is its heap. */
   ch_mb: number | null;
   /** chDB's heap as jemalloc counts it: allocated, and resident (allocated plus pages kept for reuse). */
   je_mb: number | null;
   je_resident_mb: number | null;
   /** The engine's CPU time so far (s). */
   cpu_s: number;
+  /** chDB's parts: "N active, M inactive". */
   parts: string;
   pending_rows: number;
   spooled_rows: number;
