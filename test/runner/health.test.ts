@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { tempDir } from '../support/cli.js';
 
 const NOW = 1_800_000_000_000;
-const healthy: HealthFacts = { up: true, now_ts: NOW, poll_interval_ms: 1000, heartbeat_ts: NOW - 500, slots: [{ symbol: 'BTC-USDT', state: 'OPEN' }], spooled_rows: 0, rate_limit_first_ts: null, rate_limit_persistent: false, overdue: [], drift: 0 };
+const healthy: HealthFacts = { up: true, now_ts: NOW, poll_interval_ms: 1000, heartbeat_ts: NOW - 500, step_ms_p50: 40, slots: [{ symbol: 'BTC-USDT', state: 'OPEN' }], spooled_rows: 0, rate_limit_first_ts: null, rate_limit_persistent: false, overdue: [], drift: 0 };
 
 test('health: each SPEC reason makes the engine degraded, and only those', () => {
   assert.deepEqual(judgeHealth(healthy), { healthy: true, reasons: [] });
@@ -28,6 +28,11 @@ test('health: each SPEC reason makes the engine degraded, and only those', () =>
     assert.match(r.reasons.join('\n'), reason);
   }
   assert.equal(judgeHealth({ ...healthy, slots: [{ symbol: 'BTC-USDT', state: 'STALE_STATE_RECONCILING', stale_since_ts: NOW - 29_000 }] }).healthy, true, 'under 30 s is not yet a reason');
+  // A 50 ms poll interval with steps paced at ~250 ms: the loop's period is the step.
+  const paced = { ...healthy, poll_interval_ms: 50, step_ms_p50: 250 };
+  assert.equal(judgeHealth({ ...paced, heartbeat_ts: NOW - 300 }).healthy, true, 'a heartbeat one paced step old is not stalled');
+  assert.match(judgeHealth({ ...paced, heartbeat_ts: NOW - 1_251 }).reasons.join('\n'), /heartbeat 1\.3 s old \(over 5 poll intervals of 250 ms\)/);
+  assert.equal(judgeHealth({ ...paced, step_ms_p50: null, heartbeat_ts: NOW - 251 }).healthy, false, 'no steps yet: the poll interval alone');
 });
 
 test('pid lock: a second engine is refused; a stale pid file is detected and taken over', () => {

@@ -11,6 +11,8 @@ export interface HealthFacts {
   now_ts: number;
   poll_interval_ms: number;
   heartbeat_ts: number | null;
+  /** The median step (ms): a step longer than the poll interval sets the loop's period instead. */
+  step_ms_p50: number | null;
   slots: { symbol: string; state: string; stale_since_ts?: number | null }[];
   spooled_rows: number;
   rate_limit_first_ts: number | null;
@@ -27,8 +29,11 @@ export function judgeHealth(f: HealthFacts): { healthy: boolean; reasons: string
       reasons.push(`${s.symbol} in STALE_STATE_RECONCILING for ${Math.round((f.now_ts - s.stale_since_ts) / 1000)} s (pink fault STALE_STATE_RECONCILING)`);
     }
   }
-  if (f.up && f.heartbeat_ts !== null && f.now_ts - f.heartbeat_ts > HEARTBEAT_MAX_POLLS * f.poll_interval_ms) {
-    reasons.push(`heartbeat ${Math.round((f.now_ts - f.heartbeat_ts) / 1000)} s old (over ${HEARTBEAT_MAX_POLLS} poll intervals)`);
+  // The loop starts a step every poll interval, or as soon as the last one ends when steps take
+  // longer (a step paced by the venue's request budget takes ~250 ms): that period is the interval.
+  const period_ms = Math.max(f.poll_interval_ms, f.step_ms_p50 ?? 0);
+  if (f.up && f.heartbeat_ts !== null && f.now_ts - f.heartbeat_ts > HEARTBEAT_MAX_POLLS * period_ms) {
+    reasons.push(`heartbeat ${((f.now_ts - f.heartbeat_ts) / 1000).toFixed(1)} s old (over ${HEARTBEAT_MAX_POLLS} poll intervals of ${Math.round(period_ms)} ms)`);
   }
   if (f.spooled_rows > 0) reasons.push(`${f.spooled_rows} rows spooled, ClickHouse not taking them (pink fault STORE_SPOOLING)`);
   if (f.rate_limit_persistent || (f.rate_limit_first_ts !== null && f.now_ts - f.rate_limit_first_ts > RATE_LIMIT_PERSISTENT_REASON_MS)) {

@@ -68,6 +68,7 @@ export function buildStatus(view: KernelView, engine: EngineFacts, store: StoreF
     now_ts,
     poll_interval_ms,
     heartbeat_ts: engine.heartbeat_ts,
+    step_ms_p50: engine.step_ms_p50,
     slots: view.slots.map((s) => ({ symbol: s.symbol, state: s.state, stale_since_ts: s.stale_since_ts ?? null })),
     spooled_rows: store.spooled_rows,
     rate_limit_first_ts: rl.consecutive > 0 ? (rl.first_ts ?? null) : null,
