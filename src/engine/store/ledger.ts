@@ -15,8 +15,9 @@
 // Bounded: the newest LEDGER_BATCHES_MAX batch tokens are kept, compacted when 1.5 times that many
 // are held. A restart replays from the newest checkpoint, at most CHECKPOINT_EVERY_STEPS (10)
 // steps back, and a step writes one batch of rows plus one per malformed signals line: 10,000 is
-// hundreds of times more than a replay can ask about. (Each token costs ~250 bytes of JS heap: 100,000 kept, compacted at 200,000,
-// grew the heap by ~47 MB over a day or more of the soak's steps.)
+// hundreds of times more than a replay can ask about. (Each token costs ~250 bytes of JS heap:
+// 100,000 kept, compacted at 200,000, grew the heap by ~47 MB over a day or more of the soak's
+// steps.)
 // One line per record: {"u":unit,"b":[batches]} (b omitted: one batch, u), {"ok":unit} once a
 // merged unit landed (not synced: a lost "ok" only costs a check).
 import { closeSync, existsSync, fdatasync, fdatasyncSync, fsyncSync, openSync, readFileSync, renameSync, write, writeSync } from 'node:fs';
