@@ -5,7 +5,11 @@
 import { CandleBook } from './candles.js';
 import { SimEngine, type EngineConfig } from './engine.js';
 import { DEFAULT_SIM_SYMBOLS, buildMarkets } from './markets.js';
+import { FUNDING_INTERVAL_MS_DEFAULT } from './funding.js';
 import { loadState, saveState } from './persist.js';
+
+/** Funding intervals shorter than this would settle on almost every request. */
+export const FUNDING_INTERVAL_MS_MIN = 1000;
 import type { SimFaults, SimGroundTruth } from './types.js';
 
 export interface SimOptions {
@@ -33,8 +37,12 @@ export interface SimOptions {
   /** Share of an order's quantity filled per match step; default 1 (no partial fills). */
   partialFillRatio?: number;
   recvWindowMs?: number;
-  /** The venue clock (tests may shift it); default Date.now. */
+  /** The machine's clock (tests may shift it); default Date.now. The venue's clock is this plus the clockSkewMs fault. */
   nowMs?: () => number;
+  /** Funding settles every this many ms (multiples since the epoch); default BingX's 8 h. */
+  fundingIntervalMs?: number;
+  /** The venue's clock runs this far ahead (+) or behind (−); default 0 (see SimFaults). */
+  clockSkewMs?: number;
 }
 
 export interface RequestRecord {
@@ -82,6 +90,8 @@ export function resolveOptions(opts: SimOptions = {}): ResolvedOptions {
     duplicateFills: false,
     partialFillRatio: opts.partialFillRatio ?? 1,
     priceWalk: opts.priceWalk ?? true,
+    clockSkewMs: opts.clockSkewMs ?? 0,
+    clockSkewCode: 109400,
   };
   check(Number.isInteger(faults.rateLimitEvery) && faults.rateLimitEvery >= 0, 'rateLimitEvery must be a non-negative integer');
   check(faults.latencyMs >= 0, 'latencyMs must be >= 0');
@@ -95,7 +105,10 @@ export function resolveOptions(opts: SimOptions = {}): ResolvedOptions {
     slippage_bps: opts.slippageBps ?? 2,
     walk_bps: opts.walkBps ?? 5,
     now_ms: nowMs,
+    funding_interval_ms: opts.fundingIntervalMs ?? FUNDING_INTERVAL_MS_DEFAULT,
   };
+  check(Number.isInteger(engine.funding_interval_ms) && engine.funding_interval_ms >= FUNDING_INTERVAL_MS_MIN, `fundingIntervalMs must be an integer >= ${FUNDING_INTERVAL_MS_MIN}`);
+  check(Number.isFinite(faults.clockSkewMs), 'clockSkewMs must be a number');
   check(engine.markets.size > 0, 'symbols must not be empty');
   check(engine.initial_balance_usdt >= 0 && engine.slippage_bps >= 0 && engine.walk_bps >= 0, 'balance, slippage and walk must be >= 0');
   return {
@@ -123,8 +136,11 @@ export class SimCore {
   readonly log: RequestRecord[] = [];
 
   constructor(opts: ResolvedOptions) {
-    this.opts = opts;
+    // The venue's clock: the machine's plus the skew fault (which tests change at run time).
+    const machineNow = opts.nowMs;
+    this.opts = { ...opts, nowMs: () => machineNow() + this.faults.clockSkewMs, engine: { ...opts.engine, now_ms: () => machineNow() + this.faults.clockSkewMs } };
     this.faults = { ...opts.faults };
+    opts = this.opts;
     const saved = opts.statePath ? loadState(opts.statePath) : undefined;
     // Symbols the state file trades but --symbols no longer lists stay listed: their orders
     // and positions must still be readable and closable.

@@ -119,7 +119,7 @@ const header = (req: IncomingMessage, name: string): string | undefined => {
   return Array.isArray(v) ? v[0] : v;
 };
 
-const authConfig = (core: SimCore) => ({ api_key: core.opts.apiKey, api_secret: core.opts.apiSecret, recv_window_ms: core.opts.recvWindowMs });
+const authConfig = (core: SimCore) => ({ api_key: core.opts.apiKey, api_secret: core.opts.apiSecret, recv_window_ms: core.opts.recvWindowMs, timestamp_code: core.faults.clockSkewCode });
 
 function asVenueError(err: unknown): VenueError {
   if (err instanceof VenueError) return err;
