@@ -6,7 +6,7 @@ import { CandleBook } from './candles.js';
 import { SimEngine, type EngineConfig } from './engine.js';
 import { DEFAULT_SIM_SYMBOLS, buildMarkets } from './markets.js';
 import { FUNDING_INTERVAL_MS_DEFAULT } from './funding.js';
-import { loadState, saveState } from './persist.js';
+import { StateFencedError, StateWriter, loadState } from './persist.js';
 
 /** Funding intervals shorter than this would settle on almost every request. */
 export const FUNDING_INTERVAL_MS_MIN = 1000;
@@ -43,6 +43,8 @@ export interface SimOptions {
   fundingIntervalMs?: number;
   /** The venue's clock runs this far ahead (+) or behind (−); default 0 (see SimFaults). */
   clockSkewMs?: number;
+  /** Called once if the state file was taken over by another simulator (pink sim then exits). */
+  onFenced?: (message: string) => void;
 }
 
 export interface RequestRecord {
@@ -66,6 +68,7 @@ export interface ResolvedOptions {
   nowMs: () => number;
   engine: EngineConfig;
   faults: SimFaults;
+  onFenced?: (message: string) => void;
 }
 
 function check(ok: boolean, message: string): void {
@@ -122,6 +125,7 @@ export function resolveOptions(opts: SimOptions = {}): ResolvedOptions {
     nowMs,
     engine,
     faults,
+    ...(opts.onFenced ? { onFenced: opts.onFenced } : {}),
   };
 }
 
@@ -134,6 +138,10 @@ export class SimCore {
   /** Counts requests since rateLimitEvery was last set, so "every Nth" starts from then. */
   rateLimitCounter = 0;
   readonly log: RequestRecord[] = [];
+  /** The right to write --state (undefined without a state file). */
+  readonly writer: StateWriter | undefined;
+  /** Set when the state file was taken over by another simulator: this one serves nothing more. */
+  fenced: string | undefined;
 
   constructor(opts: ResolvedOptions) {
     // The venue's clock: the machine's plus the skew fault (which tests change at run time).
@@ -141,7 +149,15 @@ export class SimCore {
     this.opts = { ...opts, nowMs: () => machineNow() + this.faults.clockSkewMs, engine: { ...opts.engine, now_ms: () => machineNow() + this.faults.clockSkewMs } };
     this.faults = { ...opts.faults };
     opts = this.opts;
-    const saved = opts.statePath ? loadState(opts.statePath) : undefined;
+    // The lock first: a second simulator on the same file stops here, before reading it.
+    this.writer = opts.statePath ? new StateWriter(opts.statePath) : undefined;
+    let saved;
+    try {
+      saved = opts.statePath ? loadState(opts.statePath) : undefined;
+    } catch (err) {
+      this.writer?.release();
+      throw err;
+    }
     // Symbols the state file trades but --symbols no longer lists stay listed: their orders
     // and positions must still be readable and closable.
     const missing = Object.keys(saved?.prices ?? {}).filter((s) => !opts.engine.markets.has(s));
@@ -181,9 +197,18 @@ export class SimCore {
     for (const [symbol, price] of Object.entries(this.engine.state.prices)) this.candles.observe(symbol, price, 0, now);
   }
 
+  /** Writes --state when something changed. Fenced (another simulator took the file): never again. */
   persistIfDirty(): void {
-    if (!this.engine.dirty) return;
-    if (this.opts.statePath) saveState(this.opts.statePath, this.engine.state);
+    if (!this.engine.dirty || this.fenced !== undefined) return;
+    try {
+      this.writer?.save(this.engine.state);
+    } catch (err) {
+      if (!(err instanceof StateFencedError)) throw err;
+      this.fenced = err.message;
+      process.stderr.write(`pink sim: ${err.message}; serving nothing more\n`);
+      this.opts.onFenced?.(err.message);
+      return;
+    }
     this.engine.dirty = false;
   }
 

@@ -66,6 +66,10 @@ async function onVenueRequest(core: SimCore, req: IncomingMessage, res: ServerRe
     core.rateLimitCounter += 1;
     if (core.rateLimitCounter % core.faults.rateLimitEvery === 0) return rateLimited(core, res);
   }
+  if (core.fenced !== undefined) {
+    // Fail closed: its state file belongs to another simulator now; answer nothing as the venue.
+    return send(res, 503, { code: 100500, msg: `simulator stopped: ${core.fenced}`, data: {} });
+  }
   const route = findRoute(method, path);
   if (!route) return send(res, 404, errorEnvelope(new VenueError(VENUE_ERRORS.noSuchApi, `${method} ${path}`)));
   let answer: Record<string, unknown>;
