@@ -47,21 +47,28 @@ function premiumIndex(c: RouteContext, m: MarketSpec): Record<string, unknown> {
   };
 }
 
-/** A JSON list parameter (batchOrders, clientOrderIDList) or ccxt's comma/bracket form of an id list. */
-function listParam(p: Record<string, string>, name: string): unknown[] | undefined {
+/** batchOrders: a JSON list of order objects. */
+function objectList(p: Record<string, string>, name: string): unknown[] | undefined {
   const raw = optional(p, name);
   if (raw === undefined) return undefined;
   try {
     const v = JSON.parse(raw) as unknown;
     if (Array.isArray(v)) return v;
   } catch {
-    // ccxt sends a plain array of ids as "1,2,3"
+    // answered below
   }
+  throw bad(`${name} must be a JSON list`);
+}
+
+/** An id list, "[1,2]", '["a","b"]' or "1,2", read as text: 19-digit ids do not survive JSON numbers. */
+function idList(p: Record<string, string>, name: string): string[] | undefined {
+  const raw = optional(p, name);
+  if (raw === undefined) return undefined;
   return raw.replace(/^\[|\]$/g, '').split(',').map((x) => x.trim().replace(/^"|"$/g, '')).filter((x) => x !== '');
 }
 
 function batchCreate(c: RouteContext) {
-  const list = listParam(c.params, 'batchOrders');
+  const list = objectList(c.params, 'batchOrders');
   if (list === undefined || list.length === 0) throw bad('batchOrders is required');
   if (list.length > BATCH_CREATE_MAX) throw bad(`batchOrders takes at most ${BATCH_CREATE_MAX} orders`);
   // Every order is checked before any is placed: a malformed batch places nothing.
@@ -86,8 +93,8 @@ function batchCreate(c: RouteContext) {
 
 function batchCancel(c: RouteContext) {
   const m = symbolOf(c, true) as MarketSpec;
-  const ids = listParam(c.params, 'orderIdList');
-  const coids = listParam(c.params, 'clientOrderIDList') ?? listParam(c.params, 'clientOrderIdList');
+  const ids = idList(c.params, 'orderIdList');
+  const coids = idList(c.params, 'clientOrderIDList') ?? idList(c.params, 'clientOrderIdList');
   const refs: Array<{ order_id?: string; client_order_id?: string }> =
     ids !== undefined ? ids.map((id) => ({ order_id: String(id) })) : (coids ?? []).map((id) => ({ client_order_id: String(id) }));
   if (refs.length === 0) throw bad('orderIdList & clientOrderIDList are both empty');
