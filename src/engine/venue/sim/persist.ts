@@ -26,9 +26,6 @@ export class StateFencedError extends Error {
   }
 }
 
-/** State files locked by simulators of this process (a pid check cannot tell them apart). */
-const HELD = new Set<string>();
-
 function alive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
@@ -73,24 +70,21 @@ export class StateWriter {
   private take(): void {
     // Two attempts: the second after removing a lock whose owner is gone.
     for (let attempt = 0; attempt < 2; attempt++) {
-      if (HELD.has(this.path)) break;
       try {
         const fd = openSync(this.lockPath, 'wx', 0o600);
         writeSync(fd, `${process.pid} ${this.token}\n`);
         closeSync(fd);
-        HELD.add(this.path);
         return;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
         const [pidText] = readFileSync(this.lockPath, 'utf8').trim().split(' ');
         const pid = Number(pidText);
-        if (alive(pid) && pid !== process.pid) {
-          throw new Error(`simulator state ${this.path} is in use by another simulator (pid ${pid}, ${this.lockPath}); stop it first, or use another --state`);
-        }
+        if (pid === process.pid) throw new Error(`simulator state ${this.path} is in use by another simulator of this process (${this.lockPath}); use another --state`);
+        if (alive(pid)) throw new Error(`simulator state ${this.path} is in use by another simulator (pid ${pid}, ${this.lockPath}); stop it first, or use another --state`);
         rmSync(this.lockPath, { force: true });
       }
     }
-    throw new Error(`simulator state ${this.path} is in use by another simulator of this process (${this.lockPath}); use another --state`);
+    throw new Error(`simulator state ${this.path}: could not take ${this.lockPath}; another simulator is starting on it`);
   }
 
   /** Throws StateFencedError when another writer took the file over. */
@@ -114,7 +108,6 @@ export class StateWriter {
   release(): void {
     if (this.released) return;
     this.released = true;
-    HELD.delete(this.path);
     const owner = existsSync(this.lockPath) ? readFileSync(this.lockPath, 'utf8').trim().split(' ')[1] : undefined;
     if (owner === this.token) rmSync(this.lockPath, { force: true });
   }
