@@ -103,7 +103,7 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'sim',
     summary: 'Run the BingX-protocol venue simulator on loopback',
-    examples: ['pink sim --port 9100 --seed 7', 'pink sim --state /tmp/sim.json --latency-ms 20'],
+    examples: ['pink sim --port 9100 --seed 7', 'pink sim --state /tmp/sim.json --latency-ms 20', 'pink sim --funding-interval 5s'],
     options: [
       { flags: '--port <port>', description: 'port (0 = any; the URL is printed)', default: '0' },
       { flags: '--state <file>', description: 'persist the simulator state in FILE across restarts' },
@@ -114,6 +114,8 @@ export const COMMANDS: CommandSpec[] = [
       { flags: '--api-key <key>', description: 'the API key it accepts (default pink-sim-key)' },
       { flags: '--api-secret <secret>', description: 'the API secret it accepts (default pink-sim-secret)' },
       { flags: '--symbols <list>', description: 'symbols it lists (default BTC-USDT,ETH-USDT,SOL-USDT,...)' },
+      { flags: '--funding-interval <dur>', description: "funding every DUR (8h as BingX; tests use seconds, e.g. 2s)", default: '8h' },
+      { flags: '--clock-skew-ms <ms>', description: "the venue's clock runs this far ahead (negative: behind) of this machine's", default: '0' },
     ],
     load: () => import('./commands/sim.js'),
   },

@@ -9,7 +9,7 @@
 //     by a stub server, so both go through the same HTTP path of the same ccxt version).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -17,7 +17,15 @@ import { ROOT } from '../support/cli.js';
 import { findRoute } from '../../src/engine/venue/sim/routes.js';
 import { BTC, ETH, LTC, ccxtClient, simWithClient, type Bingx, type SimWithClient } from './support.js';
 
-const FIXTURES = join(resolve(ROOT, '..', 'shared'), 'fixtures', 'bingx');
+/** ../shared beside the checkout, found upward (a git worktree sits deeper than the main checkout). */
+function fixturesDir(): string {
+  for (let dir = resolve(ROOT, '..'), i = 0; i < 4; dir = resolve(dir, '..'), i++) {
+    const candidate = join(dir, 'shared', 'fixtures', 'bingx');
+    if (existsSync(candidate)) return candidate;
+  }
+  return join(resolve(ROOT, '..', 'shared'), 'fixtures', 'bingx');
+}
+const FIXTURES = fixturesDir();
 interface Example { description: string; method: string; input: unknown[]; url?: string; httpResponse?: unknown; parsedResponse?: unknown }
 const load = (name: string) => JSON.parse(readFileSync(join(FIXTURES, name), 'utf8')).methods as Record<string, Example[]>;
 const REQUESTS = load('request-swap.json');

@@ -14,10 +14,11 @@ function engine(seed: number, partialFillRatio: number): SimEngine {
   const faults: SimFaults = {
     rateLimitEvery: 0, rateLimitStyle: 'http', rateLimitCooldownMs: 1000, rejectNext: null, rejectNextCode: 110425,
     rejectNextCancel: null, dropResponseNext: 0, latencyMs: 0, duplicateFills: false, partialFillRatio, priceWalk: true,
+    clockSkewMs: 0, clockSkewCode: 109400,
   };
   let clock = 1_700_000_000_000;
   return new SimEngine(
-    { markets: buildMarkets(SYMBOLS), seed, initial_balance_usdt: 1_000_000, taker_fee_rate: 0.0005, maker_fee_rate: 0.0002, slippage_bps: 2, walk_bps: 30, now_ms: () => (clock += 7) },
+    { markets: buildMarkets(SYMBOLS), seed, initial_balance_usdt: 1_000_000, taker_fee_rate: 0.0005, maker_fee_rate: 0.0002, slippage_bps: 2, walk_bps: 30, now_ms: () => (clock += 7), funding_interval_ms: 8 * 3600_000 },
     faults,
   );
 }

@@ -159,7 +159,7 @@ test('admin input is validated; unknown venue paths answer BingX "this api is no
     assert.equal((await admin(sim, 'faults', { nonsense: 1 })).status, 400);
     assert.equal((await admin(sim, 'price', { symbol: 'NOPE-USDT', price: 1 })).status, 400);
     assert.equal((await admin(sim, 'order', { symbol: 'BTC-USDT', side: 'buy', qty: 100, price: 60000 })).status, 409);
-    const err = await rejection((ex as any).swapV2PrivateGetTradeForceOrders({}));
+    const err = await rejection((ex as any).swapV1PrivateGetTwapOpenOrders({}));
     assert.ok(err instanceof ccxt.BadRequest, err.constructor.name);
     assert.match(err.message, /this api is not exist/);
   } finally {

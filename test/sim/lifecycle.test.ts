@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import ccxt from 'ccxt';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { handleAdmin, isLoopbackAddress } from '../../src/engine/venue/sim/admin.js';
@@ -146,5 +147,72 @@ test('pink sim refuses bad option values with exit 2 and starts nothing', async 
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.equal(r.stdout, '');
     assert.match(r.stderr, /^pink: --/);
+  }
+});
+
+test('one simulator per state file: a second is refused while the first lives; the lock goes with the first', async () => {
+  const dir = tempDir();
+  const statePath = join(dir.path, 'state.json');
+  try {
+    const first = await startSim({ statePath });
+    await assert.rejects(startSim({ statePath }), /in use by another simulator/);
+    await first.close();
+    const second = await startSim({ statePath });
+    await second.close();
+    assert.deepEqual(readdirSync(dir.path), ['state.json'], 'no lock left behind');
+  } finally {
+    dir.remove();
+  }
+});
+
+test('a simulator whose state was taken over never writes its older state back: it stops serving (fail closed)', async () => {
+  const dir = tempDir();
+  const statePath = join(dir.path, 'state.json');
+  try {
+    const stale = await simWithClient({ statePath });
+    await stale.ex.createOrder(BTC, 'market', 'buy', 0.01);
+    // As if it had been stopped (SIGSTOP) and its lock removed by hand: another simulator takes over.
+    rmSync(`${statePath}.lock`);
+    const newer = await simWithClient({ statePath });
+    await newer.ex.createOrder(ETH, 'market', 'buy', 0.1);
+    const truth = readFileSync(statePath, 'utf8');
+    // The stale one resumes: its next change must not reach the file.
+    const err = await stale.ex.createOrder(BTC, 'market', 'buy', 0.01).catch((e: Error) => e);
+    assert.ok(err instanceof ccxt.OperationFailed, `the change it could not write is not reported done: ${String(err)}`);
+    assert.equal(readFileSync(statePath, 'utf8'), truth, 'the newer state is intact');
+    const after = await stale.ex.fetchBalance().catch((e: Error) => e);
+    assert.ok(after instanceof ccxt.OperationFailed, `fenced: ${String(after)}`);
+    assert.match(String((after as Error).message), /simulator stopped/);
+    await stale.close();
+    assert.equal(readFileSync(statePath, 'utf8'), truth, 'closing it writes nothing either');
+    assert.ok(existsSync(`${statePath}.lock`), "the newer simulator's lock stays");
+    await newer.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test('pink sim (the real binary): a second one on a stopped (SIGSTOP) simulator\'s state exits 2; the first resumes intact', async () => {
+  const dir = tempDir();
+  const statePath = join(dir.path, 'state.json');
+  const child = spawn(process.execPath, [BIN, 'sim', '--port', '0', '--state', statePath], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: child.stdout }).once('line', resolve);
+      child.once('exit', (code) => reject(new Error(`pink sim exited ${code}`)));
+    });
+    child.kill('SIGSTOP');
+    const second = await runPink(['sim', '--port', '0', '--state', statePath], {}, { timeoutMs: 20_000 });
+    assert.equal(second.code, 2, second.stderr);
+    assert.match(second.stderr, /in use by another simulator \(pid \d+/);
+    child.kill('SIGCONT');
+    const time = (await (await fetch(`${url.trim()}/openApi/swap/v2/server/time`)).json()) as any;
+    assert.equal(time.code, 0);
+  } finally {
+    child.kill('SIGCONT');
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+    dir.remove();
   }
 });

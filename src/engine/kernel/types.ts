@@ -101,6 +101,8 @@ export interface VenuePosition {
   qty: number;
   entry_price: number;
   mark_price?: number;
+  /** The venue's liquidation price for this position (absent when it reports none, e.g. 0). */
+  liquidation_price?: number;
 }
 
 export interface VenueOrder {
@@ -127,6 +129,9 @@ export interface VenueFill {
   /** USDT, positive = paid. */
   fee: number;
   ts: number;
+  /** Set on a liquidation fill (the venue's own order closing the position): the position's
+   * liquidation price as the venue reports it. Such a fill has no client order id. */
+  liquidation_price?: number;
 }
 
 /**

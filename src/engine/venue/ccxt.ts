@@ -3,11 +3,12 @@
 import type { bingx as BingxExchange } from 'ccxt';
 import type { Config, VenueName } from '../../config.js';
 import type { KernelInput, Symbol, VenueCommand, VenueFill, VenueOrder, VenueSnapshot } from '../kernel/types.js';
+import { readFundingPayments } from './funding.js';
 import { redactReason } from './authorize.js';
 import { classify, VenueReadError, type Classified } from './errors.js';
 import { Throttle } from './throttle.js';
-import { eventId, isPinkOrder, toBalanceUsdt, toCcxtSymbol, toLookedUpOrder, toVenueFill, toVenueOrder, toVenuePosition, type CcxtOrder } from './translate.js';
-import type { BucketName, LookedUpOrder, OpenVenueOptions, Venue } from './types.js';
+import { eventId, isLiquidationRow, isPinkOrder, toBalanceUsdt, toCcxtSymbol, toLookedUpOrder, toVenueFill, toVenueOrder, toVenuePosition, type CcxtOrder } from './translate.js';
+import type { BucketName, FundingPayment, LookedUpOrder, OpenVenueOptions, PositionMode, Venue, VenueLiquidation } from './types.js';
 import { FILL_WINDOW_MS_MAX, OrderWatch, VANISHED_POLLS_MAX } from './watch.js';
 
 /** The RATE_LIMITED input for an order command the venue refused for rate. */
@@ -45,14 +46,17 @@ export class ThrottledError extends Error {
   }
 }
 
-/** BingX refusing a clientOrderID it already has (101400 "clientOrderID unique check failed"). */
-const DUPLICATE_ID = /unique check|duplicat|already exist|already used/i;
+/** Liquidation fills remembered until takeLiquidations() (a runner that never asks must not grow memory). */
+export const LIQUIDATIONS_PENDING_MAX = 1000;
 
 export class CcxtVenue implements Venue {
   readonly name: VenueName;
   private calls = 0;
   private readonly watch = new OrderWatch();
   private readonly unknownSends = new Set<string>();
+  /** Venue clock − local clock (ms), from the last syncClock. */
+  private skew_ms = 0;
+  private readonly liquidations = new Map<string, VenueLiquidation>();
 
   constructor(
     private readonly ex: Bingx,
@@ -68,6 +72,31 @@ export class CcxtVenue implements Venue {
       this.calls += 1;
       return fetch(...args);
     };
+    // ccxt's loadTimeDifference measures the skew, but bingx's nonce() (4.5.84) stamps requests
+    // with the local clock and ignores it: stamp them with the venue's time instead.
+    ex.options['adjustForTimeDifference'] = true;
+    ex.nonce = () => ex.milliseconds() - Number(ex.options['timeDifference'] ?? 0);
+  }
+
+  get clockSkewMs(): number {
+    return this.skew_ms;
+  }
+
+  /** Now on the venue's clock: fill windows are asked in the venue's time. */
+  private venueNow(): number {
+    return Date.now() + this.skew_ms;
+  }
+
+  async syncClock(): Promise<number> {
+    try {
+      const wait_ms = await this.throttle.acquire(['ip']);
+      if (wait_ms > 0) throw new ThrottledError(wait_ms);
+      // ccxt: timeDifference = local time after the answer − server time.
+      this.skew_ms = -Number(await this.ex.loadTimeDifference());
+      return this.skew_ms;
+    } catch (err) {
+      throw this.readError(err, Date.now());
+    }
   }
 
   get restCalls(): number {
@@ -78,11 +107,22 @@ export class CcxtVenue implements Venue {
     return redactReason(typeof c === 'string' ? c : c.message, this.secrets);
   }
 
-  /** Takes the buckets' tokens (or throws ThrottledError), then runs the call. */
-  private async paced<T>(buckets: BucketName[], fn: () => Promise<T>): Promise<T> {
+  /**
+   * Takes the buckets' tokens (or throws ThrottledError), then runs the call. A call refused
+   * for its timestamp (nothing executed) syncs the clock and is sent once more.
+   */
+  private async paced<T>(buckets: BucketName[], fn: () => Promise<T>, clock_retry = true): Promise<T> {
     const wait_ms = await this.throttle.acquire(buckets);
     if (wait_ms > 0) throw new ThrottledError(wait_ms);
-    return fn();
+    try {
+      return await fn();
+    } catch (err) {
+      if (!clock_retry || classify(err, Date.now()).cls.kind !== 'clock') throw err;
+      const before = this.skew_ms;
+      await this.syncClock();
+      this.log(`venue: a request was refused for its timestamp; clock synced (skew ${before} → ${this.skew_ms} ms), sending it again`);
+      return this.paced(buckets, fn, false);
+    }
   }
 
   /** A failed read → the one kernel input that says so. */
@@ -139,7 +179,9 @@ export class CcxtVenue implements Venue {
     const rows = (Array.isArray(data?.['fill_orders']) ? data['fill_orders'] : Array.isArray(data) ? data : []) as RawDict[];
     const bookSide = new Map(book.map((o) => [o.venue_order_id, o.side]));
     const sideOf = (vid: string, coid: string) => bookSide.get(vid) ?? this.watch.sideOf(vid, coid);
-    const wanted = rows.filter((row) => all || this.watch.concerns(String(row['orderId'] ?? ''), String(row['clientOrderID'] ?? row['clientOrderId'] ?? '')));
+    const wanted = rows.filter(
+      (row) => all || isLiquidationRow(row) || this.watch.concerns(String(row['orderId'] ?? ''), String(row['clientOrderID'] ?? row['clientOrderId'] ?? '')),
+    );
     const sideless = new Map<string, { symbol: string; coid: string }>();
     for (const row of wanted) {
       const vid = String(row['orderId'] ?? '');
@@ -195,7 +237,7 @@ export class CcxtVenue implements Venue {
   }
 
   async poll(symbols: Symbol[], ts: number): Promise<KernelInput[]> {
-    const now_ms = Date.now();
+    const now_ms = this.venueNow();
     const window = this.watch.fillWindow(now_ms);
     let marks: Record<Symbol, number>;
     let book: VenueOrder[];
@@ -204,7 +246,7 @@ export class CcxtVenue implements Venue {
       [marks, book] = await Promise.all([this.readMarks(), this.readBook(now_ms)]);
       // After the book, and up to now (not the poll's start): an order absent from the book has
       // all its fills in this read, even those made while the book was being read.
-      fills = await this.readFills(window.start_ms, Math.max(window.end_ms, Date.now()), book, false);
+      fills = await this.readFills(window.start_ms, Math.max(window.end_ms, this.venueNow()), book, false);
     } catch (err) {
       const { auth: _auth, ...input } = this.readFailure(err, ts);
       return [input];
@@ -214,6 +256,7 @@ export class CcxtVenue implements Venue {
     for (const s of symbols) if (marks[s] !== undefined) tickMarks[s] = marks[s];
     const out: KernelInput[] = [{ type: 'TICK', ts, marks: tickMarks }, { type: 'VENUE_OK', ts }];
     for (const f of this.watch.takeNewFills(fills, book)) {
+      this.noteLiquidation(f);
       if (!isPinkOrder(f.client_order_id)) continue; // foreign fills are reconcile's business
       out.push({
         type: 'EVENT',
@@ -251,7 +294,7 @@ export class CcxtVenue implements Venue {
   }
 
   async snapshot(symbols: Symbol[], since_ms: number, ts: number): Promise<VenueSnapshot> {
-    const now_ms = Date.now();
+    const now_ms = this.venueNow();
     const start_ms = Math.max(since_ms, now_ms - SNAPSHOT_FILLS_MS_MAX);
     if (start_ms > since_ms) this.log(`venue: fills older than ${SNAPSHOT_FILLS_MS_MAX / 86_400_000} days are not read (asked since ${new Date(since_ms).toISOString()})`);
     try {
@@ -263,7 +306,7 @@ export class CcxtVenue implements Venue {
       // reads were missing, and reconcile marked the order gone and the position mismatched).
       const [book, balance, marks] = await Promise.all([this.readBook(now_ms), this.paced(['ip'], () => this.ex.fetchBalance()), this.readMarks()]);
       const positions = await this.paced(['account_reads'], () => this.ex.fetchPositions());
-      const fills_end_ms = Math.max(now_ms, Date.now());
+      const fills_end_ms = Math.max(now_ms, this.venueNow());
       const fills: VenueFill[] = [];
       // Bounded: SNAPSHOT_FILLS_MS_MAX / FILL_WINDOW_MS_MAX windows (5).
       for (let from = start_ms; from < fills_end_ms; from += FILL_WINDOW_MS_MAX) {
@@ -271,7 +314,7 @@ export class CcxtVenue implements Venue {
       }
       const venuePositions = positions.map((p) => toVenuePosition(p)).filter((p) => p !== undefined);
       // Prime poll: these fills are reported here, and reconcile owns the orders now off the book.
-      this.watch.takeNewFills(fills, book);
+      for (const f of this.watch.takeNewFills(fills, book)) this.noteLiquidation(f);
       for (const w of this.watch.offTheBook(book)) this.watch.unwatch(w.client_order_id);
       this.watch.readSucceeded(now_ms);
       const wanted = new Set([...symbols, ...venuePositions.map((p) => p.symbol)]);
@@ -396,19 +439,25 @@ export class CcxtVenue implements Venue {
         return [rateLimited(ts, coid, reason, k.cls.retry_after_ms)];
       case 'auth':
         return [rejected(`venue refused the API key: ${reason}`), { type: 'VENUE_UNAVAILABLE', ts, reason: `venue refused the API key: ${reason}` }];
+      case 'duplicate_client_id': {
+        // The venue already has this clientOrderID: it is our earlier send. Report that order;
+        // never a reject (the order exists, and may fill).
+        try {
+          const found = await this.existing(c, ts);
+          if (found) return [found];
+        } catch {
+          /* the lookup failed: unknown */
+        }
+        this.rememberUnknown(coid);
+        return [{ type: 'SEND_UNKNOWN', ts, client_order_id: coid, reason: `the venue has an order with this client id but it could not be read back: ${reason}` }];
+      }
+      case 'clock':
+        // Refused for its timestamp even after a clock sync: not executed.
+        return [rejected(`venue refused the request's timestamp after a clock sync (skew ${this.skew_ms} ms): ${reason}`)];
+      case 'reduce_only':
+      case 'already_closed':
       case 'rejected':
       case 'not_found':
-        if (DUPLICATE_ID.test(k.message)) {
-          // The venue already has this clientOrderID: it is our earlier send. Report that order.
-          try {
-            const found = await this.existing(c, ts);
-            if (found) return [found];
-          } catch {
-            /* fall through: unknown */
-          }
-          this.rememberUnknown(coid);
-          return [{ type: 'SEND_UNKNOWN', ts, client_order_id: coid, reason }];
-        }
         return [rejected(reason)];
       case 'unknown':
         this.rememberUnknown(coid);
@@ -433,6 +482,11 @@ export class CcxtVenue implements Venue {
           return [rateLimited(ts, coid, reason, k.cls.retry_after_ms)];
         case 'auth':
           return [refused(`venue refused the API key: ${reason}`), { type: 'VENUE_UNAVAILABLE', ts, reason: `venue refused the API key: ${reason}` }];
+        case 'already_closed':
+          return this.cancelTooLate(c, reason, ts, refused);
+        case 'clock':
+        case 'duplicate_client_id':
+        case 'reduce_only':
         case 'not_found':
         case 'rejected':
           return [refused(reason)];
@@ -440,6 +494,62 @@ export class CcxtVenue implements Venue {
           return [{ type: 'SEND_UNKNOWN', ts, client_order_id: coid, reason }];
       }
     }
+  }
+
+  /**
+   * 80018: the order was already filled or cancelled when the cancel arrived. Cancelled: that is
+   * the CANCELED event. Filled (or unreadable): CANCEL_REJECTED saying so; the fills come by poll.
+   */
+  private async cancelTooLate(c: CancelCommand, reason: string, ts: number, refused: (why: string) => KernelInput): Promise<KernelInput[]> {
+    const found = await this.lookupOrder(c.client_order_id, c.symbol).catch(() => null);
+    if (found?.status === 'canceled' || found?.status === 'expired') {
+      this.watch.unwatch(c.client_order_id);
+      return [{ type: 'EVENT', ts, event: { event_id: eventId.canceled(c.client_order_id), kind: 'CANCELED', client_order_id: c.client_order_id, venue_order_id: found.venue_order_id, ts, reason: 'already cancelled at the venue' } }];
+    }
+    return [refused(`${reason} (the order is ${found?.status ?? 'not readable'} at the venue)`)];
+  }
+
+  // ---- account: position mode, funding, liquidations ------------------------------------
+
+  async positionMode(): Promise<PositionMode> {
+    try {
+      const res = await this.paced(['account_reads'], () => this.ex.fetchPositionMode());
+      return res.hedged === true ? 'hedge' : 'one_way';
+    } catch (err) {
+      throw this.readError(err, Date.now());
+    }
+  }
+
+  async setPositionMode(mode: PositionMode): Promise<void> {
+    try {
+      await this.paced(['orders'], () => this.ex.setPositionMode(mode === 'hedge'));
+    } catch (err) {
+      throw this.readError(err, Date.now());
+    }
+  }
+
+  async fundingPayments(since_ms: number): Promise<FundingPayment[]> {
+    try {
+      return await readFundingPayments(this.ex, (buckets, fn) => this.paced(buckets, fn), since_ms);
+    } catch (err) {
+      throw this.readError(err, Date.now());
+    }
+  }
+
+  private noteLiquidation(f: VenueFill): void {
+    if (f.liquidation_price === undefined || this.liquidations.has(f.fill_id)) return;
+    this.liquidations.set(f.fill_id, { fill_id: f.fill_id, venue_order_id: f.venue_order_id, symbol: f.symbol, side: f.side, qty: f.qty, price: f.price, fee: f.fee, liquidation_price: f.liquidation_price, ts: f.ts });
+    if (this.liquidations.size > LIQUIDATIONS_PENDING_MAX) {
+      const oldest = this.liquidations.keys().next().value;
+      if (oldest !== undefined) this.liquidations.delete(oldest);
+      this.log('venue: liquidations are not being taken (takeLiquidations); the oldest was dropped');
+    }
+  }
+
+  takeLiquidations(): VenueLiquidation[] {
+    const out = [...this.liquidations.values()].sort((a, b) => a.ts - b.ts);
+    this.liquidations.clear();
+    return out;
   }
 
   async close(): Promise<void> {

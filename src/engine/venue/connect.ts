@@ -116,6 +116,9 @@ export async function connectCcxtVenue(config: Config, opts: OpenVenueOptions): 
   const venue = new CcxtVenue(ex, config, secrets, new Throttle(opts.rates), log);
   const where = simUrl !== undefined ? `sim at ${simUrl}` : config.venue;
   try {
+    // ccxt's time-difference sync before the first signed read (a skewed clock is refused with
+    // 109400 / 100421); a failed sync is retried by the first request refused for its timestamp.
+    await venue.syncClock().then((skew_ms) => Math.abs(skew_ms) >= 1000 && log(`venue: clock skew ${skew_ms} ms (venue − local), corrected`), (err: Error) => log(`venue: clock sync failed (${redactReason(err.message, secrets)}); continuing`));
     const markets = await connectReads(ex, log);
     const missing = config.symbols.filter((s) => !(toCcxtSymbol(s) in markets));
     if (missing.length > 0) {

@@ -9,6 +9,16 @@ export type ErrorClass =
   | { kind: 'auth' }
   /** OrderNotFound (80016, 80017). */
   | { kind: 'not_found' }
+  /** The request's timestamp was refused (BingX 109400 / 100421 "timestamp …"): nothing was
+   * executed; the clock is synced again and the request sent once more. */
+  | { kind: 'clock' }
+  /** 101400 "clientOrderID unique check failed": the order with this client id EXISTS (an
+   * earlier send): resolved by a lookup, never a reject. */
+  | { kind: 'duplicate_client_id' }
+  /** 80018 "order is already filled or cancelled": a cancel that came too late. */
+  | { kind: 'already_closed' }
+  /** 101290 "Reduce Only order can only decrease your position": a definite reject. */
+  | { kind: 'reduce_only' }
   /** The venue answered and said no (InvalidOrder, InsufficientFunds, BadRequest, other codes). */
   | { kind: 'rejected' }
   /** No definite answer: timeout, connection, 5xx, BingX 504 / 80019 / 100500. After a send the outcome is unknown. */
@@ -25,6 +35,11 @@ export interface Classified {
 /** Codes that mean "busy / timed out inside BingX": the request may have been executed. */
 const OUTCOME_UNKNOWN_CODES = new Set(['504', '80019', '100500', '100503']);
 const RATE_LIMIT_CODES = new Set(['100410', '429']);
+/** 109400 and 100421 also carry other meanings (one-way positionSide, a restricted pair): the message decides. */
+const CLOCK_CODES = new Set(['109400', '100421']);
+const CLOCK_TEXT = /timestamp/i;
+/** 101400 is also "The minimum order amount is …": only the unique-check wording means a duplicate. */
+const DUPLICATE_ID_TEXT = /unique check|duplicat|already exist|already used/i;
 
 function classNames(err: unknown): Set<string> {
   const names = new Set<string>();
@@ -68,11 +83,15 @@ export function classify(err: unknown, now_ms: number): Classified {
     return out(retry_after_ms === undefined ? { kind: 'rate_limited' } : { kind: 'rate_limited', retry_after_ms });
   }
   if (has('AuthenticationError', 'PermissionDenied', 'AccountSuspended')) return out({ kind: 'auth' });
+  if (code !== undefined && CLOCK_CODES.has(code) && CLOCK_TEXT.test(message)) return out({ kind: 'clock' });
   if (code !== undefined && OUTCOME_UNKNOWN_CODES.has(code)) return out({ kind: 'unknown' });
   // NetworkError covers RequestTimeout, ExchangeNotAvailable (HTTP 5xx) and connection failures;
   // OperationFailed is BingX "system busy". Neither says whether the request was executed.
   if (has('NetworkError', 'OperationFailed')) return out({ kind: 'unknown' });
   if (has('OrderNotFound')) return out({ kind: 'not_found' });
+  if (code === '101400' && DUPLICATE_ID_TEXT.test(message)) return out({ kind: 'duplicate_client_id' });
+  if (code === '80018') return out({ kind: 'already_closed' });
+  if (code === '101290') return out({ kind: 'reduce_only' });
   if (has('ExchangeError', 'InvalidOrder', 'InsufficientFunds', 'BadRequest', 'BadSymbol', 'ArgumentsRequired', 'NotSupported')) {
     return out({ kind: 'rejected' });
   }

@@ -143,14 +143,23 @@ export function toVenueFill(
   if (side === undefined) return undefined;
   const commission = num(field(raw, 'commission')) ?? 0;
   const fill_id = t.id ?? str(field(raw, 'tradeId', 'fillId', 'id')) ?? `${venue_order_id}:${ts}:${qty}:${price}`;
-  return { fill_id: String(fill_id), client_order_id, venue_order_id, symbol, side, qty, price, fee: commission === 0 ? 0 : -commission, ts };
+  const out: VenueFill = { fill_id: String(fill_id), client_order_id, venue_order_id, symbol, side, qty, price, fee: commission === 0 ? 0 : -commission, ts };
+  const liquidation_price = num(field(raw, 'liquidatedPrice'));
+  if (liquidation_price !== undefined && liquidation_price > 0) out.liquidation_price = liquidation_price;
+  return out;
+}
+
+/** A fill row of the venue's liquidation order: BingX fills `liquidatedPrice` (else ""). */
+export function isLiquidationRow(row: unknown): boolean {
+  const v = num(field(row, 'liquidatedPrice'));
+  return v !== undefined && v > 0;
 }
 
 /**
  * A ccxt position → PINK's. One-way mode reports positionSide BOTH with a signed amount;
  * hedge-style rows say LONG/SHORT with a positive amount; both are read. Flat rows are dropped.
  */
-export function toVenuePosition(p: { symbol?: string; side?: string; contracts?: number; entryPrice?: number; markPrice?: number; info?: unknown }): VenuePosition | undefined {
+export function toVenuePosition(p: { symbol?: string; side?: string; contracts?: number; entryPrice?: number; markPrice?: number; liquidationPrice?: number; info?: unknown }): VenuePosition | undefined {
   const symbol = fromCcxtSymbol(p.symbol);
   const signed = num(field(p.info, 'positionAmt')) ?? p.contracts;
   if (symbol === undefined || signed === undefined || signed === 0) return undefined;
@@ -161,6 +170,9 @@ export function toVenuePosition(p: { symbol?: string; side?: string; contracts?:
   const out: VenuePosition = { symbol, side, qty: Math.abs(signed), entry_price };
   const mark = p.markPrice ?? num(field(p.info, 'markPrice'));
   if (mark !== undefined) out.mark_price = mark;
+  // BingX says "0" for a position that cannot be liquidated: no liquidation price then.
+  const liq = p.liquidationPrice ?? num(field(p.info, 'liquidationPrice'));
+  if (liq !== undefined && liq > 0) out.liquidation_price = liq;
   return out;
 }
 

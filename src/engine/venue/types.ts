@@ -2,7 +2,7 @@
 // inputs, and one lookup for reconcile. Types only (no code), so importing it costs nothing;
 // the ccxt implementation is in ccxt.ts and is loaded by openVenue (index.ts) on demand.
 import type { VenueName } from '../../config.js';
-import type { KernelInput, Symbol, VenueCommand, VenueOrder, VenueSnapshot } from '../kernel/types.js';
+import type { KernelInput, OrderSide, Symbol, VenueCommand, VenueOrder, VenueSnapshot } from '../kernel/types.js';
 
 export interface Venue {
   readonly name: VenueName;
@@ -56,10 +56,84 @@ export interface Venue {
   /** REST calls made so far (sent to the venue, whatever the answer). */
   readonly restCalls: number;
 
+  /**
+   * The venue's clock minus this machine's, in ms, as of the last syncClock (0 before it).
+   * Every signed request is stamped with local time + this skew, so a skewed machine clock
+   * is not refused by BingX (109400 / 100421 "timestamp").
+   */
+  readonly clockSkewMs: number;
+
+  /**
+   * ccxt's time-difference sync (loadTimeDifference: one GET server/time). Done at connect
+   * and again, once, when a request is refused for its timestamp (the request is then sent
+   * again). Returns the new skew. Throws VenueReadError on failure.
+   */
+  syncClock(): Promise<number>;
+
+  /** The account's position mode (BingX positionSide/dual): PINK trades 'one_way' only. Throws VenueReadError. */
+  positionMode(): Promise<PositionMode>;
+
+  /** Sets the position mode; the venue refuses while a position or an order is open. Throws VenueReadError. */
+  setPositionMode(mode: PositionMode): Promise<void>;
+
+  /**
+   * Funding paid and received since `since_ms` (venue time), oldest first, each once per
+   * venue id: BingX's income ledger (incomeType FUNDING_FEE), at most FUNDING_PAGES_MAX pages;
+   * then, per symbol with payments (at most FUNDING_SYMBOLS_PER_READ_MAX), the funding-rate
+   * history and the 1-minute mark-price candles of those times (public calls), from which
+   * rate, mark and position size are filled in. Throws VenueReadError.
+   */
+  fundingPayments(since_ms: number): Promise<FundingPayment[]>;
+
+  /**
+   * The liquidation fills that poll and snapshot reads have seen since the last call, each
+   * once (by the venue's fill id), oldest first: the venue closed a position itself. poll
+   * does not turn them into kernel inputs (they carry no PINK client order id); snapshot's
+   * fills include them, marked with `liquidation_price`, and its positions no longer show
+   * what was liquidated.
+   */
+  takeLiquidations(): VenueLiquidation[];
+
   close(): Promise<void>;
 }
 
 export type VenueOrderStatus = 'open' | 'filled' | 'canceled' | 'expired' | 'rejected';
+
+/** BingX's position modes: one-way (positionSide BOTH) or hedge (dual side, LONG/SHORT). */
+export type PositionMode = 'one_way' | 'hedge';
+
+/** One funding payment, from the venue's income ledger. */
+export interface FundingPayment {
+  /** The venue's id for it (BingX tranId): apply once per id, for the whole history. */
+  funding_id: string;
+  symbol: Symbol;
+  /** + received, − paid (the venue's sign). */
+  amount_usdt: number;
+  /** The funding time (venue clock, ms). */
+  ts: number;
+  /** The settled rate at that time (funding-rate history); null when the venue lists none. */
+  rate: number | null;
+  /** The mark at that time (close of its 1-minute mark-price candle); null when unknown. */
+  mark_price: number | null;
+  /** Signed (+ long, − short): |amount| / (|rate| × mark), on the lot step; null when rate or mark is unknown or 0. */
+  position_qty: number | null;
+}
+
+/** A position the venue closed by liquidation: one fill of the venue's liquidation order. */
+export interface VenueLiquidation {
+  /** The venue's fill id (the same fill appears in snapshot fills with liquidation_price). */
+  fill_id: string;
+  venue_order_id: string;
+  symbol: Symbol;
+  /** The liquidation order's side (sell closes a long). */
+  side: OrderSide;
+  qty: number;
+  price: number;
+  /** USDT, positive = paid. */
+  fee: number;
+  liquidation_price: number;
+  ts: number;
+}
 
 export interface LookedUpOrder extends VenueOrder {
   status: VenueOrderStatus;

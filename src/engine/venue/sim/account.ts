@@ -1,8 +1,15 @@
 // The account side of the simulated venue: one-way positions, cross margin, fees and
 // realized PnL. Pure functions over SimStateData; the matching engine calls them per fill.
 
+import { pushIncome } from './funding.js';
 import { roundTo, type MarketSpec } from './markets.js';
 import type { SimAccountView, SimFill, SimOrder, SimPosition, SimSide, SimStateData } from './types.js';
+
+/** Closed positions kept for /trade/positionHistory. */
+export const POSITION_HISTORY_MAX = 2000;
+
+/** A conditional order (STOP_MARKET, TAKE_PROFIT_MARKET) not yet triggered: it holds nothing. */
+export const isDormant = (o: SimOrder): boolean => (o.stop_price ?? 0) > 0 && o.triggered !== true;
 
 export const DEFAULT_LEVERAGE = 10;
 
@@ -20,7 +27,7 @@ export function positionQty(state: SimStateData, symbol: string): number {
 export function reservedReduceQty(state: SimStateData, symbol: string, side: SimSide, exceptOrderId?: string): number {
   let total = 0;
   for (const o of state.open_orders) {
-    if (o.symbol === symbol && o.side === side && o.reduce_only && o.order_id !== exceptOrderId) total += o.qty - o.filled_qty;
+    if (o.symbol === symbol && o.side === side && o.reduce_only && !isDormant(o) && o.order_id !== exceptOrderId) total += o.qty - o.filled_qty;
   }
   return total;
 }
@@ -48,7 +55,7 @@ export function accountView(state: SimStateData, markets: Map<string, MarketSpec
   }
   let frozen = 0;
   for (const o of state.open_orders) {
-    if (o.reduce_only || !markets.has(o.symbol)) continue;
+    if (o.reduce_only || isDormant(o) || !markets.has(o.symbol)) continue;
     const ref = o.price > 0 ? o.price : state.prices[o.symbol] ?? 0;
     frozen += ((o.qty - o.filled_qty) * ref) / o.leverage;
   }
@@ -94,6 +101,9 @@ export function applyFill(
   } else {
     const closed = Math.min(Math.abs(delta), Math.abs(q0));
     realized = closed * (fill.price - pos.entry_price) * Math.sign(q0);
+    pos.closed_qty = roundTo((pos.closed_qty ?? 0) + closed, qp);
+    pos.close_quote_usdt = (pos.close_quote_usdt ?? 0) + closed * fill.price;
+    pos.gross_realized_usdt = (pos.gross_realized_usdt ?? 0) + realized;
     const q1 = roundTo(q0 + delta, qp);
     if (q1 === 0) {
       pos.qty = 0;
@@ -101,15 +111,28 @@ export function applyFill(
       pos.qty = q1;
     } else {
       // Flip (never for reduce-only, see engine): the old position is closed, a new one opens.
-      pos.realized_pnl_usdt += realized;
+      // The closing part of the fee is the old position's; the rest opens the new one.
+      const closeFee = fee * (closed / fill.qty);
+      pos.realized_pnl_usdt += realized - closeFee;
+      pos.fees_usdt = (pos.fees_usdt ?? 0) + closeFee;
+      recordClosed(state, pos, q0 > 0 ? 'LONG' : 'SHORT', order.liquidation === true, fill.ts_ms);
       delete state.positions[order.symbol];
       pos = newPosition(state, order.symbol, q1, fill.price, fill.ts_ms);
+      // Offsets: the whole fee is added below, of which the old position already carries closeFee.
+      pos.fees_usdt = -closeFee;
+      pos.realized_pnl_usdt = closeFee;
     }
   }
   pos.realized_pnl_usdt += (pos === before ? realized : 0) - fee;
+  pos.fees_usdt = (pos.fees_usdt ?? 0) + fee;
+  pos.max_qty = Math.max(pos.max_qty ?? 0, Math.abs(pos.qty));
   pos.updated_ms = fill.ts_ms;
-  if (pos.qty === 0) delete state.positions[order.symbol];
-  else state.positions[order.symbol] = pos;
+  if (pos.qty === 0) {
+    recordClosed(state, pos, q0 > 0 ? 'LONG' : 'SHORT', order.liquidation === true, fill.ts_ms);
+    delete state.positions[order.symbol];
+  } else {
+    state.positions[order.symbol] = pos;
+  }
 
   state.wallet_usdt += realized - fee;
   state.realized_pnl_usdt += realized;
@@ -124,8 +147,11 @@ export function applyFill(
   order.status = order.filled_qty >= order.qty ? 'FILLED' : 'PARTIALLY_FILLED';
 
   state.seq.fill += 1;
+  const fill_id = String(state.seq.fill);
+  if (realized !== 0) pushIncome(state, { symbol: order.symbol, type: 'REALIZED_PNL', amount_usdt: roundTo(realized, 8), ts_ms: fill.ts_ms, trade_id: fill_id });
+  if (fee !== 0) pushIncome(state, { symbol: order.symbol, type: 'TRADING_FEE', amount_usdt: roundTo(-fee, 8), ts_ms: fill.ts_ms, trade_id: fill_id });
   return {
-    fill_id: String(state.seq.fill),
+    fill_id,
     order_id: order.order_id,
     client_order_id: order.client_order_id,
     symbol: order.symbol,
@@ -137,6 +163,30 @@ export function applyFill(
     maker: fill.maker,
     ts_ms: fill.ts_ms,
   };
+}
+
+/** A position that closed (flat, flipped or liquidated) joins the position history. */
+function recordClosed(state: SimStateData, p: SimPosition, side: 'LONG' | 'SHORT', liquidated: boolean, ts_ms: number): void {
+  const closed = p.closed_qty ?? 0;
+  const list = (state.position_history ??= []);
+  list.push({
+    position_id: p.position_id,
+    symbol: p.symbol,
+    side,
+    isolated: state.margin_type[p.symbol] === 'ISOLATED',
+    opened_ms: p.opened_ms,
+    closed_ms: ts_ms,
+    avg_price: p.entry_price,
+    avg_close_price: closed > 0 ? (p.close_quote_usdt ?? 0) / closed : 0,
+    max_qty: p.max_qty ?? Math.abs(p.qty),
+    closed_qty: closed,
+    gross_realized_usdt: p.gross_realized_usdt ?? 0,
+    fees_usdt: p.fees_usdt ?? 0,
+    funding_usdt: p.funding_usdt ?? 0,
+    leverage: leverageOf(state, p.symbol),
+    liquidated,
+  });
+  if (list.length > POSITION_HISTORY_MAX) list.splice(0, list.length - POSITION_HISTORY_MAX);
 }
 
 function newPosition(state: SimStateData, symbol: string, qty: number, price: number, ts_ms: number): SimPosition {

@@ -6,7 +6,12 @@
 //   POST /__sim/faults    {rateLimitEvery?, rateLimitStyle?, rateLimitCooldownMs?,
 //                          rejectNext?, rejectNextCode?, rejectNextCancel?,
 //                          dropResponseNext?: boolean|number, latencyMs?,
-//                          duplicateFills?, partialFillRatio?, priceWalk?}    merge; null clears
+//                          duplicateFills?, partialFillRatio?, priceWalk?,
+//                          clockSkewMs?, clockSkewCode?: 109400|100421}     merge; null clears
+//   POST /__sim/funding   {symbol?, rate?: number|null, settleNow?: true}
+//                         rate: that symbol's (or, without symbol, every symbol's) funding rate
+//                         from now on (null: back to the price walk's); settleNow: settle the
+//                         next funding at once (as if its time had come) and restart the schedule
 //   POST /__sim/position  {symbol, qty (signed), entryPrice}    a position PINK did not open
 //   POST /__sim/order     {symbol, side, qty, price, clientOrderId?}  someone else's limit order
 //   POST /__sim/tick      {n?}                                   n match steps (default 1)
@@ -14,6 +19,7 @@
 
 import type { SimCore } from './core.js';
 import { VenueError } from './errors.js';
+import { FUNDING_RATE_MAX, nextFundingAfter, settleFunding } from './funding.js';
 import { orderWire } from './wire.js';
 
 export interface AdminAnswer {
@@ -26,6 +32,34 @@ export function isLoopbackAddress(address: string | undefined): boolean {
   if (address === undefined) return false;
   const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
   return v4 === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
+}
+
+/** A skew beyond a day is a broken test, not a clock. */
+export const CLOCK_SKEW_MS_MAX = 86_400_000;
+
+/** POST /__sim/funding. */
+function setFunding(core: SimCore, b: Record<string, unknown>): unknown {
+  const e = core.engine;
+  const f = e.state.funding;
+  need(f !== undefined, 'funding is not set up');
+  const fs = f as NonNullable<typeof f>;
+  const symbols = b['symbol'] === undefined ? [...e.cfg.markets.keys()] : [symbolIn(core, b)];
+  if ('rate' in b) {
+    const rate = b['rate'] === null ? null : num(b, 'rate', (v) => Math.abs(v) <= FUNDING_RATE_MAX, `a number within ±${FUNDING_RATE_MAX} (BingX's clamp), or null`);
+    for (const s of symbols) {
+      if (rate === null) delete fs.overrides[s];
+      else fs.overrides[s] = rate;
+    }
+  }
+  let settled = 0;
+  if (b['settleNow'] === true) {
+    // Settle the scheduled funding now, stamped with the current time, then restart the schedule.
+    fs.next_ms = e.nowMs();
+    settled = settleFunding(e.state, e.cfg.markets, e.nowMs());
+    fs.next_ms = nextFundingAfter(e.nowMs(), fs.interval_ms);
+  }
+  e.dirty = true;
+  return { settled, next_ms: fs.next_ms, interval_ms: fs.interval_ms, rates: Object.fromEntries([...e.cfg.markets.keys()].map((s) => [s, e.fundingRate(s)])) };
 }
 
 /** Bound on n for /__sim/tick: one call cannot freeze the simulator. */
@@ -92,6 +126,13 @@ function applyFaults(core: SimCore, b: Record<string, unknown>): void {
       case 'partialFillRatio':
         f.partialFillRatio = value === null ? 1 : num(b, key, (v) => v > 0 && v <= 1, 'in (0, 1]');
         break;
+      case 'clockSkewMs':
+        f.clockSkewMs = value === null ? 0 : num(b, key, (v) => Math.abs(v) <= CLOCK_SKEW_MS_MAX, `a number of ms within ±${CLOCK_SKEW_MS_MAX}`);
+        break;
+      case 'clockSkewCode':
+        need(value === 109400 || value === 100421, 'clockSkewCode must be 109400 or 100421');
+        f.clockSkewCode = value as 109400 | 100421;
+        break;
       default:
         throw new AdminInputError(`unknown fault ${key}`);
     }
@@ -144,6 +185,8 @@ function route(core: SimCore, method: string, path: string, body: unknown): unkn
       for (let i = 0; i < n; i++) core.step();
       return { steps: e.state.steps, prices: e.state.prices };
     }
+    case '/__sim/funding':
+      return setFunding(core, b);
     case '/__sim/reset': {
       const seed = b['seed'] === undefined ? undefined : num(b, 'seed', (v) => Number.isInteger(v) && v >= 0, 'a non-negative integer');
       core.reset(seed);

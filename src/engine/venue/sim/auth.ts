@@ -15,6 +15,8 @@ export interface AuthConfig {
   api_secret: string;
   /** Used when the request carries no recvWindow. */
   recv_window_ms: number;
+  /** How a timestamp outside the window is refused: 109400 (the default) or 100421. */
+  timestamp_code?: 109400 | 100421;
 }
 
 /** How far ahead of the server clock a timestamp may be (clock skew the venue forgives). */
@@ -75,9 +77,10 @@ export function checkSigned(apiKeyHeader: string | undefined, query: ParsedQuery
 }
 
 export function checkTimestamp(params: Record<string, string>, cfg: AuthConfig, now_ms: number): void {
+  const refusal = cfg.timestamp_code === 100421 ? VENUE_ERRORS.timestampMismatch : VENUE_ERRORS.badTimestamp;
   const ts = Number(params['timestamp']);
-  if (!/^\d{1,16}$/.test(params['timestamp'] ?? '')) throw new VenueError(VENUE_ERRORS.badTimestamp);
+  if (!/^\d{1,16}$/.test(params['timestamp'] ?? '')) throw new VenueError(refusal);
   const rw = Number(params['recvWindow']);
   const window_ms = Number.isFinite(rw) && rw > 0 ? rw : cfg.recv_window_ms;
-  if (ts > now_ms + FUTURE_TOLERANCE_MS || now_ms - ts > window_ms) throw new VenueError(VENUE_ERRORS.badTimestamp);
+  if (ts > now_ms + FUTURE_TOLERANCE_MS || now_ms - ts > window_ms) throw new VenueError(refusal);
 }

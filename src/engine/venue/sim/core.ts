@@ -5,7 +5,11 @@
 import { CandleBook } from './candles.js';
 import { SimEngine, type EngineConfig } from './engine.js';
 import { DEFAULT_SIM_SYMBOLS, buildMarkets } from './markets.js';
-import { loadState, saveState } from './persist.js';
+import { FUNDING_INTERVAL_MS_DEFAULT } from './funding.js';
+import { StateFencedError, StateWriter, loadState } from './persist.js';
+
+/** Funding intervals shorter than this would settle on almost every request. */
+export const FUNDING_INTERVAL_MS_MIN = 1000;
 import type { SimFaults, SimGroundTruth } from './types.js';
 
 export interface SimOptions {
@@ -33,8 +37,14 @@ export interface SimOptions {
   /** Share of an order's quantity filled per match step; default 1 (no partial fills). */
   partialFillRatio?: number;
   recvWindowMs?: number;
-  /** The venue clock (tests may shift it); default Date.now. */
+  /** The machine's clock (tests may shift it); default Date.now. The venue's clock is this plus the clockSkewMs fault. */
   nowMs?: () => number;
+  /** Funding settles every this many ms (multiples since the epoch); default BingX's 8 h. */
+  fundingIntervalMs?: number;
+  /** The venue's clock runs this far ahead (+) or behind (−); default 0 (see SimFaults). */
+  clockSkewMs?: number;
+  /** Called once if the state file was taken over by another simulator (pink sim then exits). */
+  onFenced?: (message: string) => void;
 }
 
 export interface RequestRecord {
@@ -58,6 +68,7 @@ export interface ResolvedOptions {
   nowMs: () => number;
   engine: EngineConfig;
   faults: SimFaults;
+  onFenced?: (message: string) => void;
 }
 
 function check(ok: boolean, message: string): void {
@@ -82,6 +93,8 @@ export function resolveOptions(opts: SimOptions = {}): ResolvedOptions {
     duplicateFills: false,
     partialFillRatio: opts.partialFillRatio ?? 1,
     priceWalk: opts.priceWalk ?? true,
+    clockSkewMs: opts.clockSkewMs ?? 0,
+    clockSkewCode: 109400,
   };
   check(Number.isInteger(faults.rateLimitEvery) && faults.rateLimitEvery >= 0, 'rateLimitEvery must be a non-negative integer');
   check(faults.latencyMs >= 0, 'latencyMs must be >= 0');
@@ -95,7 +108,10 @@ export function resolveOptions(opts: SimOptions = {}): ResolvedOptions {
     slippage_bps: opts.slippageBps ?? 2,
     walk_bps: opts.walkBps ?? 5,
     now_ms: nowMs,
+    funding_interval_ms: opts.fundingIntervalMs ?? FUNDING_INTERVAL_MS_DEFAULT,
   };
+  check(Number.isInteger(engine.funding_interval_ms) && engine.funding_interval_ms >= FUNDING_INTERVAL_MS_MIN, `fundingIntervalMs must be an integer >= ${FUNDING_INTERVAL_MS_MIN}`);
+  check(Number.isFinite(faults.clockSkewMs), 'clockSkewMs must be a number');
   check(engine.markets.size > 0, 'symbols must not be empty');
   check(engine.initial_balance_usdt >= 0 && engine.slippage_bps >= 0 && engine.walk_bps >= 0, 'balance, slippage and walk must be >= 0');
   return {
@@ -109,6 +125,7 @@ export function resolveOptions(opts: SimOptions = {}): ResolvedOptions {
     nowMs,
     engine,
     faults,
+    ...(opts.onFenced ? { onFenced: opts.onFenced } : {}),
   };
 }
 
@@ -121,11 +138,26 @@ export class SimCore {
   /** Counts requests since rateLimitEvery was last set, so "every Nth" starts from then. */
   rateLimitCounter = 0;
   readonly log: RequestRecord[] = [];
+  /** The right to write --state (undefined without a state file). */
+  readonly writer: StateWriter | undefined;
+  /** Set when the state file was taken over by another simulator: this one serves nothing more. */
+  fenced: string | undefined;
 
   constructor(opts: ResolvedOptions) {
-    this.opts = opts;
+    // The venue's clock: the machine's plus the skew fault (which tests change at run time).
+    const machineNow = opts.nowMs;
+    this.opts = { ...opts, nowMs: () => machineNow() + this.faults.clockSkewMs, engine: { ...opts.engine, now_ms: () => machineNow() + this.faults.clockSkewMs } };
     this.faults = { ...opts.faults };
-    const saved = opts.statePath ? loadState(opts.statePath) : undefined;
+    opts = this.opts;
+    // The lock first: a second simulator on the same file stops here, before reading it.
+    this.writer = opts.statePath ? new StateWriter(opts.statePath) : undefined;
+    let saved;
+    try {
+      saved = opts.statePath ? loadState(opts.statePath) : undefined;
+    } catch (err) {
+      this.writer?.release();
+      throw err;
+    }
     // Symbols the state file trades but --symbols no longer lists stay listed: their orders
     // and positions must still be readable and closable.
     const missing = Object.keys(saved?.prices ?? {}).filter((s) => !opts.engine.markets.has(s));
@@ -165,9 +197,18 @@ export class SimCore {
     for (const [symbol, price] of Object.entries(this.engine.state.prices)) this.candles.observe(symbol, price, 0, now);
   }
 
+  /** Writes --state when something changed. Fenced (another simulator took the file): never again. */
   persistIfDirty(): void {
-    if (!this.engine.dirty) return;
-    if (this.opts.statePath) saveState(this.opts.statePath, this.engine.state);
+    if (!this.engine.dirty || this.fenced !== undefined) return;
+    try {
+      this.writer?.save(this.engine.state);
+    } catch (err) {
+      if (!(err instanceof StateFencedError)) throw err;
+      this.fenced = err.message;
+      process.stderr.write(`pink sim: ${err.message}; serving nothing more\n`);
+      this.opts.onFenced?.(err.message);
+      return;
+    }
     this.engine.dirty = false;
   }
 

@@ -16,19 +16,24 @@ import {
   applyFill,
   closableQty,
   increasingQty,
+  isDormant,
   leverageOf,
   reservedReduceQty,
   venueId,
 } from './account.js';
+import { adoptFunding, currentRate, freshFunding, observeIndex, settleFunding } from './funding.js';
+import { crossedLiquidation, liquidationPrice, maintenanceMargin, riskRate } from './risk.js';
 import { VENUE_ERRORS, VenueError } from './errors.js';
 import { floorToStep, fmtQty, roundPrice, roundTo, stepSize, type MarketSpec } from './markets.js';
 import { nextNormal, seedRng } from './rng.js';
-import type { SimFaults, SimFill, SimGroundTruth, SimOrder, SimSide, SimStateData, SimTimeInForce } from './types.js';
+import type { SimFaults, SimFill, SimGroundTruth, SimOrder, SimOrderType, SimPositionMode, SimSide, SimStateData, SimTimeInForce } from './types.js';
 
 /** Bounded histories: a long-running simulator keeps the most recent of each. */
 export const CLOSED_ORDERS_MAX = 2000;
 export const FILLS_MAX = 5000;
 export const CLIENT_IDS_MAX = 20000;
+/** A liquidation fills in at most this many chunks (partialFillRatio ≥ 0.01 needs 100). */
+const LIQUIDATION_FILLS_MAX = 1000;
 
 export interface EngineConfig {
   markets: Map<string, MarketSpec>;
@@ -40,19 +45,29 @@ export interface EngineConfig {
   /** Standard deviation of one walk step, in basis points of the price. */
   walk_bps: number;
   now_ms: () => number;
+  /** Funding settles at every multiple of this since the epoch (BingX: 8 h). */
+  funding_interval_ms: number;
 }
 
 export interface PlaceRequest {
   symbol: string;
   side: SimSide;
-  type: 'MARKET' | 'LIMIT';
+  type: SimOrderType;
+  /** Ignored (taken at trigger time) for a close_position order. */
   qty: number;
   price: number;
   client_order_id: string;
   reduce_only: boolean;
   time_in_force: SimTimeInForce;
   foreign: boolean;
+  /** STOP_MARKET / TAKE_PROFIT_MARKET: the mark that triggers the order. */
+  stop_price?: number;
+  close_position?: boolean;
 }
+
+const isConditional = (type: SimOrderType): boolean => type === 'STOP_MARKET' || type === 'TAKE_PROFIT_MARKET';
+/** Trades at the taker price: market orders and triggered conditional orders. */
+const tradesAsMarket = (o: SimOrder): boolean => o.type === 'MARKET' || (isConditional(o.type) && o.triggered === true);
 
 export interface OrderRef {
   order_id?: string;
@@ -81,6 +96,10 @@ export function freshState(cfg: EngineConfig): SimStateData {
     orders_created: 0,
     steps: 0,
     last_ts_ms: now,
+    position_mode: 'oneway',
+    funding: freshFunding(cfg.funding_interval_ms, now, {}),
+    income: [],
+    position_history: [],
   };
   for (const m of cfg.markets.values()) {
     state.prices[m.symbol] = m.initial_price;
@@ -105,6 +124,12 @@ export class SimEngine {
       this.state.prices[m.symbol] ??= m.initial_price;
       this.state.rng[m.symbol] ??= seedRng(this.state.seed, `walk:${m.symbol}`);
     }
+    // A state file from before funding and position modes: their defaults.
+    this.state.position_mode ??= 'oneway';
+    this.state.income ??= [];
+    this.state.position_history ??= [];
+    const funding = adoptFunding(this.state, cfg.funding_interval_ms, cfg.now_ms());
+    for (const m of cfg.markets.values()) funding.index[m.symbol] ??= this.state.prices[m.symbol] ?? m.initial_price;
   }
 
   market(symbol: string): MarketSpec {
@@ -130,25 +155,80 @@ export class SimEngine {
     return ts;
   }
 
-  /** One step: every symbol walks (unless priceWalk is off), then resting orders match. */
+  /**
+   * One step: every symbol walks (unless priceWalk is off), the index follows, funding due by
+   * now settles (at the marks before this step's matching), then orders match, conditional
+   * orders trigger and positions past their liquidation price are liquidated.
+   */
   step(): void {
     this.state.steps += 1;
-    for (const m of this.cfg.markets.values()) {
-      if (this.faults.priceWalk) {
+    if (this.faults.priceWalk) {
+      for (const m of this.cfg.markets.values()) {
         const rng = this.state.rng[m.symbol];
-        if (rng) {
-          const factor = Math.exp((this.cfg.walk_bps / 10_000) * nextNormal(rng));
-          this.state.prices[m.symbol] = roundPrice(this.price(m.symbol) * factor, m);
-        }
+        if (!rng) continue;
+        const factor = Math.exp((this.cfg.walk_bps / 10_000) * nextNormal(rng));
+        this.state.prices[m.symbol] = roundPrice(this.price(m.symbol) * factor, m);
       }
-      this.matchSymbol(m);
     }
+    const funding = this.state.funding;
+    if (funding) {
+      observeIndex(funding, this.state.prices, this.nowMs());
+      if (settleFunding(this.state, this.cfg.markets, this.nowMs()) > 0) this.dirty = true;
+    }
+    for (const m of this.cfg.markets.values()) this.matchSymbol(m);
+    this.liquidate();
   }
 
   setPrice(symbol: string, price: number): void {
     const m = this.market(symbol);
     this.state.prices[symbol] = roundPrice(price, m);
     this.matchSymbol(m);
+    this.liquidate();
+  }
+
+  /** The rate the next funding will charge (premiumIndex lastFundingRate). */
+  fundingRate(symbol: string): number {
+    const f = this.state.funding;
+    return f ? currentRate(f, symbol, this.price(symbol)) : 0;
+  }
+
+  liquidationPrice(symbol: string): number {
+    const p = this.state.positions[symbol];
+    return p ? liquidationPrice(this.state, p, this.cfg.taker_fee_rate) : 0;
+  }
+
+  /** BingX allows a mode change only with no position and no open order on the account. */
+  setPositionMode(mode: SimPositionMode): void {
+    if (this.state.position_mode === mode) return;
+    if (Object.keys(this.state.positions).length > 0 || this.state.open_orders.length > 0) {
+      throw new VenueError(VENUE_ERRORS.modeChangeRefused);
+    }
+    this.state.position_mode = mode;
+    this.dirty = true;
+  }
+
+  /**
+   * The liquidation engine: every position whose mark reached its liquidation price loses its
+   * open orders on that symbol, then is closed whole by a venue order (no client order id,
+   * `liquidation`) at the mark, taker fee charged; the fill carries the liquidation price and
+   * the margin ratio, as BingX's fill rows do.
+   */
+  private liquidate(): void {
+    // Bounded by the number of symbols: each pass removes a position.
+    for (const p of Object.values(this.state.positions)) {
+      if (!crossedLiquidation(this.state, p, this.cfg.taker_fee_rate)) continue;
+      const m = this.market(p.symbol);
+      const liq_price = liquidationPrice(this.state, p, this.cfg.taker_fee_rate);
+      const ratio = riskRate(this.state, p);
+      for (const o of this.state.open_orders.filter((x) => x.symbol === p.symbol)) this.close(o, 'CANCELLED');
+      const order = this.newOrder({ symbol: p.symbol, side: p.qty > 0 ? 'SELL' : 'BUY', type: 'MARKET', qty: Math.abs(p.qty), price: 0, client_order_id: '', reduce_only: true, time_in_force: 'IOC', foreign: true }, m);
+      order.liquidation = true;
+      this.state.open_orders.push(order);
+      const marks = { liquidated_price: roundPrice(liq_price, m), liquidated_margin_ratio: roundTo(ratio, 4) };
+      // The whole position at once, whatever partialFillRatio says (bounded by the chunk count).
+      for (let i = 0; i < LIQUIDATION_FILLS_MAX && this.isOpen(order); i++) this.fillOnce(m, order, true, marks);
+      if (this.isOpen(order)) this.close(order, 'CANCELLED');
+    }
   }
 
   place(req: PlaceRequest): SimOrder {
@@ -160,51 +240,94 @@ export class SimEngine {
       this.dirty = true;
       if (seen.created > 0) throw new VenueError(VENUE_ERRORS.duplicateClientOrderId);
     }
-    const qty = floorToStep(req.qty, m);
-    if (qty < m.min_qty || qty <= 0) throw new VenueError(VENUE_ERRORS.minQty, `${fmtQty(m.min_qty, m)} ${m.asset}.`);
+    const conditional = isConditional(req.type);
+    // closePosition: the quantity is the whole position when the order triggers (none is sent).
+    const qty = req.close_position === true ? 0 : floorToStep(req.qty, m);
+    if (req.close_position !== true && (qty < m.min_qty || qty <= 0)) throw new VenueError(VENUE_ERRORS.minQty, `${fmtQty(m.min_qty, m)} ${m.asset}.`);
     const refPrice = req.type === 'LIMIT' ? roundPrice(req.price, m) : this.takerPrice(m, req.side, this.price(m.symbol));
-    if (!req.reduce_only && qty * refPrice < m.min_notional_usdt) throw new VenueError(VENUE_ERRORS.minNotional);
-    if (req.reduce_only) {
+    if (!req.reduce_only && !conditional && qty * refPrice < m.min_notional_usdt) throw new VenueError(VENUE_ERRORS.minNotional);
+    if (req.reduce_only && !conditional) {
       const closable = closableQty(this.state, m.symbol, req.side) - reservedReduceQty(this.state, m.symbol, req.side);
       if (qty > roundTo(closable, m.quantity_precision)) throw new VenueError(VENUE_ERRORS.reduceOnly);
-    } else {
-      const lev = leverageOf(this.state, m.symbol);
-      const adds = increasingQty(this.state, m.symbol, req.side, qty);
-      const required = (adds * refPrice) / lev + qty * refPrice * this.cfg.taker_fee_rate;
-      const available = accountView(this.state, this.cfg.markets).available_usdt;
-      if (required > available + 1e-9) {
-        throw new VenueError(VENUE_ERRORS.insufficientMargin, `required ${required.toFixed(4)} USDT, available ${available.toFixed(4)} USDT`);
-      }
+    } else if (!req.reduce_only && !conditional) {
+      this.checkMargin(m, req.side, qty, refPrice);
     }
+    const order = this.newOrder({ ...req, qty }, m);
+    this.state.open_orders.push(order);
+    this.state.orders_created += 1;
+    if (coid !== '') this.countClientId(coid).created += 1;
+    this.dirty = true;
+    if (conditional) this.maybeTrigger(m, order);
+    else this.matchAtArrival(m, order);
+    return order;
+  }
+
+  private checkMargin(m: MarketSpec, side: SimSide, qty: number, refPrice: number): void {
+    const lev = leverageOf(this.state, m.symbol);
+    const adds = increasingQty(this.state, m.symbol, side, qty);
+    const required = (adds * refPrice) / lev + qty * refPrice * this.cfg.taker_fee_rate;
+    const available = accountView(this.state, this.cfg.markets).available_usdt;
+    if (required > available + 1e-9) {
+      throw new VenueError(VENUE_ERRORS.insufficientMargin, `required ${required.toFixed(4)} USDT, available ${available.toFixed(4)} USDT`);
+    }
+  }
+
+  private newOrder(req: PlaceRequest, m: MarketSpec): SimOrder {
     const now = this.nowMs();
     this.state.seq.order += 1;
     const order: SimOrder = {
       order_id: venueId(this.state.seq.order),
-      client_order_id: coid,
+      client_order_id: req.client_order_id,
       symbol: m.symbol,
       side: req.side,
       type: req.type,
-      time_in_force: req.type === 'MARKET' ? 'IOC' : req.time_in_force,
-      qty,
-      price: req.type === 'LIMIT' ? refPrice : 0,
+      time_in_force: req.type === 'LIMIT' ? req.time_in_force : 'IOC',
+      qty: req.qty,
+      price: req.type === 'LIMIT' ? roundPrice(req.price, m) : 0,
       filled_qty: 0,
       avg_price: 0,
       cum_quote_usdt: 0,
       fee_usdt: 0,
       realized_pnl_usdt: 0,
       status: 'NEW',
-      reduce_only: req.reduce_only,
+      reduce_only: req.reduce_only || req.close_position === true,
       leverage: leverageOf(this.state, m.symbol),
       created_ms: now,
       updated_ms: now,
       foreign: req.foreign,
     };
-    this.state.open_orders.push(order);
-    this.state.orders_created += 1;
-    if (coid !== '') this.countClientId(coid).created += 1;
-    this.dirty = true;
-    this.matchAtArrival(m, order);
+    if (isConditional(req.type)) {
+      order.stop_price = roundPrice(req.stop_price ?? 0, m);
+      order.close_position = req.close_position === true;
+    }
     return order;
+  }
+
+  /**
+   * A dormant conditional order whose trigger the mark has reached (STOP_MARKET: a sell at or
+   * below, a buy at or above its stopPrice; TAKE_PROFIT_MARKET the other way round) becomes a
+   * market order: a closePosition order takes the whole position then; an opening one needs the
+   * margin then, and is cancelled without it.
+   */
+  private maybeTrigger(m: MarketSpec, o: SimOrder): void {
+    if (!isDormant(o)) return;
+    const mark = this.price(m.symbol);
+    const stop = o.stop_price ?? 0;
+    const falls = (o.type === 'STOP_MARKET') === (o.side === 'SELL');
+    if (falls ? mark > stop : mark < stop) return;
+    o.triggered = true;
+    o.updated_ms = this.nowMs();
+    this.dirty = true;
+    if (o.close_position === true) o.qty = roundTo(closableQty(this.state, m.symbol, o.side), m.quantity_precision);
+    if (o.reduce_only && o.qty <= 0) return this.close(o, 'CANCELLED');
+    if (!o.reduce_only) {
+      try {
+        this.checkMargin(m, o.side, o.qty, this.takerPrice(m, o.side, mark));
+      } catch {
+        return this.close(o, 'CANCELLED');
+      }
+    }
+    this.fillOnce(m, o, true);
   }
 
   cancel(symbol: string, ref: OrderRef): SimOrder {
@@ -221,6 +344,19 @@ export class SimEngine {
     const victims = this.state.open_orders.filter((o) => symbol === undefined || o.symbol === symbol);
     for (const o of victims) this.close(o, 'CANCELLED');
     return victims;
+  }
+
+  /** POST /trade/closePosition, /trade/closeAllPositions: a reduce-only market order per position. */
+  closePositions(filter: { symbol?: string; position_id?: string }): SimOrder[] {
+    const out: SimOrder[] = [];
+    for (const p of Object.values(this.state.positions)) {
+      if ((filter.symbol !== undefined && p.symbol !== filter.symbol) || (filter.position_id !== undefined && p.position_id !== filter.position_id)) continue;
+      const side: SimSide = p.qty > 0 ? 'SELL' : 'BUY';
+      // The position's own reduce-only orders would hold part of it back: BingX closes it whole.
+      for (const o of this.state.open_orders.filter((x) => x.symbol === p.symbol && x.reduce_only && x.side === side && !isDormant(x))) this.close(o, 'CANCELLED');
+      out.push(this.place({ symbol: p.symbol, side, type: 'MARKET', qty: Math.abs(p.qty), price: 0, client_order_id: '', reduce_only: true, time_in_force: 'IOC', foreign: false }));
+    }
+    return out;
   }
 
   find(symbol: string | undefined, ref: OrderRef): SimOrder | undefined {
@@ -289,7 +425,13 @@ export class SimEngine {
       leverage: Object.fromEntries([...this.cfg.markets.keys()].map((k) => [k, s.leverage[k] ?? DEFAULT_LEVERAGE])),
       positions: Object.values(s.positions).map((p) => {
         const mark = this.price(p.symbol);
-        return { ...p, mark_price: mark, unrealized_usdt: roundTo((mark - p.entry_price) * p.qty, 8) };
+        return {
+          ...p,
+          mark_price: mark,
+          unrealized_usdt: roundTo((mark - p.entry_price) * p.qty, 8),
+          liquidation_price: roundTo(this.liquidationPrice(p.symbol), 8),
+          maint_margin_usdt: roundTo(maintenanceMargin(p.symbol, Math.abs(p.qty) * mark), 8),
+        };
       }),
       open_orders: s.open_orders,
       closed_orders: s.closed_orders,
@@ -297,6 +439,15 @@ export class SimEngine {
       orders_created: s.orders_created,
       client_order_ids: s.client_ids,
       faults: this.faults,
+      position_mode: s.position_mode ?? 'oneway',
+      funding: {
+        interval_ms: s.funding?.interval_ms ?? this.cfg.funding_interval_ms,
+        next_ms: s.funding?.next_ms ?? 0,
+        rates: Object.fromEntries([...this.cfg.markets.keys()].map((k) => [k, this.fundingRate(k)])),
+        history: s.funding?.history ?? [],
+      },
+      income: s.income ?? [],
+      position_history: s.position_history ?? [],
     });
   }
 
@@ -309,7 +460,7 @@ export class SimEngine {
 
   private matchAtArrival(m: MarketSpec, order: SimOrder): void {
     const mid = this.price(m.symbol);
-    const marketable = order.type === 'MARKET' || (order.side === 'BUY' ? mid <= order.price : mid >= order.price);
+    const marketable = tradesAsMarket(order) || (order.side === 'BUY' ? mid <= order.price : mid >= order.price);
     const tif = order.time_in_force;
     if (order.type === 'LIMIT' && tif === 'PostOnly' && marketable) return this.close(order, 'CANCELLED');
     if (order.type === 'LIMIT' && tif === 'FOK' && (!marketable || this.chunkQty(m, order) < order.qty)) {
@@ -323,7 +474,9 @@ export class SimEngine {
     const mid = this.price(m.symbol);
     // A copy: fills move orders out of open_orders while we walk it.
     for (const order of this.state.open_orders.filter((o) => o.symbol === m.symbol)) {
-      if (order.type === 'MARKET') this.fillOnce(m, order, true);
+      if (!this.isOpen(order)) continue; // closed by an earlier order's fill in this pass
+      if (isDormant(order)) this.maybeTrigger(m, order);
+      else if (tradesAsMarket(order)) this.fillOnce(m, order, true);
       else if (order.side === 'BUY' ? mid <= order.price : mid >= order.price) this.fillOnce(m, order, false);
     }
   }
@@ -336,7 +489,7 @@ export class SimEngine {
   }
 
   /** One match of one order: a chunk at the taker price (arrival, market) or its limit (resting). */
-  private fillOnce(m: MarketSpec, order: SimOrder, taker: boolean): void {
+  private fillOnce(m: MarketSpec, order: SimOrder, taker: boolean, liquidation?: Pick<SimFill, 'liquidated_price' | 'liquidated_margin_ratio'>): void {
     let qty = this.chunkQty(m, order);
     if (order.reduce_only) {
       // Checked again at fill time: the position may have shrunk since the order was placed.
@@ -347,7 +500,7 @@ export class SimEngine {
     const mid = this.price(m.symbol);
     const takerPx = this.takerPrice(m, order.side, mid);
     const price =
-      order.type === 'MARKET'
+      tradesAsMarket(order)
         ? takerPx
         : taker
           ? order.side === 'BUY'
@@ -362,6 +515,7 @@ export class SimEngine {
       maker,
       ts_ms: this.fillTs(),
     });
+    if (liquidation) Object.assign(fill, liquidation);
     this.state.fills.push(fill);
     if (this.state.fills.length > FILLS_MAX) this.state.fills.splice(0, this.state.fills.length - FILLS_MAX);
     this.dirty = true;

@@ -21,10 +21,19 @@ export const VENUE_ERRORS = {
   /** Timestamp missing or outside recvWindow: the body BingX's swap API sends (seen in the
    * wild as {"code":109400,"msg":"timestamp is invalid"}); ccxt has no mapping. */
   badTimestamp: { code: 109400, msg: 'timestamp is invalid', ccxt: 'ExchangeError' },
+  /** The same refusal as BingX's 100421 "Null timestamp or timestamp mismatch" (ccxt exact
+   * '100421' → BadSymbol, a mapping meant for another 100421 message: the adapter reads the msg). */
+  timestampMismatch: { code: 100421, msg: 'Null timestamp or timestamp mismatch', ccxt: 'BadSymbol' },
   /** Malformed or missing parameters: BingX's swap validation error (ccxt exact '80014'). */
   badParams: { code: 80014, msg: 'Invalid parameters', ccxt: 'BadRequest' },
   /** positionSide other than BOTH in one-way mode: BingX's wording for the hedge-mode twin. */
   positionSide: { code: 109400, msg: "In the One-way mode, the 'PositionSide' field can only be set to BOTH.", ccxt: 'ExchangeError' },
+  /** positionSide BOTH (or none) on a hedge-mode account. */
+  positionSideHedge: { code: 109400, msg: "In the Hedge mode, the 'PositionSide' field can only be set to LONG or SHORT.", ccxt: 'ExchangeError' },
+  /** A position mode change with a position or an open order on the account (BingX 80001's wording). */
+  modeChangeRefused: { code: 80001, msg: 'the account has positions or pending orders', ccxt: 'BadRequest' },
+  /** closePosition / positionId for a position the account does not hold (BingX 80017). */
+  positionNotFound: { code: 80017, msg: 'position does not exist', ccxt: 'OrderNotFound' },
   /** Not enough available margin for the order (ccxt exact '101204'). */
   insufficientMargin: { code: 101204, msg: 'Insufficient margin', ccxt: 'InsufficientFunds' },
   /** Unknown orderId / clientOrderID (ccxt exact '80016'). */

@@ -63,7 +63,13 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
   const resolved = resolveOptions(opts);
   const core = new SimCore(resolved);
   const server: Server = createSimServer(core);
-  const port = await listen(server, resolved.port, resolved.host);
+  let port: number;
+  try {
+    port = await listen(server, resolved.port, resolved.host);
+  } catch (err) {
+    core.writer?.release();
+    throw err;
+  }
   let closed: Promise<void> | undefined;
   return {
     url: `http://${resolved.host}:${port}`,
@@ -75,6 +81,7 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
       }).then(() => {
         core.engine.dirty = true;
         core.persistIfDirty();
+        core.writer?.release();
       });
       return closed;
     },

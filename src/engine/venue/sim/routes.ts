@@ -3,12 +3,11 @@
 // type. Each route names its envelope's code style (0 or "0", as the captures show), whether
 // it is signed, and whether it mutates (the drop-response fault acts on mutating routes).
 
-import type { CandleBook } from './candles.js';
 import { INTERVAL_MS } from './candles.js';
-import type { SimEngine } from './engine.js';
-import { VENUE_ERRORS, VenueError, type CodeStyle } from './errors.js';
+import { VENUE_ERRORS, VenueError } from './errors.js';
 import { fmtPrice, fmtQty, type MarketSpec } from './markets.js';
-import type { SimOrder, SimTimeInForce } from './types.js';
+import { PERP_ROUTES } from './routes-perp.js';
+import { bad, bool, dup, optional, optionalInt, orderRef, placeRequest, required, symbolOf, wireOrder, type Route, type RouteContext, type RouteResult } from './route-kit.js';
 import {
   balanceWire,
   contractWire,
@@ -17,120 +16,19 @@ import {
   fillHistoryWire,
   fillWire,
   klineWire,
-  orderWire,
   positionWire,
   tickerWire,
 } from './wire.js';
 import { DEFAULT_LEVERAGE, accountView } from './account.js';
 
-export interface RouteContext {
-  engine: SimEngine;
-  candles: CandleBook;
-  params: Record<string, string>;
-  now_ms: number;
-  taker_fee_rate: number;
-  maker_fee_rate: number;
-  duplicate_fills: boolean;
-}
-
-export interface RouteResult {
-  data: unknown;
-  extra?: Record<string, unknown>;
-}
-
-export interface Route {
-  method: 'GET' | 'POST' | 'DELETE';
-  path: string;
-  access: 'public' | 'private';
-  code: CodeStyle;
-  mutating: boolean;
-  /** Order create: the `rejectNext` fault applies to it. Order cancel: `rejectNextCancel`. */
-  kind?: 'create' | 'cancel';
-  handle: (ctx: RouteContext) => RouteResult;
-}
-
 /** Bounds on list answers, as BingX's own page limits. */
 const KLINES_LIMIT_MAX = 1440;
 const ORDERS_LIMIT_MAX = 1000;
 const FILL_PAGE_SIZE_MAX = 1000;
-const CLIENT_ORDER_ID_PATTERN = /^[A-Za-z0-9_-]{1,40}$/;
-
-const bad = (detail: string) => new VenueError(VENUE_ERRORS.badParams, `err: ${detail}`);
-
-function optional(p: Record<string, string>, name: string): string | undefined {
-  const v = p[name];
-  return v === undefined || v === '' ? undefined : v;
-}
-
-function required(p: Record<string, string>, name: string): string {
-  const v = optional(p, name);
-  if (v === undefined) throw bad(`${name} is required`);
-  return v;
-}
-
-function optionalInt(p: Record<string, string>, name: string): number | undefined {
-  const v = optional(p, name);
-  if (v === undefined) return undefined;
-  if (!/^\d{1,16}$/.test(v)) throw bad(`${name} must be a non-negative integer`);
-  return Number(v);
-}
-
-function positive(p: Record<string, string>, name: string): number {
-  const v = Number(required(p, name));
-  if (!Number.isFinite(v) || v <= 0) throw bad(`${name} must be a positive number`);
-  return v;
-}
-
-function bool(p: Record<string, string>, name: string): boolean {
-  const v = optional(p, name);
-  if (v === undefined || v === 'false') return false;
-  if (v === 'true') return true;
-  throw bad(`${name} must be true or false`);
-}
-
-function symbolOf(ctx: RouteContext, need: boolean): MarketSpec | undefined {
-  const s = need ? required(ctx.params, 'symbol') : optional(ctx.params, 'symbol');
-  return s === undefined ? undefined : ctx.engine.market(s);
-}
-
-function orderRef(p: Record<string, string>) {
-  const order_id = optional(p, 'orderId');
-  const client_order_id = optional(p, 'clientOrderID') ?? optional(p, 'clientOrderId');
-  if (order_id === undefined && client_order_id === undefined) throw bad('orderId or clientOrderID is required');
-  return order_id !== undefined ? { order_id } : { client_order_id };
-}
-
-const wireOrder = (ctx: RouteContext, o: SimOrder) => orderWire(o, ctx.engine.market(o.symbol));
-const dup = <T>(ctx: RouteContext, rows: T[]): T[] => (ctx.duplicate_fills ? rows.flatMap((r) => [r, r]) : rows);
 
 function placeOrder(ctx: RouteContext): RouteResult {
-  const p = ctx.params;
-  const m = symbolOf(ctx, true) as MarketSpec;
-  const side = required(p, 'side');
-  if (side !== 'BUY' && side !== 'SELL') throw bad('side must be BUY or SELL');
-  const type = required(p, 'type');
-  if (type !== 'MARKET' && type !== 'LIMIT') throw bad(`type ${type}: the simulator fills MARKET and LIMIT orders only`);
-  const positionSide = optional(p, 'positionSide') ?? 'BOTH';
-  if (positionSide !== 'BOTH') throw new VenueError(VENUE_ERRORS.positionSide);
-  const coid = optional(p, 'clientOrderID') ?? optional(p, 'clientOrderId') ?? '';
-  if (coid !== '' && !CLIENT_ORDER_ID_PATTERN.test(coid)) throw bad('clientOrderID must be 1-40 letters, digits, - or _');
-  const tif = optional(p, 'timeInForce') ?? 'GTC';
-  if (!['GTC', 'IOC', 'FOK', 'PostOnly'].includes(tif)) throw bad('timeInForce must be GTC, IOC, FOK or PostOnly');
-  for (const unsupported of ['stopPrice', 'stopLoss', 'takeProfit', 'priceRate', 'closePosition']) {
-    if (optional(p, unsupported) !== undefined && optional(p, unsupported) !== 'false') throw bad(`${unsupported} is not simulated`);
-  }
-  const order = ctx.engine.place({
-    symbol: m.symbol,
-    side,
-    type,
-    qty: positive(p, 'quantity'),
-    price: type === 'LIMIT' ? positive(p, 'price') : 0,
-    client_order_id: coid,
-    reduce_only: bool(p, 'reduceOnly'),
-    time_in_force: tif as SimTimeInForce,
-    foreign: false,
-  });
-  return { data: createdOrderWire(order, m), extra: { debugMsg: '' } };
+  const order = ctx.engine.place(placeRequest(ctx.engine, ctx.params));
+  return { data: createdOrderWire(order, ctx.engine.market(order.symbol)), extra: { debugMsg: '' } };
 }
 
 function fillsOf(ctx: RouteContext, startKey: string, endKey: string) {
@@ -143,7 +41,7 @@ function fillsOf(ctx: RouteContext, startKey: string, endKey: string) {
   });
 }
 
-export const ROUTES: Route[] = [
+const BASE_ROUTES: Route[] = [
   // ---- public market data --------------------------------------------------------------
   { method: 'GET', path: '/openApi/swap/v2/server/time', access: 'public', code: 'num', mutating: false, handle: (c) => ({ data: { serverTime: c.now_ms } }) },
   {
@@ -175,17 +73,6 @@ export const ROUTES: Route[] = [
     method: 'GET', path: '/openApi/swap/v2/quote/price', access: 'public', code: 'num', mutating: false,
     handle: (c) => {
       const one = (m: MarketSpec) => ({ symbol: m.symbol, price: fmtPrice(c.engine.price(m.symbol), m), time: c.now_ms });
-      const m = symbolOf(c, false);
-      return { data: m ? one(m) : [...c.engine.cfg.markets.values()].map(one) };
-    },
-  },
-  {
-    method: 'GET', path: '/openApi/swap/v2/quote/premiumIndex', access: 'public', code: 'num', mutating: false,
-    handle: (c) => {
-      const one = (m: MarketSpec) => {
-        const px = fmtPrice(c.engine.price(m.symbol), m);
-        return { symbol: m.symbol, markPrice: px, indexPrice: px, lastFundingRate: '0.00000000', nextFundingTime: Math.ceil(c.now_ms / 28_800_000) * 28_800_000 };
-      };
       const m = symbolOf(c, false);
       return { data: m ? one(m) : [...c.engine.cfg.markets.values()].map(one) };
     },
@@ -227,22 +114,13 @@ export const ROUTES: Route[] = [
     handle: (c) => {
       const m = symbolOf(c, false);
       const list = Object.values(c.engine.state.positions).filter((p) => m === undefined || p.symbol === m.symbol);
-      return { data: list.map((p) => positionWire(p, c.engine.market(p.symbol), c.engine.state)) };
+      return { data: list.map((p) => positionWire(p, c.engine.market(p.symbol), c.engine.state, c.engine.liquidationPrice(p.symbol))) };
     },
   },
   {
     method: 'GET', path: '/openApi/swap/v2/user/commissionRate', access: 'private', code: 'num', mutating: false,
     handle: (c) => ({ data: { commission: { takerCommissionRate: c.taker_fee_rate, makerCommissionRate: c.maker_fee_rate } } }),
   },
-  { method: 'GET', path: '/openApi/swap/v1/positionSide/dual', access: 'private', code: 'num', mutating: false, handle: () => ({ data: { dualSidePosition: 'false' } }) },
-  {
-    method: 'POST', path: '/openApi/swap/v1/positionSide/dual', access: 'private', code: 'num', mutating: true,
-    handle: (c) => {
-      if (bool(c.params, 'dualSidePosition')) throw bad('the simulator trades in one-way mode only (dualSidePosition=false)');
-      return { data: { dualSidePosition: 'false' } };
-    },
-  },
-
   // ---- private: orders ------------------------------------------------------------------
   { method: 'POST', path: '/openApi/swap/v2/trade/order', access: 'private', code: 'str', mutating: true, kind: 'create', handle: placeOrder },
   {
@@ -336,6 +214,8 @@ export const ROUTES: Route[] = [
   },
 ];
 
+export type { Route, RouteContext } from './route-kit.js';
+export const ROUTES: Route[] = [...BASE_ROUTES, ...PERP_ROUTES];
 const BY_KEY = new Map(ROUTES.map((r) => [`${r.method} ${r.path}`, r]));
 
 export function findRoute(method: string, path: string): Route | undefined {

@@ -66,6 +66,7 @@ async function onVenueRequest(core: SimCore, req: IncomingMessage, res: ServerRe
     core.rateLimitCounter += 1;
     if (core.rateLimitCounter % core.faults.rateLimitEvery === 0) return rateLimited(core, res);
   }
+  if (core.fenced !== undefined) return fencedAnswer(core, res);
   const route = findRoute(method, path);
   if (!route) return send(res, 404, errorEnvelope(new VenueError(VENUE_ERRORS.noSuchApi, `${method} ${path}`)));
   let answer: Record<string, unknown>;
@@ -81,6 +82,8 @@ async function onVenueRequest(core: SimCore, req: IncomingMessage, res: ServerRe
     answer = errorEnvelope(asVenueError(err));
   }
   core.persistIfDirty();
+  // What could not be written did not happen for the client either.
+  if (core.fenced !== undefined) return fencedAnswer(core, res);
   if (route.mutating && core.faults.dropResponseNext > 0) {
     // The venue acted; the client never hears: the unknown outcome of a lost response.
     core.faults.dropResponseNext -= 1;
@@ -88,6 +91,11 @@ async function onVenueRequest(core: SimCore, req: IncomingMessage, res: ServerRe
     return;
   }
   send(res, 200, answer);
+}
+
+/** Fail closed: the state file belongs to another simulator now; this one answers nothing as the venue. */
+function fencedAnswer(core: SimCore, res: ServerResponse): void {
+  send(res, 503, { code: 100500, msg: `simulator stopped: ${core.fenced ?? ''}`, data: {} });
 }
 
 function runRoute(core: SimCore, route: Route, params: Record<string, string>): Record<string, unknown> {
@@ -119,7 +127,7 @@ const header = (req: IncomingMessage, name: string): string | undefined => {
   return Array.isArray(v) ? v[0] : v;
 };
 
-const authConfig = (core: SimCore) => ({ api_key: core.opts.apiKey, api_secret: core.opts.apiSecret, recv_window_ms: core.opts.recvWindowMs });
+const authConfig = (core: SimCore) => ({ api_key: core.opts.apiKey, api_secret: core.opts.apiSecret, recv_window_ms: core.opts.recvWindowMs, timestamp_code: core.faults.clockSkewCode });
 
 function asVenueError(err: unknown): VenueError {
   if (err instanceof VenueError) return err;

@@ -6,7 +6,11 @@
 import type { RngState } from './rng.js';
 
 export type SimSide = 'BUY' | 'SELL';
-export type SimOrderType = 'MARKET' | 'LIMIT';
+/** LIMIT and MARKET trade at once; STOP_MARKET and TAKE_PROFIT_MARKET rest until the mark
+ * crosses their stopPrice, then trade as a market order (BingX's conditional orders). */
+export type SimOrderType = 'MARKET' | 'LIMIT' | 'STOP_MARKET' | 'TAKE_PROFIT_MARKET';
+/** BingX's position modes: one-way (dualSidePosition false, positionSide BOTH) or hedge. */
+export type SimPositionMode = 'oneway' | 'hedge';
 export type SimTimeInForce = 'GTC' | 'IOC' | 'FOK' | 'PostOnly';
 /** BingX's REST spelling: CANCELLED with two Ls (its WebSocket says CANCELED). */
 export type SimOrderStatus = 'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELLED';
@@ -35,6 +39,14 @@ export interface SimOrder {
   updated_ms: number;
   /** Placed through the admin endpoint: an order PINK did not send (web UI, another bot). */
   foreign: boolean;
+  /** Conditional orders: the mark price that triggers them (0 for LIMIT / MARKET). */
+  stop_price?: number;
+  /** Conditional orders: close the whole position when triggered (no quantity sent). */
+  close_position?: boolean;
+  /** Conditional orders: set once the mark crossed stop_price (the order then trades as MARKET). */
+  triggered?: boolean;
+  /** The venue's own order closing a position at liquidation (no client order id). */
+  liquidation?: boolean;
 }
 
 export interface SimFill {
@@ -50,6 +62,10 @@ export interface SimFill {
   realized_pnl_usdt: number;
   maker: boolean;
   ts_ms: number;
+  /** A liquidation fill: the position's liquidation price and margin ratio at the time
+   * (BingX's allFillOrders `liquidatedPrice` / `liquidatedMarginRatio`, "" otherwise). */
+  liquidated_price?: number;
+  liquidated_margin_ratio?: number;
 }
 
 export interface SimPosition {
@@ -61,6 +77,77 @@ export interface SimPosition {
   /** Realized PnL minus fees over this position's life (BingX's position realisedProfit). */
   realized_pnl_usdt: number;
   opened_ms: number;
+  updated_ms: number;
+  /** Life totals for the position history (BingX's positionHistory row). */
+  max_qty?: number;
+  closed_qty?: number;
+  close_quote_usdt?: number;
+  /** Gross realized PnL (before fees and funding). */
+  gross_realized_usdt?: number;
+  fees_usdt?: number;
+  /** Funding paid (negative) or received (positive) over the position's life. */
+  funding_usdt?: number;
+}
+
+/** One closed position (GET /openApi/swap/v1/trade/positionHistory). */
+export interface SimClosedPosition {
+  position_id: string;
+  symbol: string;
+  side: 'LONG' | 'SHORT';
+  isolated: boolean;
+  opened_ms: number;
+  closed_ms: number;
+  avg_price: number;
+  avg_close_price: number;
+  max_qty: number;
+  closed_qty: number;
+  gross_realized_usdt: number;
+  fees_usdt: number;
+  funding_usdt: number;
+  leverage: number;
+  /** Closed by the liquidation engine. */
+  liquidated: boolean;
+}
+
+/** BingX's income types the simulator writes (GET /openApi/swap/v2/user/income). */
+export type SimIncomeType = 'FUNDING_FEE' | 'REALIZED_PNL' | 'TRADING_FEE';
+
+/** One row of the account's income ledger. */
+export interface SimIncome {
+  /** BingX's tranId: unique per row; a funding payment's id for PINK's idempotency. */
+  tran_id: string;
+  /** The fill (trade) id for REALIZED_PNL / TRADING_FEE; the tranId for FUNDING_FEE. */
+  trade_id: string;
+  symbol: string;
+  type: SimIncomeType;
+  /** + received, − paid. */
+  amount_usdt: number;
+  ts_ms: number;
+  /** FUNDING_FEE only: the simulator's own record of what was charged (ground truth for tests). */
+  rate?: number;
+  position_qty?: number;
+  mark_price?: number;
+}
+
+/** One settled funding rate (GET /openApi/swap/v2/quote/fundingRate). */
+export interface SimFundingRate {
+  symbol: string;
+  rate: number;
+  ts_ms: number;
+}
+
+/** The funding schedule and its history (persisted). */
+export interface SimFundingState {
+  interval_ms: number;
+  /** The next settlement time (a multiple of interval_ms since the epoch, as BingX's 00/08/16 h). */
+  next_ms: number;
+  /** Rates set through /__sim/funding; a symbol absent here follows the price walk. */
+  overrides: Record<string, number>;
+  /** The index price each symbol's premium is measured against: a slow average of the mark. */
+  index: Record<string, number>;
+  /** Oldest first, at most FUNDING_HISTORY_MAX. */
+  history: SimFundingRate[];
+  /** Time of the last rate update (premiumIndex updateTime). */
   updated_ms: number;
 }
 
@@ -90,11 +177,18 @@ export interface SimStateData {
   /** Oldest first, at most FILLS_MAX. */
   fills: SimFill[];
   client_ids: Record<string, ClientOrderIdCount>;
-  seq: { order: number; fill: number; position: number };
+  seq: { order: number; fill: number; position: number; income?: number };
   orders_created: number;
   steps: number;
   /** Last timestamp handed out: fill and order times are strictly increasing. */
   last_ts_ms: number;
+  /** Added with funding and liquidation; a state file without them gets the defaults. */
+  position_mode?: SimPositionMode;
+  funding?: SimFundingState;
+  /** Oldest first, at most INCOME_MAX. */
+  income?: SimIncome[];
+  /** Oldest first, at most POSITION_HISTORY_MAX. */
+  position_history?: SimClosedPosition[];
 }
 
 export interface SimFaults {
@@ -119,6 +213,11 @@ export interface SimFaults {
   partialFillRatio: number;
   /** Random walk on every venue request and /__sim/tick; false = prices move only by /__sim/price. */
   priceWalk: boolean;
+  /** The venue's clock runs this far ahead (+) or behind (−) the machine's: server time shows
+   * it, and signed requests whose timestamp is off by more than recvWindow are refused. */
+  clockSkewMs: number;
+  /** The code of that refusal: 109400 "timestamp is invalid" or 100421 "Null timestamp or timestamp mismatch". */
+  clockSkewCode: 109400 | 100421;
 }
 
 export interface SimAccountView {
@@ -140,11 +239,15 @@ export interface SimGroundTruth {
   balance: SimAccountView;
   prices: Record<string, number>;
   leverage: Record<string, number>;
-  positions: Array<SimPosition & { mark_price: number; unrealized_usdt: number }>;
+  positions: Array<SimPosition & { mark_price: number; unrealized_usdt: number; liquidation_price: number; maint_margin_usdt: number }>;
   open_orders: SimOrder[];
   closed_orders: SimOrder[];
   fills: SimFill[];
   orders_created: number;
   client_order_ids: Record<string, ClientOrderIdCount>;
   faults: SimFaults;
+  position_mode: SimPositionMode;
+  funding: { interval_ms: number; next_ms: number; rates: Record<string, number>; history: SimFundingRate[] };
+  income: SimIncome[];
+  position_history: SimClosedPosition[];
 }

@@ -2,10 +2,11 @@
 // follow the captured payloads in ../shared/fixtures/bingx/response-swap.json (test/sim
 // checks them); where no capture exists, ccxt's own comments in bingx.js are the reference.
 
-import { leverageOf, reservedReduceQty } from './account.js';
+import { isDormant, leverageOf, reservedReduceQty } from './account.js';
+import { riskRate } from './risk.js';
 import type { Candle } from './candles.js';
 import { fmt, fmtPrice, fmtQty, fmtUsdt, roundTo, type MarketSpec } from './markets.js';
-import type { SimAccountView, SimFill, SimOrder, SimPosition, SimStateData } from './types.js';
+import type { SimAccountView, SimClosedPosition, SimFill, SimIncome, SimOrder, SimPosition, SimStateData } from './types.js';
 
 /** The simulated account's ids, shown where BingX shows the user's. */
 const USER_ID = '100***001';
@@ -27,7 +28,8 @@ export function orderWire(o: SimOrder, m: MarketSpec): Record<string, unknown> {
     executedQty: fmtQty(o.filled_qty, m),
     avgPrice: fmtPrice(o.avg_price, m),
     cumQuote: filled ? fmtUsdt(o.cum_quote_usdt) : '',
-    stopPrice: '',
+    // The captured open STOP_MARKET order shows its trigger here ("20.00"); plain orders "".
+    stopPrice: (o.stop_price ?? 0) > 0 ? fmtPrice(o.stop_price ?? 0, m) : '',
     profit: filled ? fmtUsdt(o.realized_pnl_usdt) : '',
     commission: filled ? fmt(-o.fee_usdt, 6) : '',
     status: o.status,
@@ -62,7 +64,7 @@ export function createdOrderWire(o: SimOrder, m: MarketSpec): Record<string, unk
     price: o.type === 'LIMIT' ? fmtPrice(o.price, m) : '0',
     quantity: fmtQty(o.qty, m),
     quoteOrderQty: '0',
-    stopPrice: '0',
+    stopPrice: fmtPrice(o.stop_price ?? 0, m),
     workingType: 'MARK_PRICE',
     clientOrderID: o.client_order_id,
     clientOrderId: o.client_order_id,
@@ -72,17 +74,17 @@ export function createdOrderWire(o: SimOrder, m: MarketSpec): Record<string, unk
     takeProfit: '',
     reduceOnly: o.reduce_only,
     activationPrice: '0',
-    closePosition: '',
+    closePosition: o.close_position === true ? 'true' : '',
     stopGuaranteed: '',
     // A just-accepted resting order reads PENDING in this answer (capture); later queries say NEW.
-    status: o.status === 'NEW' ? 'PENDING' : o.status,
+    status: o.status === 'NEW' && !isDormant(o) ? 'PENDING' : o.status,
     avgPrice: fmtPrice(o.avg_price, m),
     executedQty: fmtQty(o.filled_qty, m),
   };
 }
 
 /** GET user/positions (capture: fetchPositions). One-way mode: side from the sign, amount positive. */
-export function positionWire(p: SimPosition, m: MarketSpec, state: SimStateData): Record<string, unknown> {
+export function positionWire(p: SimPosition, m: MarketSpec, state: SimStateData, liquidation_price: number): Record<string, unknown> {
   const mark = state.prices[p.symbol] ?? p.entry_price;
   const qty = Math.abs(p.qty);
   const lev = leverageOf(state, p.symbol);
@@ -102,10 +104,11 @@ export function positionWire(p: SimPosition, m: MarketSpec, state: SimStateData)
     leverage: String(lev),
     unrealizedProfit: fmtUsdt(unrealized),
     realisedProfit: fmtUsdt(p.realized_pnl_usdt),
-    liquidationPrice: '0',
+    // "0" when the position cannot be liquidated (the capture's value).
+    liquidationPrice: liquidation_price > 0 ? fmtPrice(liquidation_price, m) : '0',
     pnlRatio: fmtUsdt(initialMargin > 0 ? unrealized / initialMargin : 0),
     maxMarginReduction: '0.0000',
-    riskRate: '0.0000',
+    riskRate: fmtUsdt(riskRate(state, p)),
     markPrice: fmtPrice(mark, m),
     positionValue: fmtUsdt(qty * mark),
     onlyOnePosition: true,
@@ -143,8 +146,9 @@ export function fillWire(f: SimFill, m: MarketSpec): Record<string, unknown> {
     commission: fmt(-f.fee_usdt, 6),
     currency: 'USDT',
     orderId: f.order_id,
-    liquidatedPrice: '',
-    liquidatedMarginRatio: '',
+    // Empty except on a liquidation fill (BingX's own closing order at liquidation).
+    liquidatedPrice: f.liquidated_price !== undefined ? fmtPrice(f.liquidated_price, m) : '',
+    liquidatedMarginRatio: f.liquidated_margin_ratio !== undefined ? fmt(f.liquidated_margin_ratio, 4) : '',
     filledTime: filledTime(f.ts_ms),
     clientOrderID: f.client_order_id,
     symbol: f.symbol,
@@ -262,5 +266,56 @@ export function currencyWire(coin: string): Record<string, unknown> {
         displayName: coin,
       },
     ],
+  };
+}
+
+/** GET /openApi/swap/v2/user/income row (ccxt's fetchFundingHistory comment; BingX docs). */
+export function incomeWire(r: SimIncome): Record<string, unknown> {
+  const info = r.type === 'FUNDING_FEE' ? 'Funding Fee' : r.type === 'TRADING_FEE' ? 'Trading Fee' : 'Realized PnL';
+  return { symbol: r.symbol, incomeType: r.type, income: fmt(r.amount_usdt, 8), asset: 'USDT', info, time: r.ts_ms, tranId: r.tran_id, tradeId: r.trade_id };
+}
+
+/** GET /openApi/swap/v1/trade/positionHistory row (ccxt's fetchPositionHistory comment). */
+export function positionHistoryWire(r: SimClosedPosition, m: MarketSpec): Record<string, unknown> {
+  return {
+    positionId: r.position_id,
+    symbol: r.symbol,
+    isolated: r.isolated,
+    positionSide: r.side,
+    openTime: r.opened_ms,
+    updateTime: r.closed_ms,
+    avgPrice: fmtPrice(r.avg_price, m),
+    avgClosePrice: fmtPrice(r.avg_close_price, m),
+    realisedProfit: fmtUsdt(r.gross_realized_usdt),
+    netProfit: fmtUsdt(r.gross_realized_usdt - r.fees_usdt + r.funding_usdt),
+    positionAmt: fmtQty(r.max_qty, m),
+    closePositionAmt: fmtQty(r.closed_qty, m),
+    leverage: r.leverage,
+    closeAllPositions: true,
+    positionCommission: fmt(-r.fees_usdt, 8),
+    totalFunding: fmt(r.funding_usdt, 8),
+  };
+}
+
+/** GET /openApi/swap/v2/trade/forceOrders row (BingX docs, "User's Force Orders"). */
+export function forceOrderWire(o: SimOrder, m: MarketSpec): Record<string, unknown> {
+  return {
+    time: o.created_ms,
+    symbol: o.symbol,
+    side: o.side,
+    type: o.type,
+    positionSide: 'BOTH',
+    cumQuote: fmtUsdt(o.cum_quote_usdt),
+    status: o.status,
+    stopPrice: '',
+    price: fmtPrice(o.avg_price, m),
+    origQty: fmtQty(o.qty, m),
+    avgPrice: fmtPrice(o.avg_price, m),
+    executedQty: fmtQty(o.filled_qty, m),
+    orderId: o.order_id,
+    profit: fmtUsdt(o.realized_pnl_usdt),
+    commission: fmt(-o.fee_usdt, 6),
+    workingType: 'MARK_PRICE',
+    updateTime: o.updated_ms,
   };
 }
