@@ -139,8 +139,10 @@ async function checkOrders(ctx: Context): Promise<Check> {
     return { id: 'orders', status: 'WARN', detail: `venue ${config.venue} not authorized here: open orders not checked` };
   }
   const { openVenue } = await import('../engine/venue/index.js');
+  // The simulator PINK started (sim.json) accepts its default credentials, as in openEngine.
+  const venueConfig = config.venue === 'sim' && !config.sim_url ? { ...config, sim_api_key: undefined, sim_api_secret: undefined } : config;
   try {
-    const venue = await openVenue(config, { live: config.venue === 'bingx-live', ...(simUrl ? { simUrl } : {}) });
+    const venue = await openVenue(venueConfig, { live: config.venue === 'bingx-live', ...(simUrl ? { simUrl } : {}) });
     try {
       const snap = await venue.snapshot(config.symbols, Date.now(), Date.now());
       const foreign = snap.open_orders.filter((o) => !o.client_order_id.startsWith('pink-'));

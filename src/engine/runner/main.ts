@@ -53,13 +53,16 @@ export interface OpenedEngine {
 export async function openEngine(o: Omit<RunOptions, 'steps' | 'duration_ms' | 'progress'> & { echo?: (line: string) => void }): Promise<OpenedEngine> {
   const { config } = o;
   const paths = homePaths(config.home);
-  const logger = createLogger(config.log_dir, [config.api_key, config.api_secret, config.clickhouse_password], o.echo);
+  const logger = createLogger(config.log_dir, [config.api_key, config.api_secret, config.sim_api_key, config.sim_api_secret, config.clickhouse_password], o.echo);
   let simUrl = config.sim_url;
+  let venueConfig = config;
   if (config.venue === 'sim' && !simUrl) {
     simUrl = (await ensureSimProcess(o.bin, paths.sim, o.env, o.seed, config.initial_capital_usdt, config.symbols)).url;
     logger.info(`venue sim at ${simUrl} (started or reused under ${paths.sim})`);
+    // The simulator PINK starts accepts its default credentials; PINK_SIM_API_* name another's.
+    venueConfig = { ...config, sim_api_key: undefined, sim_api_secret: undefined };
   }
-  const venue = await openVenue(config, { live: o.live, ...(simUrl ? { simUrl } : {}), logger: (l) => logger.info(l) });
+  const venue = await openVenue(venueConfig, { live: o.live, ...(simUrl ? { simUrl } : {}), logger: (l) => logger.info(l) });
   const run_id = newRunId();
   let store: Store;
   try {
