@@ -11,6 +11,7 @@ import { flattenSymbol } from './flatten.js';
 import { writeFileAtomic } from './fsutil.js';
 import { acquirePidLock } from './lock.js';
 import { createLogger, type Logger } from './log.js';
+import { runNamedQuery } from './queries.js';
 import { serveControl, type ControlAnswer, type ControlRequest } from './socket.js';
 import { ensureSimProcess } from './sim-process.js';
 import { engineStatus } from './status-data.js';
@@ -211,11 +212,9 @@ async function handleControl(engine: Engine, store: Store, venue: Venue, req: Co
       stop();
       return { ok: true, data: { stopping: true } };
     case 'query':
-      // Reads only: the socket is how other commands see the embedded store while we hold it.
-      if (!/^\s*(SELECT|WITH|SHOW|DESCRIBE|EXISTS)\b/i.test(req.sql)) {
-        return { ok: false, exit: EXIT.USAGE, error: 'only read queries (SELECT, WITH, SHOW, DESCRIBE, EXISTS) go through the control socket' };
-      }
-      return { ok: true, data: await store.query(req.sql) };
+      // Named queries only, through the store's read-only session: how other commands see the
+      // embedded store while we hold it, with nothing to write and no SQL of the caller's.
+      return runNamedQuery(req.name, req.params, { q: store.readOnly, config: engine.opts.config });
     case 'flatten': {
       if (!engine.opts.config.symbols.includes(req.symbol)) {
         return { ok: false, exit: EXIT.USAGE, error: `${req.symbol} is not one of this engine's symbols (${engine.opts.config.symbols.join(', ')}).`, hint: 'Use one of the engine symbols.' };
