@@ -300,13 +300,17 @@ export class SignalsTail {
     if (this.#offset < size) notices.push(this.#notice('SIGNALS_LINES_SKIPPED', `the replaced signals file ended with an incomplete line (${size - this.#offset} bytes, no newline): skipped`, { bytes: size - this.#offset }));
     this.close();
     const was = this.#file;
-    // Whatever comes at the path next is a new file: from its start, nothing taken from it yet.
+    // The file now at the path, from its start. An editor's new file holds the old lines again:
+    // up to where it ends now, its lines may be ones already taken (a rotated log's is empty).
     this.#cursor.file = atPath;
     this.#file = atPath;
-    this.#offset = 0;
-    delete this.#cursor.tail;
-    delete this.#cursor.tail_at;
-    delete this.#cursor.recheck_until;
+    let newSize = 0;
+    try {
+      newSize = atPath === undefined ? 0 : statSync(this.path).size;
+    } catch {
+      // Gone again since: nothing at the path to recheck.
+    }
+    this.#restart(newSize);
     notices.push(
       atPath === undefined
         ? this.#notice('SIGNALS_FILE_CHANGED', `the signals file was removed (file ${was ?? 'none'}, read to its end): nothing is read until a new one is there`, { previous_file: was })
