@@ -6,14 +6,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { startSim } from '../../src/engine/venue/sim/index.js';
 import { runPink, tempDir } from '../support/cli.js';
 
 test('PINK refuses dolphin, system, default, information_schema, INFORMATION_SCHEMA as its database, whatever BLUE is said to be', async () => {
   const dir = tempDir('pink-db-');
+  // A simulator that answers, so that only the database name can stop the run.
+  const sim = await startSim({ seed: 1, priceWalk: false });
   try {
     for (const db of ['dolphin', 'system', 'default', 'information_schema', 'INFORMATION_SCHEMA', 'System']) {
       const home = join(dir.path, `home-${db}`);
-      const r = await runPink(['run', '--steps', '1'], { PINK_HOME: home, DOLPHIN_LOG_DIR: join(dir.path, 'logs'), DOLPHIN_PINK_CH_DATABASE: db, DOLPHIN_BLUE_CH_DATABASE: 'blue_elsewhere', PINK_SIM_URL: 'http://127.0.0.1:9' });
+      const r = await runPink(['run', '--steps', '1'], { PINK_HOME: home, DOLPHIN_LOG_DIR: join(dir.path, 'logs'), DOLPHIN_PINK_CH_DATABASE: db, DOLPHIN_BLUE_CH_DATABASE: 'blue_elsewhere', PINK_SIM_URL: sim.url });
       assert.equal(r.code, 2, `${db}: exit ${r.code}: ${r.stderr}`);
       assert.match(r.stderr, new RegExp(`^pink: DOLPHIN_PINK_CH_DATABASE="${db}" is refused`));
       assert.match(r.stderr, /fix: Set DOLPHIN_PINK_CH_DATABASE to PINK's own database/);
@@ -22,6 +25,7 @@ test('PINK refuses dolphin, system, default, information_schema, INFORMATION_SCH
     const own = await runPink(['fault', 'OK'], { PINK_HOME: join(dir.path, 'h'), DOLPHIN_PINK_CH_DATABASE: 'dolphin_pink_2', DOLPHIN_BLUE_CH_DATABASE: 'dolphin' });
     assert.equal(own.code, 0, own.stderr);
   } finally {
+    await sim.close();
     dir.remove();
   }
 });

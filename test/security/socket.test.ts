@@ -101,7 +101,7 @@ test('socket: no SQL of the caller runs: no write into BLUE or PINK, no file wri
     ];
     const answers: string[] = [];
     for (const sql of attacks) {
-      const text = await rawAsk(socket, `${JSON.stringify({ op: 'query', sql })}\n`);
+      const text = await rawAsk(socket, `${JSON.stringify({ op: 'query', sql })}\n`, { endDelay_ms: 300 });
       answers.push(text);
       assert.equal(answerOf(text)?.ok, false, `refused: ${sql} → ${text.slice(0, 200)}`);
     }
@@ -111,7 +111,7 @@ test('socket: no SQL of the caller runs: no write into BLUE or PINK, no file wri
       { op: 'query', name: 'isolation; DROP DATABASE dolphin_pink' },
       { op: 'query', name: 'isolation', sql: 'DROP DATABASE dolphin_pink' },
     ]) {
-      const text = await rawAsk(socket, `${JSON.stringify(req)}\n`);
+      const text = await rawAsk(socket, `${JSON.stringify(req)}\n`, { endDelay_ms: 300 });
       answers.push(text);
       assert.equal(answerOf(text)?.ok, false, `refused: ${JSON.stringify(req)}`);
     }

@@ -9,10 +9,10 @@ import { pathToFileURL } from 'node:url';
 
 /**
  * Sends `bytes` on the socket as they are (a list: each part written on its own, 50 ms apart, so
- * that they arrive as separate reads), then ends our side (unless `keepOpen`), and returns what
+ * that they arrive as separate reads), then ends our side (unless `keepOpen`; after `endDelay_ms`), and returns what
  * came back before the engine closed (or what came within `timeout_ms`).
  */
-export function rawAsk(socketPath: string, bytes: string | string[], opts: { keepOpen?: boolean; timeout_ms?: number } = {}): Promise<string> {
+export function rawAsk(socketPath: string, bytes: string | string[], opts: { keepOpen?: boolean; endDelay_ms?: number; timeout_ms?: number } = {}): Promise<string> {
   const parts = typeof bytes === 'string' ? [bytes] : bytes;
   return new Promise((resolve) => {
     const sock = createConnection(socketPath);
@@ -28,6 +28,9 @@ export function rawAsk(socketPath: string, bytes: string | string[], opts: { kee
         if (sock.destroyed) return;
         sock.write(part);
       }
+      // endDelay_ms: an engine that answers at a newline (the old protocol) is given the time to
+      // answer before our end, which it took as a hang-up.
+      if (opts.endDelay_ms) await new Promise((r) => setTimeout(r, opts.endDelay_ms));
       if (!opts.keepOpen && !sock.destroyed) sock.end();
     });
     sock.on('data', (d: string) => (buf += d));
