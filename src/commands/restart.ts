@@ -74,10 +74,14 @@ export const run: CommandRun = async (ctx: Context, _args, opts) => {
   const timeout_ms = timeout_s * 1000;
   const supervisor = typeof opts['supervisor'] === 'string' ? opts['supervisor'] : ctx.config.supervisor_cmd;
   const say = (line: string): void => ctx.io.stderr(line);
-  const recorded = readRunJson(paths.runJson);
-  // What run.json asks for passes the same gate as the environment, before anything is stopped.
-  checkVenueAuthorization({ ...ctx.config, ...(recorded ? { venue: recorded.venue, symbols: recorded.symbols } : {}) }, recorded?.live ?? false);
-  if (recorded?.signals && opts['start'] !== false) checkSignalsFile(recorded.signals, `${paths.runJson}: signals`);
+  // run.json is reused unless a supervisor starts the engine its own way: then it passes the same
+  // checks and gate as the environment, before anything is stopped.
+  const ours = !supervisor || opts['start'] === false;
+  const recorded = ours ? readRunJson(paths.runJson) : undefined;
+  if (ours) {
+    checkVenueAuthorization({ ...ctx.config, ...(recorded ? { venue: recorded.venue, symbols: recorded.symbols } : {}) }, recorded?.live ?? false);
+    if (recorded?.signals && opts['start'] !== false) checkSignalsFile(recorded.signals, `${paths.runJson}: signals`);
+  }
   const oldPid = runningEnginePid(paths.pid);
 
   if (opts['start'] === false) {
