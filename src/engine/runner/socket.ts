@@ -24,13 +24,13 @@ export const REQUEST_WAIT_MS = 5_000;
 export const CONNECTIONS_MAX = 16;
 /** Longest text field of a request (a symbol, a query name). */
 const FIELD_CHARS_MAX = 64;
-/** flatten's timeout_ms bounds: 1 ms to 10 minutes. */
-const FLATTEN_TIMEOUT_MS_MAX = 600_000;
+/** flatten's timeout_ms bound: an hour (`pink flatten --timeout` is in seconds, default 20). */
+const FLATTEN_TIMEOUT_MS_MAX = 3_600_000;
 
 type FieldCheck = (v: unknown) => boolean;
 const text: FieldCheck = (v) => typeof v === 'string' && v.length > 0 && v.length <= FIELD_CHARS_MAX;
 const bool: FieldCheck = (v) => typeof v === 'boolean';
-const flattenMs: FieldCheck = (v) => typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= FLATTEN_TIMEOUT_MS_MAX;
+const flattenMs: FieldCheck = (v) => typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= FLATTEN_TIMEOUT_MS_MAX;
 const plainObject: FieldCheck = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
