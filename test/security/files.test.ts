@@ -81,7 +81,12 @@ test('what PINK creates is its own: home narrowed to 0700, folders 0700, files 0
     const home = join(dir.path, 'home');
     mkdirSync(home, { mode: 0o755 });
     chmodSync(home, 0o755); // as an operator's mkdir leaves it
+    // A supervisor's log dir may stay readable (0755); a log an older PINK left 0644 is narrowed.
     const logs = join(dir.path, 'logs');
+    mkdirSync(logs, { mode: 0o755 });
+    chmodSync(logs, 0o755);
+    writeFileSync(join(logs, 'dolphin_live_pink.log'), 'an older line\n', { mode: 0o644 });
+    chmodSync(join(logs, 'dolphin_live_pink.log'), 0o644);
     const env = { PINK_HOME: home, DOLPHIN_LOG_DIR: logs };
     const r = await w.pink(['run', '--steps', '2'], env);
     assert.equal(r.code, 0, r.stderr);
@@ -93,8 +98,9 @@ test('what PINK creates is its own: home narrowed to 0700, folders 0700, files 0
       if (st.isDirectory()) for (const e of readdirSync(p)) walk(join(p, e));
     };
     walk(home);
-    walk(logs);
-    assert.deepEqual(open, [], 'nothing under the home or the log dir is open to group or others');
+    for (const e of readdirSync(logs)) walk(join(logs, e));
+    assert.deepEqual(open, [], 'nothing under the home or in the log dir is open to group or others');
+    assert.equal(lstatSync(logs).mode & 0o777, 0o755, 'the log dir itself is left as it was');
     const mv = await w.json<{ checks: { id: string; status: string; detail: string }[] }>(['mode-verify'], env);
     const files = mv.doc.checks.find((c) => c.id === 'files')!;
     assert.equal(files.status, 'PASS', files.detail);

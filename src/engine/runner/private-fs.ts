@@ -4,7 +4,7 @@
 // place); files are created 0600 and opened without following a symlink. The one exception is a
 // sticky folder such as /tmp: there nobody but an entry's owner can rename or remove it.
 // mode-verify's files check reads the same rules through `inspectDir` and `inspectFile`.
-import { accessSync, chmodSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { accessSync, chmodSync, closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { dirname, join, parse, resolve, sep } from 'node:path';
 import { usageError } from '../../errors.js';
 
@@ -159,9 +159,9 @@ function fileProblem(path: string, st: Stats): string | undefined {
 }
 
 /**
- * Opens `path` for appending: created 0600 if missing, never through a symlink (ELOOP), refused
- * unless it is a regular file of ours with one name. Returns the fd; throws ExitError(2) naming
- * the file otherwise.
+ * Opens `path` for appending: created 0600 if missing (an older one of ours narrowed to 0600),
+ * never through a symlink (ELOOP), refused unless it is a regular file of ours with one name.
+ * Returns the fd; throws ExitError(2) naming the file otherwise.
  */
 export function openAppendPrivate(path: string): number {
   let fd: number;
@@ -172,11 +172,14 @@ export function openAppendPrivate(path: string): number {
     const why = code === 'ELOOP' ? `${path} is a symlink` : `${path} cannot be opened (${code ?? String(err)})`;
     throw usageError(`refused to write ${why}.`, `Remove or move ${path} aside; PINK creates its own files (0600).`);
   }
-  const why = fileProblem(path, fstatSync(fd));
+  const st = fstatSync(fd);
+  const why = fileProblem(path, st);
   if (why) {
     closeSync(fd);
     throw usageError(`refused to write ${why}.`, `Remove or move ${path} aside; PINK creates its own files (0600).`);
   }
+  // Ours, but made before PINK made its files 0600 (an older version, another umask): narrowed.
+  if ((st.mode & GROUP_OTHER_ANY) !== 0) fchmodSync(fd, PRIVATE_FILE_MODE);
   return fd;
 }
 
