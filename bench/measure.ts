@@ -26,11 +26,8 @@ export function cpuSeconds(pid: number | 'self'): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-/** The statement whose answer jemallocMb reads. */
-export const JEMALLOC_STATS_SQL = 'SELECT stats FROM system.jemalloc_stats';
-
 /**
- * chDB's heap as its allocator (jemalloc) counts it, in MB, from the `Allocated: …, resident: …`
+ * chDB's heap (read from the engine by the control socket's named query store_metrics) as its allocator (jemalloc) counts it, in MB, from the `Allocated: …, resident: …`
  * line of system.jemalloc_stats: what chDB holds, where its MemoryTracking metric drifts (chDB runs
  * no asynchronous metrics, which is what corrects a server's tracker against its RSS).
  */

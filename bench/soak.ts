@@ -14,7 +14,8 @@ import { FAMILIES, openStore } from '../src/engine/store/index.js';
 import { startSim } from '../src/engine/venue/sim/index.js';
 import { askEngine } from '../src/engine/runner/socket.js';
 import { runPink } from '../test/support/cli.js';
-import { cpuSeconds, JEMALLOC_STATS_SQL, jemallocMb, median, memMb } from './measure.js';
+import { cpuSeconds, jemallocMb, median, memMb } from './measure.js';
+import type { StoreMetrics } from '../src/engine/runner/queries.js';
 
 export const SOAK_MINUTES_DEFAULT = 30;
 /** The reference point for "did memory grow": after warm-up (chDB caches, ccxt, the first trades). */
@@ -134,9 +135,10 @@ export async function bench(opts: { minutes?: number; log?: (line: string) => vo
     pid = (JSON.parse(started.stdout) as { pid: number }).pid;
     log(`soak: engine pid ${pid}, ${minutes} min, poll 0.05 s, demo on BTC/ETH/SOL, home ${env['PINK_HOME']}`);
     const config = loadConfig(env);
-    const ask = async <T>(sql: string): Promise<T[] | null> => {
-      const a = await askEngine(homePaths(config.home).socket, { op: 'query', sql }, 5000);
-      return a?.ok ? (a.data as T[]) : null;
+    // The engine's store figures: the control socket's named query (it takes no SQL).
+    const storeMetrics = async (): Promise<StoreMetrics | null> => {
+      const a = await askEngine(homePaths(config.home).socket, { op: 'query', name: 'store_metrics' }, 5000);
+      return a?.ok ? (a.data as StoreMetrics) : null;
     };
     const t0 = Date.now();
     const samples: Sample[] = [];
@@ -150,10 +152,9 @@ export async function bench(opts: { minutes?: number; log?: (line: string) => vo
       } catch {
         /* a sample missed */
       }
-      const ch = await ask<{ value: number }>("SELECT value FROM system.metrics WHERE metric = 'MemoryTracking'");
-      const parts = await ask<{ active: number; n: number }>(`SELECT active, count() AS n FROM system.parts WHERE database = '${config.database}' GROUP BY active ORDER BY active DESC`);
-      const je = await ask<{ stats: string }>(JEMALLOC_STATS_SQL);
-      const heap = je?.[0] ? jemallocMb(je[0].stats) : null;
+      const metrics = await storeMetrics();
+      const parts = metrics?.parts ?? null;
+      const heap = metrics?.jemalloc_stats ? jemallocMb(metrics.jemalloc_stats) : null;
       const mem = memMb(pid);
       const sample: Sample = {
         t_min: (Date.now() - t0) / 60_000,
@@ -164,7 +165,7 @@ export async function bench(opts: { minutes?: number; log?: (line: string) => vo
         p99_ms: doc.engine?.step_ms_p99 ?? null,
         heap_mb: doc.engine?.heap_used_mb ?? null,
         heap_total_mb: doc.engine?.heap_total_mb ?? null,
-        ch_mb: ch?.[0] !== undefined ? Number(ch[0].value) / 1048576 : null,
+        ch_mb: metrics?.memory_tracking_bytes != null ? metrics.memory_tracking_bytes / 1048576 : null,
         je_mb: heap?.allocated ?? null,
         je_resident_mb: heap?.resident ?? null,
         cpu_s: cpuSeconds(pid),

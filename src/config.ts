@@ -28,7 +28,12 @@ export interface Config {
   database: string;
   blue_database: string;
   log_dir: string;
+  /** Loopback only (127.0.0.0/8, ::1, localhost): checked here, before any lookup or connect. */
   sim_url: string | undefined;
+  /** The credentials the simulator at sim_url accepts (default the simulator's own, pink-sim-key /
+   * pink-sim-secret). Venue `sim` signs with these only, never with DOLPHIN_PINK_BINGX_*. */
+  sim_api_key: string | undefined;
+  sim_api_secret: string | undefined;
   supervisor_cmd: string | undefined;
   debug: boolean;
   /**
@@ -72,6 +77,8 @@ export const ENV_VARS = [
   'DOLPHIN_BLUE_CH_DATABASE',
   'DOLPHIN_LOG_DIR',
   'PINK_SIM_URL',
+  'PINK_SIM_API_KEY',
+  'PINK_SIM_API_SECRET',
   'DOLPHIN_PINK_SUPERVISOR_CMD',
   'PINK_DEBUG',
   'PINK_CHAOS_STORE_FAIL',
@@ -84,16 +91,38 @@ function text(env: Env, name: string): string | undefined {
   return trimmed === '' ? undefined : trimmed;
 }
 
-function positiveNumber(env: Env, name: string, fallback: number, opts: { integer?: boolean; zero?: boolean } = {}): number {
+/**
+ * SPEC 6 "Settings ranges": every numeric setting, its default and its inclusive range, in one
+ * table (README's configuration table states the same). A value outside its range is exit 2
+ * naming the variable and the range: `DOLPHIN_PINK_POLL_INTERVAL_SEC=1e9` once overflowed Node's
+ * timer (2^31 ms), which then fired every millisecond.
+ */
+export const NUMERIC_SETTINGS = {
+  DOLPHIN_PINK_POLL_INTERVAL_SEC: { fallback: 1.0, min: 0.05, max: 60, unit: 's' },
+  DITA_V2_RATE_LIMIT_COOLDOWN_SEC: { fallback: 5, min: 0, max: 3600, unit: 's' },
+  DOLPHIN_MAX_HOLD_BARS: { fallback: 250, min: 1, max: 100_000, unit: 'bars', integer: true },
+  DOLPHIN_PINK_TRADE_NOTIONAL: { fallback: 100, min: 1, max: 1_000_000, unit: 'USDT' },
+  DOLPHIN_PINK_INITIAL_CAPITAL: { fallback: 10_000, min: 1, max: 1_000_000_000, unit: 'USDT' },
+} as const satisfies Record<string, { fallback: number; min: number; max: number; unit: string; integer?: boolean }>;
+
+export type NumericSetting = keyof typeof NUMERIC_SETTINGS;
+
+/** `min-max unit` as README and the error messages say it. */
+export function settingRange(name: NumericSetting): string {
+  const s = NUMERIC_SETTINGS[name];
+  return `${s.min}-${s.max} ${s.unit}`;
+}
+
+function numeric(env: Env, name: NumericSetting): number {
+  const s: { fallback: number; min: number; max: number; unit: string; integer?: boolean } = NUMERIC_SETTINGS[name];
   const raw = text(env, name);
-  if (raw === undefined) return fallback;
+  if (raw === undefined) return s.fallback;
   const value = Number(raw);
-  const kind = opts.integer ? 'a whole number' : 'a number';
-  const bound = opts.zero ? '>= 0' : '> 0';
-  if (!Number.isFinite(value) || (opts.integer && !Number.isInteger(value)) || value < 0 || (!opts.zero && value === 0)) {
+  const kind = s.integer ? 'a whole number' : 'a number';
+  if (!Number.isFinite(value) || (s.integer && !Number.isInteger(value)) || value < s.min || value > s.max) {
     throw usageError(
-      `${name}=${JSON.stringify(raw)} is not valid: expected ${kind} ${bound}.`,
-      `Set ${name} to ${kind} ${bound} (default ${fallback}), or unset it.`,
+      `${name}=${JSON.stringify(raw)} is not valid: expected ${kind} from ${settingRange(name)}.`,
+      `Set ${name} to ${kind} from ${s.min} to ${s.max} (default ${s.fallback}), or unset it.`,
     );
   }
   return value;
@@ -139,12 +168,32 @@ function defaultHome(env: Env): string {
   return xdg ? join(xdg, 'pink') : join(homedir(), '.local', 'state', 'pink');
 }
 
+/**
+ * Databases PINK never takes as its own, whatever DOLPHIN_BLUE_CH_DATABASE says (SPEC 6): BLUE's
+ * (the seed's BLUE is `dolphin.*`) and ClickHouse's own. Compared case-insensitively: a name that
+ * differs from one of these only by case is refused too (never a near-miss of a system database).
+ */
+export const RESERVED_DATABASES = ['dolphin', 'system', 'default', 'information_schema', 'INFORMATION_SCHEMA'] as const;
+
 function databaseName(env: Env, name: string, fallback: string): string {
   const raw = text(env, name) ?? fallback;
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(raw)) {
     throw usageError(`${name}="${raw}" is not a ClickHouse database name.`, 'Use letters, digits and underscores, starting with a letter.');
   }
   return raw;
+}
+
+/** PINK's own database: a valid name that is not BLUE's nor one of ClickHouse's (RESERVED_DATABASES). */
+function pinkDatabase(env: Env): string {
+  const name = 'DOLPHIN_PINK_CH_DATABASE';
+  const db = databaseName(env, name, 'dolphin_pink');
+  if (RESERVED_DATABASES.some((r) => r.toLowerCase() === db.toLowerCase())) {
+    throw usageError(
+      `${name}="${db}" is refused: ${db.toLowerCase() === 'dolphin' ? "it is BLUE's database" : "it is one of ClickHouse's own databases"}; PINK never writes there.`,
+      `Set ${name} to PINK's own database (default dolphin_pink), not one of: ${RESERVED_DATABASES.join(', ')}.`,
+    );
+  }
+  return db;
 }
 
 function url(env: Env, name: string): string | undefined {
@@ -160,6 +209,51 @@ function url(env: Env, name: string): string | undefined {
     throw usageError(`${name} must be an http:// or https:// URL.`, `Set ${name} to a URL such as http://127.0.0.1:8123.`);
   }
   return raw;
+}
+
+/** True for a URL host that is this machine's loopback: 127.0.0.0/8, ::1, or `localhost`. */
+export function isLoopbackHost(hostname: string): boolean {
+  // WHATWG URL has already canonicalised the host: IPv4 in any notation (0x7f.1, 2130706433) is
+  // dotted decimal, IPv6 is bracketed and compressed, names are lower case.
+  if (hostname === 'localhost' || hostname === '[::1]') return true;
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(hostname);
+  return m !== null && m[1] === '127';
+}
+
+/**
+ * PINK_SIM_URL: the simulator is always on this machine. Anything else would receive PINK's signed
+ * requests, or trade at a real venue without its authorization (BingX's own host behind
+ * venue `sim`). Checked here, from the text alone, before any name lookup or connection.
+ */
+function simUrl(env: Env): string | undefined {
+  const raw = url(env, 'PINK_SIM_URL');
+  return raw === undefined ? undefined : checkSimUrl(raw, 'PINK_SIM_URL');
+}
+
+/** The one rule for a simulator URL (PINK_SIM_URL, or the URL of the simulator PINK started):
+ * http(s) on loopback, no credentials in it. Returns it, or throws ExitError(2) naming `source`. */
+export function checkSimUrl(raw: string, source: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw usageError(`${source} is not a URL.`, `Set ${source} to a URL such as http://127.0.0.1:PORT, or unset it.`);
+  }
+  if ((parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || !isLoopbackHost(parsed.hostname)) {
+    throw usageError(
+      `${source}=${JSON.stringify(displayHost(parsed))} is refused: the simulator must be on this machine (http on 127.0.0.0/8, ::1 or localhost). Nothing was sent.`,
+      `Point ${source} at a simulator on loopback (e.g. http://127.0.0.1:PORT from \`pink sim\`), or unset it to let \`pink run\` start one.`,
+    );
+  }
+  if (parsed.username !== '' || parsed.password !== '') {
+    throw usageError(`${source} must not carry a user or password.`, `Set ${source} to http://127.0.0.1:PORT; the simulator's credentials are PINK_SIM_API_KEY / PINK_SIM_API_SECRET.`);
+  }
+  return raw;
+}
+
+/** A URL as shown in an error: scheme, host and port only (never a user or password). */
+function displayHost(u: URL): string {
+  return `${u.protocol}//${u.host}`;
 }
 
 /** Bound on each PINK_CHAOS_STORE_FAIL count: a test hook, not a way to stop the store for good. */
@@ -187,31 +281,33 @@ export interface ConfigOverrides {
 /** Reads and validates the whole of SPEC section 2. Throws ExitError(2) naming the variable. */
 export function loadConfig(env: Env, overrides: ConfigOverrides = {}): Config {
   const home = resolve(overrides.home ?? text(env, 'PINK_HOME') ?? defaultHome(env));
-  const poll_sec = positiveNumber(env, 'DOLPHIN_PINK_POLL_INTERVAL_SEC', 1.0);
-  const cooldown_sec = positiveNumber(env, 'DITA_V2_RATE_LIMIT_COOLDOWN_SEC', 5, { zero: true });
+  const poll_sec = numeric(env, 'DOLPHIN_PINK_POLL_INTERVAL_SEC');
+  const cooldown_sec = numeric(env, 'DITA_V2_RATE_LIMIT_COOLDOWN_SEC');
   const venueRaw = text(env, 'DOLPHIN_PINK_VENUE');
   const symbolsRaw = text(env, 'DOLPHIN_PINK_SYMBOLS');
   return {
     home,
     namespace: 'pink',
     poll_interval_ms: Math.round(poll_sec * 1000),
-    max_hold_bars: positiveNumber(env, 'DOLPHIN_MAX_HOLD_BARS', 250, { integer: true }),
+    max_hold_bars: numeric(env, 'DOLPHIN_MAX_HOLD_BARS'),
     rate_limit_cooldown_ms: Math.round(cooldown_sec * 1000),
     venue: venueRaw === undefined ? 'sim' : parseVenue(venueRaw, 'DOLPHIN_PINK_VENUE'),
     symbols: symbolsRaw === undefined ? [...DEFAULT_SYMBOLS] : parseSymbols(symbolsRaw, 'DOLPHIN_PINK_SYMBOLS'),
     authorize_venue: text(env, 'DOLPHIN_PINK_AUTHORIZE_VENUE'),
     api_key: text(env, 'DOLPHIN_PINK_BINGX_API_KEY'),
     api_secret: text(env, 'DOLPHIN_PINK_BINGX_API_SECRET'),
-    trade_notional_usdt: positiveNumber(env, 'DOLPHIN_PINK_TRADE_NOTIONAL', 100),
-    initial_capital_usdt: positiveNumber(env, 'DOLPHIN_PINK_INITIAL_CAPITAL', 10000),
+    trade_notional_usdt: numeric(env, 'DOLPHIN_PINK_TRADE_NOTIONAL'),
+    initial_capital_usdt: numeric(env, 'DOLPHIN_PINK_INITIAL_CAPITAL'),
     clickhouse_url: url(env, 'PINK_CLICKHOUSE_URL'),
     clickhouse_user: text(env, 'PINK_CLICKHOUSE_USER'),
     clickhouse_password: env['PINK_CLICKHOUSE_PASSWORD'],
     clickhouse_cluster: text(env, 'PINK_CLICKHOUSE_CLUSTER'),
-    database: databaseName(env, 'DOLPHIN_PINK_CH_DATABASE', 'dolphin_pink'),
+    database: pinkDatabase(env),
     blue_database: databaseName(env, 'DOLPHIN_BLUE_CH_DATABASE', 'dolphin'),
     log_dir: resolve(text(env, 'DOLPHIN_LOG_DIR') ?? DEFAULT_LOG_DIR),
-    sim_url: url(env, 'PINK_SIM_URL'),
+    sim_url: simUrl(env),
+    sim_api_key: text(env, 'PINK_SIM_API_KEY'),
+    sim_api_secret: text(env, 'PINK_SIM_API_SECRET'),
     supervisor_cmd: text(env, 'DOLPHIN_PINK_SUPERVISOR_CMD'),
     debug: text(env, 'PINK_DEBUG') === '1',
     chaos_store_faults: parseChaosStoreFail(env),

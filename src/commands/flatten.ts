@@ -1,26 +1,19 @@
 // `pink flatten SYMBOL | --all`: through the engine when it is up (so the step loop cannot race
 // it), directly from the checkpoint when it is down. Confirmation on a terminal unless --yes.
 import { createInterface } from 'node:readline/promises';
-import { existsSync, readFileSync } from 'node:fs';
-import { homePaths, normalizeSymbol } from '../config.js';
+import { homePaths, normalizeSymbol, type Config } from '../config.js';
 import { EXIT, ExitError, usageError } from '../errors.js';
 import type { FlattenResult } from '../engine/runner/flatten.js';
 import { runningEnginePid } from '../engine/runner/lock.js';
 import { askEngine } from '../engine/runner/socket.js';
 import { readCheckpoint } from '../engine/runner/checkpoint.js';
+import { readRunJson } from '../engine/runner/run-json.js';
 import type { CommandRun, Context } from './types.js';
 
-function engineSymbols(ctx: Context): string[] {
-  const runJson = homePaths(ctx.config.home).runJson;
-  if (existsSync(runJson)) {
-    try {
-      const r = JSON.parse(readFileSync(runJson, 'utf8')) as { symbols?: string[] };
-      if (Array.isArray(r.symbols) && r.symbols.length > 0) return r.symbols;
-    } catch {
-      /* fall back to the settings */
-    }
-  }
-  return ctx.config.symbols;
+/** The engine's symbols and venue: run.json's (validated like the environment), else the settings. */
+function engineRun(ctx: Context): { symbols: string[]; venue: Config['venue'] } {
+  const r = readRunJson(homePaths(ctx.config.home).runJson);
+  return r ? { symbols: r.symbols, venue: r.venue } : { symbols: ctx.config.symbols, venue: ctx.config.venue };
 }
 
 async function confirm(ctx: Context, what: string): Promise<boolean> {
@@ -68,7 +61,7 @@ async function flattenDown(ctx: Context, symbol: string, timeout_ms: number, dry
   const { flattenSymbol } = await import('../engine/runner/flatten.js');
   const lock = acquirePidLock(paths.pid);
   try {
-    const opened = await openEngine({ config: { ...ctx.config, symbols: engineSymbols(ctx) }, env: ctx.env, bin: ctx.bin, strategy: 'demo', seed: 1, live: false });
+    const opened = await openEngine({ config: { ...ctx.config, ...engineRun(ctx) }, env: ctx.env, bin: ctx.bin, strategy: 'demo', seed: 1, live: false });
     try {
       return await flattenSymbol(opened.engine, symbol, timeout_ms, false);
     } finally {
@@ -85,7 +78,7 @@ export const run: CommandRun = async (ctx, args, opts) => {
   const yes = opts['yes'] === true;
   const timeout_s = Number(opts['timeout'] ?? '20');
   if (!Number.isFinite(timeout_s) || timeout_s <= 0) throw usageError(`--timeout "${String(opts['timeout'])}" is not a number of seconds.`, 'Use --timeout 20.');
-  const known = engineSymbols(ctx);
+  const known = engineRun(ctx).symbols;
   let symbols: string[];
   if (all) {
     if (args[0] !== undefined) throw usageError('give a SYMBOL or --all, not both.', 'pink flatten BTC-USDT, or pink flatten --all.');

@@ -1,49 +1,37 @@
 // `pink mode-verify`: proves namespace isolation from BLUE. Seven checks, PASS / WARN / FAIL with
 // a reason each; exit 0 iff no FAIL. Secrets are compared, never printed.
 import Table from 'cli-table3';
-import { resolve, sep } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { ENV_VARS, homePaths, type Config } from '../config.js';
 import { EXIT, ExitError } from '../errors.js';
 import { askEngine } from '../engine/runner/socket.js';
 import { runningEnginePid } from '../engine/runner/lock.js';
 import { readSimInfo } from '../engine/runner/sim-process.js';
 import { ERROR_LOG, RUNTIME_LOG } from '../engine/runner/log.js';
-import type { Queryable } from '../engine/store/index.js';
+import { inspectDir, inspectFile } from '../engine/runner/private-fs.js';
+import type { Check } from '../engine/store/isolation.js';
 import type { CommandRun, Context } from './types.js';
 
-export type CheckStatus = 'PASS' | 'WARN' | 'FAIL';
-export interface Check {
-  id: string;
-  status: CheckStatus;
-  detail: string;
-}
+export type { Check, CheckStatus } from '../engine/store/isolation.js';
 
-const FAMILIES_SQL = "('trades','trade_exit_legs','orders','fills','positions','account','anomalies','decisions')";
-
-/** The store as something to query: the running engine's (over the socket) or opened here. */
-async function withStore<T>(ctx: Context, fn: (q: Queryable, where: string) => Promise<T>): Promise<T> {
-  const paths = homePaths(ctx.config.home);
+/**
+ * The `schema` and `blue-rows` checks where the store is: asked of the running engine (it holds the
+ * embedded store; the socket answers the named query `isolation`, computed with the engine's own
+ * databases), else on a store opened here. Either way, the same function (store/isolation.ts).
+ */
+async function storeChecks(ctx: Context): Promise<Check[]> {
+  const { config } = ctx;
+  const paths = homePaths(config.home);
   if (runningEnginePid(paths.pid) !== undefined) {
-    const viaSocket: Queryable = {
-      async query<R>(sql: string, params?: Record<string, unknown>): Promise<R[]> {
-        let text = sql;
-        // The socket takes plain SQL: inline the (trusted, internal) parameters as literals.
-        for (const [k, v] of Object.entries(params ?? {})) {
-          const lit = Array.isArray(v) ? `[${v.map((x) => `'${String(x).replace(/'/g, "\\'")}'`).join(',')}]` : `'${String(v).replace(/'/g, "\\'")}'`;
-          text = text.replace(new RegExp(`\\{${k}:[^}]+\\}`, 'g'), lit);
-        }
-        const a = await askEngine(paths.socket, { op: 'query', sql: text }, 10_000);
-        if (!a) throw new ExitError(EXIT.UNREACHABLE, 'the engine did not answer a store query.', 'Retry, or check `pink ditav2-status`.');
-        if (!a.ok) throw new ExitError(EXIT.BAD, a.error);
-        return a.data as R[];
-      },
-    };
-    return fn(viaSocket, 'through the running engine');
+    const a = await askEngine(paths.socket, { op: 'query', name: 'isolation' }, 10_000);
+    if (!a) throw new ExitError(EXIT.UNREACHABLE, 'the engine did not answer a store query.', 'Retry, or check `pink ditav2-status`.');
+    if (!a.ok) throw new ExitError(EXIT.BAD, a.error);
+    return a.data as Check[];
   }
-  const { openStore } = await import('../engine/store/index.js');
-  const store = await openStore({ config: ctx.config, runId: 'mode-verify' });
+  const [{ openStore }, { storeIsolationChecks }] = await Promise.all([import('../engine/store/index.js'), import('../engine/store/isolation.js')]);
+  const store = await openStore({ config, runId: 'mode-verify' });
   try {
-    return await fn(store, store.backend === 'chdb' ? 'embedded store' : 'ClickHouse server');
+    return await storeIsolationChecks(store.readOnly, config, store.backend === 'chdb' ? 'embedded store' : 'ClickHouse server');
   } finally {
     await store.close();
   }
@@ -64,38 +52,8 @@ async function checkStoreContents(ctx: Context): Promise<Check[]> {
       { id: 'blue-rows', status: 'FAIL', detail: 'not checked: PINK and BLUE share one database' },
     ];
   }
-  const { schemaParity, blueReference, describeParity, readSchema, LEGACY_BLUE_SCHEMA } = await import('../engine/store/index.js');
   try {
-    return await withStore(ctx, async (q, where) => {
-      const out: Check[] = [];
-      const pinkTables = await readSchema(q, config.database);
-      const ref = await blueReference(q, config.blue_database);
-      const live = Object.values(ref.source).filter((s) => s === 'live').length;
-      const refName = live > 0 ? `BLUE's live tables in ${config.blue_database} (${live}/8; the built-in legacy schema for the rest)` : 'the built-in BLUE legacy schema';
-      if (Object.keys(pinkTables).length === 0) {
-        const builtin = await schemaParity({ query: async () => [] }, config.database, ref.schema);
-        const same = Object.keys(LEGACY_BLUE_SCHEMA).every((f) => JSON.stringify(LEGACY_BLUE_SCHEMA[f as keyof typeof LEGACY_BLUE_SCHEMA]) === JSON.stringify(ref.schema[f as keyof typeof LEGACY_BLUE_SCHEMA]));
-        out.push({ id: 'schema', status: same ? 'WARN' : 'FAIL', detail: `PINK's tables are not created yet in ${config.database} (${where}); they will be made from the legacy schema${same ? '' : `, which differs from BLUE's live tables: ${describeParity(builtin)}`}` });
-      } else {
-        const parity = await schemaParity(q, config.database, ref.schema);
-        out.push({ id: 'schema', status: parity.ok ? 'PASS' : 'FAIL', detail: `${config.database} vs ${refName}: ${describeParity(parity)}` });
-      }
-      const blueTables = await q.query<{ name: string }>(`SELECT name FROM system.tables WHERE database = {db:String} AND name IN ${FAMILIES_SQL}`, { db: config.blue_database });
-      const withNamespace = await q.query<{ table: string }>(`SELECT table FROM system.columns WHERE database = {db:String} AND name = 'namespace' AND table IN ${FAMILIES_SQL}`, { db: config.blue_database });
-      if (blueTables.length === 0) {
-        out.push({ id: 'blue-rows', status: 'PASS', detail: `no BLUE tables in ${config.blue_database} on this ClickHouse (${where}): nothing of PINK's can be there` });
-      } else {
-        const counts: string[] = [];
-        for (const t of withNamespace) {
-          const r = await q.query<{ n: number }>(`SELECT count() AS n FROM \`${config.blue_database}\`.\`${t.table}\` WHERE namespace = 'pink'`);
-          if (Number(r[0]?.n ?? 0) > 0) counts.push(`${t.table}: ${r[0]!.n}`);
-        }
-        out.push(counts.length === 0
-          ? { id: 'blue-rows', status: 'PASS', detail: `no namespace='pink' row in BLUE's ${blueTables.length} table(s) of ${config.blue_database}` }
-          : { id: 'blue-rows', status: 'FAIL', detail: `PINK rows in BLUE's tables: ${counts.join(', ')}` });
-      }
-      return out;
-    });
+    return await storeChecks(ctx);
   } catch (err) {
     // The store's own message says what went wrong (unreachable, refused password, too old a server).
     const msg = err instanceof Error ? err.message : String(err);
@@ -139,8 +97,10 @@ async function checkOrders(ctx: Context): Promise<Check> {
     return { id: 'orders', status: 'WARN', detail: `venue ${config.venue} not authorized here: open orders not checked` };
   }
   const { openVenue } = await import('../engine/venue/index.js');
+  // The simulator PINK started (sim.json) accepts its default credentials, as in openEngine.
+  const venueConfig = config.venue === 'sim' && !config.sim_url ? { ...config, sim_api_key: undefined, sim_api_secret: undefined } : config;
   try {
-    const venue = await openVenue(config, { live: config.venue === 'bingx-live', ...(simUrl ? { simUrl } : {}) });
+    const venue = await openVenue(venueConfig, { live: config.venue === 'bingx-live', ...(simUrl ? { simUrl } : {}) });
     try {
       const snap = await venue.snapshot(config.symbols, Date.now(), Date.now());
       const foreign = snap.open_orders.filter((o) => !o.client_order_id.startsWith('pink-'));
@@ -160,14 +120,26 @@ function inside(child: string, parent: string): boolean {
   return c === p || c.startsWith(p + sep);
 }
 
+/**
+ * PINK's home, socket, pid file and logs: not BLUE's, and PINK's own (SECURITY.md): the home and the
+ * log dir ours and writable by nobody else (the home not even readable), under folders only we or
+ * root can change; the socket, pid file and logs neither symlinks nor someone else's, and 0600.
+ */
 function checkFiles(config: Config): Check {
   const paths = homePaths(config.home);
   const problems: string[] = [];
   if (config.blue.home !== undefined && (inside(config.home, config.blue.home) || inside(config.blue.home, config.home))) problems.push(`PINK's home ${config.home} overlaps BLUE's (DOLPHIN_HOME_BLUE)`);
   if (config.blue.log_dir !== undefined && resolve(config.blue.log_dir) === config.log_dir) problems.push(`log dir ${config.log_dir} is BLUE's`);
   if (!RUNTIME_LOG.includes('pink') || !ERROR_LOG.includes('pink')) problems.push('log file names are not PINK\'s');
+  const home = inspectDir(config.home, { variable: 'PINK_HOME', private: true });
+  const logs = inspectDir(config.log_dir, { variable: 'DOLPHIN_LOG_DIR', private: false });
+  const files = [paths.socket, paths.pid, join(config.home, 'engine.out'), join(config.log_dir, RUNTIME_LOG), join(config.log_dir, ERROR_LOG)]
+    .map((p) => inspectFile(p))
+    .filter((f): f is { ok: boolean; detail: string } => f !== undefined);
+  for (const c of [home, logs, ...files]) if (!c.ok) problems.push(c.detail);
   if (problems.length > 0) return { id: 'files', status: 'FAIL', detail: problems.join('; ') };
-  return { id: 'files', status: 'PASS', detail: `home ${config.home}, socket ${paths.socket}, pid ${paths.pid}, logs ${config.log_dir}/${RUNTIME_LOG} and ${ERROR_LOG}: PINK's own` };
+  const modes = files.map((f) => f.detail).join(', ');
+  return { id: 'files', status: 'PASS', detail: `PINK's own: home ${home.detail}, logs ${logs.detail}${modes ? `; ${modes}` : ''} (no symlink, nobody else's)` };
 }
 
 export async function verify(ctx: Context): Promise<Check[]> {

@@ -1,31 +1,14 @@
 // `pink restart`: full restart reconcile. Stop the engine gracefully (SIGTERM, wait), start it
 // detached from run.json (or through a supervisor), wait for its startup reconcile, report it.
-import { existsSync, readFileSync } from 'node:fs';
-import { homePaths, type VenueName } from '../config.js';
+import { homePaths } from '../config.js';
 import { EXIT, ExitError, unreachableError, usageError } from '../errors.js';
 import type { Correction, ReconcileReport } from '../engine/runner/engine.js';
 import { processAlive, readPid, runningEnginePid } from '../engine/runner/lock.js';
 import { askEngine } from '../engine/runner/socket.js';
-import { runArgv, startDetached } from './run.js';
+import { readRunJson } from '../engine/runner/run-json.js';
+import { checkVenueAuthorization } from '../engine/venue/authorize.js';
+import { checkSignalsFile, runArgv, startDetached } from './run.js';
 import type { CommandRun, Context } from './types.js';
-
-interface RunJson {
-  venue: VenueName;
-  symbols: string[];
-  strategy: 'demo' | 'signals';
-  signals: string | null;
-  seed: number;
-  live: boolean;
-}
-
-function readRunJson(path: string): RunJson | undefined {
-  if (!existsSync(path)) return undefined;
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as RunJson;
-  } catch {
-    throw usageError(`${path} is not readable JSON.`, 'Remove it; `pink restart` then starts the engine from the current settings.');
-  }
-}
 
 async function waitGone(pid: number, timeout_ms: number): Promise<boolean> {
   const deadline = Date.now() + timeout_ms;
@@ -91,7 +74,14 @@ export const run: CommandRun = async (ctx: Context, _args, opts) => {
   const timeout_ms = timeout_s * 1000;
   const supervisor = typeof opts['supervisor'] === 'string' ? opts['supervisor'] : ctx.config.supervisor_cmd;
   const say = (line: string): void => ctx.io.stderr(line);
-  const recorded = readRunJson(paths.runJson);
+  // run.json is reused unless a supervisor starts the engine its own way: then it passes the same
+  // checks and gate as the environment, before anything is stopped.
+  const ours = !supervisor || opts['start'] === false;
+  const recorded = ours ? readRunJson(paths.runJson) : undefined;
+  if (ours) {
+    checkVenueAuthorization({ ...ctx.config, ...(recorded ? { venue: recorded.venue, symbols: recorded.symbols } : {}) }, recorded?.live ?? false);
+    if (recorded?.signals && opts['start'] !== false) checkSignalsFile(recorded.signals, `${paths.runJson}: signals`);
+  }
   const oldPid = runningEnginePid(paths.pid);
 
   if (opts['start'] === false) {

@@ -1,12 +1,13 @@
 // `pink run`: the engine in the foreground, or --detach'ed in the background.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { homePaths, parseSymbols, parseVenue, type Config } from '../config.js';
 import { EXIT, ExitError, unreachableError, usageError } from '../errors.js';
 import { checkVenueAuthorization } from '../engine/venue/authorize.js';
 import { askEngine } from '../engine/runner/socket.js';
 import { runningEnginePid } from '../engine/runner/lock.js';
+import { ensureHome, ensurePrivateDir, openAppendPrivate } from '../engine/runner/private-fs.js';
 import type { CommandRun, Context } from './types.js';
 import type { RunSpec } from '../engine/runner/main.js';
 
@@ -29,6 +30,17 @@ export function parseCount(raw: unknown, source: string): number {
   return n;
 }
 
+/** The signals file must exist when the engine starts: a typo would otherwise tail nothing, silently. */
+export function checkSignalsFile(path: string, source: string): void {
+  let isFile = false;
+  try {
+    isFile = statSync(path).isFile();
+  } catch {
+    throw usageError(`${source} ${path} does not exist.`, 'Create it first (e.g. `touch FILE`; the decision engine appends intents to it), or fix the path.');
+  }
+  if (!isFile) throw usageError(`${source} ${path} is not a regular file.`, 'Give the NDJSON file the decision engine appends intents to.');
+}
+
 export interface RunRequest extends RunSpec {
   detach: boolean;
 }
@@ -44,6 +56,7 @@ export function parseRunOptions(ctx: Context, opts: Record<string, unknown>): Ru
   if (strategy === 'signals') {
     if (typeof opts['signals'] !== 'string') throw usageError('--strategy signals needs --signals FILE.', 'Give the NDJSON file the decision engine appends intents to.');
     signals_path = resolve(opts['signals']);
+    checkSignalsFile(signals_path, '--signals');
   } else if (opts['signals'] !== undefined) {
     throw usageError('--signals is only for --strategy signals.', 'Add --strategy signals, or drop --signals.');
   }
@@ -84,9 +97,11 @@ export const ENGINE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2'];
 /** Starts the engine in the background and waits until its control socket answers. */
 export async function startDetached(ctx: Context, argv: string[], home: string, wait_ms = DETACH_WAIT_MS): Promise<{ pid: number; socket: string; log: string }> {
   const paths = homePaths(home);
-  mkdirSync(home, { recursive: true, mode: 0o700 });
+  ensureHome(home);
+  // The log dir is checked here too, so that a refused one is this command's exit 2, not the child's.
+  ensurePrivateDir(ctx.config.log_dir, { variable: 'DOLPHIN_LOG_DIR', private: false });
   const log = join(home, 'engine.out');
-  const out = openSync(log, 'a');
+  const out = openAppendPrivate(log);
   const child = spawn(process.execPath, [...ENGINE_NODE_FLAGS, ctx.bin, ...argv], { detached: true, stdio: ['ignore', out, out], env: { ...ctx.env } as NodeJS.ProcessEnv });
   closeSync(out);
   child.unref();

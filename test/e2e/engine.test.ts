@@ -195,9 +195,12 @@ test('mode-verify passes on defaults and fails for a shared database, a shared A
     assert.equal(ok.doc.ok, true);
     assert.deepEqual(ok.doc.checks.map((c) => c.id), ['store', 'schema', 'blue-rows', 'env', 'venue', 'orders', 'files']);
 
-    const shared = await w.json<{ ok: boolean; checks: { id: string; status: string }[] }>(['mode-verify'], { DOLPHIN_PINK_CH_DATABASE: 'dolphin' });
+    const shared = await w.json<{ ok: boolean; checks: { id: string; status: string }[] }>(['mode-verify'], { DOLPHIN_PINK_CH_DATABASE: 'blue_db', DOLPHIN_BLUE_CH_DATABASE: 'blue_db' });
     assert.equal(shared.code, 1);
     assert.equal(shared.doc.checks.find((c) => c.id === 'store')?.status, 'FAIL');
+    // BLUE's `dolphin` is refused as PINK's database outright (exit 2), whatever BLUE's is said to be.
+    const dolphin = await w.pink(['mode-verify'], { DOLPHIN_PINK_CH_DATABASE: 'dolphin', DOLPHIN_BLUE_CH_DATABASE: 'blue_db' });
+    assert.equal(dolphin.code, 2, dolphin.stderr);
 
     const key = 'k3y-shared-with-blue-0123456789';
     const sharedKey = await w.pink(['mode-verify', '--json'], { DOLPHIN_PINK_BINGX_API_KEY: key, DOLPHIN_PINK_BINGX_API_SECRET: 's3cret-abcdef', DOLPHIN_BINGX_API_KEY_BLUE: key });

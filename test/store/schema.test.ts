@@ -192,10 +192,11 @@ test('property: times format exactly as DateTime64(3) text, for every ms the typ
 });
 
 test("PINK's writer refuses BLUE's database with exit 2", () => {
-  const same = loadConfig({ DOLPHIN_PINK_CH_DATABASE: 'dolphin' });
+  // (`dolphin` itself is refused earlier, by loadConfig: test/security/config.test.ts.)
+  const same = loadConfig({ DOLPHIN_PINK_CH_DATABASE: 'blue_db', DOLPHIN_BLUE_CH_DATABASE: 'blue_db' });
   assert.throws(
     () => assertNotBlue(same),
-    (err: unknown) => err instanceof ExitError && err.code === 2 && /^refused: PINK's database is BLUE's \(dolphin\)/.test(err.message) && /DOLPHIN_PINK_CH_DATABASE/.test(err.hint ?? ''),
+    (err: unknown) => err instanceof ExitError && err.code === 2 && /^refused: PINK's database is BLUE's \(blue_db\)/.test(err.message) && /DOLPHIN_PINK_CH_DATABASE/.test(err.hint ?? ''),
   );
   const own = loadConfig({});
   assert.doesNotThrow(() => assertNotBlue(own));

@@ -254,10 +254,11 @@ for (const backend of backendCases()) {
 
   test(`${name}: BLUE's database is refused before anything is created`, async () => {
     const home = tmpHome('blue');
-    const config = configFor(home, backend, { DOLPHIN_PINK_CH_DATABASE: 'dolphin', DOLPHIN_BLUE_CH_DATABASE: 'dolphin' });
+    // BLUE's under another name (`dolphin` itself is refused by loadConfig already).
+    const config = configFor(home, backend, { DOLPHIN_PINK_CH_DATABASE: 'blue_db', DOLPHIN_BLUE_CH_DATABASE: 'blue_db' });
     await assert.rejects(
       openStore({ config, runId: 'r', spoolDir: join(home, 'spool') }),
-      (e: unknown) => e instanceof ExitError && e.code === 2 && /^refused: PINK's database is BLUE's \(dolphin\)/.test(e.message),
+      (e: unknown) => e instanceof ExitError && e.code === 2 && /^refused: PINK's database is BLUE's \(blue_db\)/.test(e.message),
     );
     assert.equal(existsSync(homePaths(home).clickhouse), false);
     assert.equal(existsSync(join(home, 'spool')), false);
@@ -265,7 +266,7 @@ for (const backend of backendCases()) {
     if (backend.name === 'server') {
       const raw = await rawClient(config);
       try {
-        const rs = await raw.query({ query: "SELECT count() AS n FROM system.tables WHERE database = 'dolphin' AND name = 'trades'", format: 'JSONEachRow' });
+        const rs = await raw.query({ query: "SELECT count() AS n FROM system.tables WHERE database = 'blue_db' AND name = 'trades'", format: 'JSONEachRow' });
         const [row] = await rs.json<{ n: string }>();
         assert.equal(Number(row!.n), 0);
       } finally {

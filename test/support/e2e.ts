@@ -1,5 +1,5 @@
 // End-to-end support: a real simulator on loopback, a temp PINK_HOME, the real binary.
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSim, type SimHandle } from '../../src/engine/venue/sim/index.js';
 import { runPink, tempDir, type PinkResult } from './cli.js';
@@ -24,6 +24,7 @@ export async function makeWorld(opts: { seed?: number; symbols?: string[]; env?:
   const logDir = join(dir.path, 'logs');
   mkdirSync(logDir, { recursive: true });
   const signalsPath = join(dir.path, 'intents.ndjson');
+  writeFileSync(signalsPath, ''); // `pink run --signals` refuses a file that does not exist
   const env: Record<string, string> = {
     PINK_HOME: home,
     DOLPHIN_LOG_DIR: logDir,

@@ -163,12 +163,12 @@ test('lookupOrder finds an order by client order id, whatever its state; null wh
 test('startup: a refused key is exit 2, an unreachable simulator exit 3, an unlisted symbol exit 2', async () => {
   const r = await rig();
   try {
-    const wrong = { ...r.config, api_secret: 'not-the-secret' };
+    const wrong = { ...r.config, sim_api_secret: 'not-the-secret' };
     await assert.rejects(openVenue(wrong, {}), (e: unknown) => e instanceof ExitError && e.code === 2 && /refused the API key/.test(e.message) && !e.message.includes('not-the-secret'));
     await assert.rejects(openVenue({ ...r.config, symbols: ['BTC-USDT', 'NOPE-USDT'] }, {}), (e: unknown) => e instanceof ExitError && e.code === 2 && /NOPE-USDT/.test(e.message));
     const url = r.sim.url;
     await r.sim.close();
-    await assert.rejects(openVenue({ ...r.config, api_key: TEST_KEY }, { simUrl: url, timeoutMs: 1000 }), (e: unknown) => e instanceof ExitError && e.code === 3 && /unreachable/.test(e.message));
+    await assert.rejects(openVenue({ ...r.config, sim_api_key: TEST_KEY }, { simUrl: url, timeoutMs: 1000 }), (e: unknown) => e instanceof ExitError && e.code === 3 && /unreachable/.test(e.message));
   } finally {
     await r.close();
   }

@@ -31,8 +31,9 @@ export async function rig(opts: { symbols?: string[]; sim?: SimOptions; venue?: 
     PINK_HOME: home,
     PINK_SIM_URL: sim.url,
     DOLPHIN_PINK_SYMBOLS: symbols.join(','),
-    DOLPHIN_PINK_BINGX_API_KEY: TEST_KEY,
-    DOLPHIN_PINK_BINGX_API_SECRET: TEST_SECRET,
+    // Venue sim signs with the simulator's credentials only (never DOLPHIN_PINK_BINGX_*).
+    PINK_SIM_API_KEY: TEST_KEY,
+    PINK_SIM_API_SECRET: TEST_SECRET,
   });
   const logs: string[] = [];
   const open = () => openVenue(config, { timeoutMs: 5_000, logger: (l) => logs.push(l), ...opts.venue });

@@ -368,6 +368,31 @@ const TABLE = [
   info('TRADE_CLOSED', 'A trade closed', '→ CLOSED, exactly once per trade.', 'The last exit leg, or a reconcile that found the venue flat.'),
   info('FUNDING_APPLIED', 'Funding applied to capital', 'None; capital moves by the funding amount.', 'A funding payment on a position.'),
   info('RECONCILED', 'Reconcile done', 'Stale slots settle on the venue\'s truth.', 'Startup, `pink restart`, `pink flatten`, or a stale slot.'),
+  // ---- The signals file (origin `signals`; security, issue 17) ---------------------------------
+  {
+    code: 'SIGNALS_FILE_CHANGED',
+    aliases: [],
+    severity: 'WARNING',
+    title: 'The signals file was replaced, truncated, rewritten or removed',
+    slot_effect: 'None by itself. The file at the path is read from its start; intent ids already taken from the old one are dropped there (the last 4096, and the kernel refuses an id whose order it remembers: DUPLICATE_EVENT).',
+    recovery: 'automatic; operator if persistent',
+    cause: 'Log rotation, an editor that writes a new file or rewrites it in place, a truncation, a deletion: noticed by the file\'s device and inode and by its bytes just before the offset read so far. A file replaced while the engine ran is read to its end first; one replaced while it was down may have held lines after the last offset read, which were not read.',
+    response: 'Check with the producer of the signals file that it only appends, and that nothing it wrote before the change is missing: compare its intents with the `decisions` rows (`pink ditav2-status` shows the last details).',
+    env: [],
+    commands: ['pink ditav2-status'],
+  },
+  {
+    code: 'SIGNALS_LINES_SKIPPED',
+    aliases: [],
+    severity: 'WARNING',
+    title: 'Lines of the signals file were not fed to the kernel',
+    slot_effect: 'Unchanged; nothing sent for those lines.',
+    recovery: 'none needed',
+    cause: 'A file read again from its start (SIGNALS_FILE_CHANGED) held intents whose ids were already taken, or a replaced file ended with an incomplete line (no newline). The details list the ids or the bytes.',
+    response: 'None if the skipped intents were the ones already applied. Otherwise write them again with new intent ids, and make the producer end every line with a newline before it replaces the file.',
+    env: [],
+    commands: ['pink ditav2-status'],
+  },
 ] as const satisfies readonly FaultClass[];
 
 function info<C extends string>(code: C, title: string, slot_effect: string, cause: string) {

@@ -16,7 +16,7 @@ import { FaultWindow } from './faults-window.js';
 import { Journal, outcomeDigest, readJournal } from './journal.js';
 import type { Logger } from './log.js';
 import { kernelConfig, slotFacts } from './kernel-glue.js';
-import { demoIntents, readSignals } from './strategies.js';
+import { demoIntents, SignalsTail, type SignalsCursor, type SignalsNotice } from './strategies.js';
 
 export interface EngineOptions {
   config: Config;
@@ -77,7 +77,11 @@ export class Engine {
   readonly journal: Journal;
   readonly faults = new FaultWindow();
   private seq: number;
-  private runner: RunnerState;
+  /** The runner's state; `signals` (the signals file's cursor, see strategies.ts) rides in the checkpoint with it. */
+  private runner: RunnerState & { signals?: SignalsCursor };
+  private signalsTail: SignalsTail | undefined;
+  /** Intent ids the journal replay fed (the signals strategy's), taken before the file is read again. */
+  private replayedIntentIds: string[] = [];
   private rows: RowOut[] = [];
   private rowsFirstSeq = 0;
   private pendingCommands: VenueCommand[] = [];
@@ -123,6 +127,7 @@ export class Engine {
       if (rec.t !== 'in') continue;
       this.applyOne(rec.input, rec.seq);
       if (rec.meta?.signals_offset !== undefined) this.runner.signals_offset = Math.max(this.runner.signals_offset, rec.meta.signals_offset);
+      if (rec.input.type === 'INTENT' && this.opts.strategy === 'signals') this.replayedIntentIds.push(rec.input.intent.intent_id);
       replayed += 1;
     }
     // Commands produced while replaying were sent (or not) before the crash: the reconcile decides.
@@ -265,25 +270,34 @@ export class Engine {
       return;
     }
     if (!this.opts.signals_path) return;
-    const read = readSignals(this.opts.signals_path, this.runner.signals_offset);
-    for (const bad of read.malformed) this.recordMalformedSignal(ts, bad.offset, bad.line, bad.error);
+    if (this.signalsTail === undefined) {
+      this.signalsTail = new SignalsTail(this.opts.signals_path, this.runner.signals_offset, (this.runner.signals ??= {}));
+      this.signalsTail.take(this.replayedIntentIds);
+      this.replayedIntentIds = [];
+    }
+    const read = this.signalsTail.read();
+    for (const notice of read.notices) this.recordSignalsAnomaly(ts, notice.code, notice.key, notice.reason, notice.details);
+    for (const bad of read.malformed) {
+      this.recordSignalsAnomaly(ts, 'INVALID_INTENT', `${read.file}:${bad.offset}`, `malformed signals line: ${bad.error}`, { offset: bad.offset, line: bad.line });
+    }
     if (read.intents.length > 0) {
       this.feed(read.intents.map(({ intent }) => ({ type: 'INTENT' as const, ts, intent })), { signals_offset: read.offset });
+      this.signalsTail.take(read.intents.map(({ intent }) => intent.intent_id));
     }
     this.runner.signals_offset = read.offset;
   }
 
-  /** A malformed signals line is an anomaly, recorded and skipped, never fatal. */
-  private recordMalformedSignal(ts: number, offset: number, line: string, error: string): void {
-    const details = JSON.stringify({ reason: `malformed signals line: ${error}`, offset, line });
-    this.faults.record('INVALID_INTENT', 'WARNING', ts, undefined, { reason: error, offset });
-    this.opts.logger.fault('INVALID_INTENT', 'WARNING', undefined, `signals file offset ${offset}: ${error}`);
+  /** A malformed signals line, a changed signals file, lines skipped: an anomaly row and a log line, never fatal. */
+  private recordSignalsAnomaly(ts: number, code: 'INVALID_INTENT' | SignalsNotice['code'], key: string, reason: string, extra: Record<string, unknown>): void {
+    const details = JSON.stringify({ reason, ...extra });
+    this.faults.record(code, 'WARNING', ts, undefined, { reason, ...extra });
+    this.opts.logger.fault(code, 'WARNING', undefined, `signals file: ${reason}`);
     this.opts.store.write({
-      token: `signals:${offset}`,
+      token: `signals:${code}:${key}`,
       rows: [
         {
           family: 'anomalies',
-          row: { row_id: `anomalies:signals:${offset}`, ts, origin: 'signals', code: 'INVALID_INTENT', severity: 'WARNING', slot_id: '', symbol: '', details },
+          row: { row_id: `anomalies:signals:${code}:${key}`, ts, origin: 'signals', code, severity: 'WARNING', slot_id: '', symbol: '', details },
         },
       ],
     });

@@ -1,8 +1,10 @@
-// One engine per home: a pid file taken with O_EXCL. A pid file left by a killed engine is
-// detected (that pid is gone, or is not a pink engine) and taken over, never obeyed.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+// One engine per home: a pid file taken with O_EXCL (which never follows a symlink), created 0600
+// in a home that ensureHome has made PINK's own. A pid file left by a killed engine is detected
+// (that pid is gone, or is not a pink engine) and taken over, never obeyed.
+import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { usageError } from '../../errors.js';
+import { ensureHome, openReadNoFollow, PRIVATE_FILE_MODE } from './private-fs.js';
 
 export function processAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
@@ -21,9 +23,24 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/** The pid in the pid file; undefined when there is none, or it is a symlink (not PINK's). */
 export function readPid(path: string): number | undefined {
-  if (!existsSync(path)) return undefined;
-  const pid = Number(readFileSync(path, 'utf8').trim());
+  let fd: number | undefined;
+  try {
+    fd = openReadNoFollow(path);
+  } catch {
+    return undefined;
+  }
+  if (fd === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(fd, 'utf8');
+  } catch {
+    return undefined; // a folder, or unreadable: no pid of ours
+  } finally {
+    closeSync(fd);
+  }
+  const pid = Number(text.trim());
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
@@ -40,10 +57,10 @@ export interface PidLock {
 
 export function acquirePidLock(pidPath: string): PidLock {
   let stale: number | undefined;
-  mkdirSync(dirname(pidPath), { recursive: true, mode: 0o700 });
+  ensureHome(dirname(pidPath));
   for (let attempt = 0; attempt < 2; attempt += 1) {
     try {
-      const fd = openSync(pidPath, 'wx', 0o600);
+      const fd = openSync(pidPath, 'wx', PRIVATE_FILE_MODE);
       writeSync(fd, `${process.pid}\n`);
       closeSync(fd);
       return {

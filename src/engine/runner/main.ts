@@ -11,6 +11,7 @@ import { flattenSymbol } from './flatten.js';
 import { writeFileAtomic } from './fsutil.js';
 import { acquirePidLock } from './lock.js';
 import { createLogger, type Logger } from './log.js';
+import { runNamedQuery } from './queries.js';
 import { serveControl, type ControlAnswer, type ControlRequest } from './socket.js';
 import { ensureSimProcess } from './sim-process.js';
 import { engineStatus } from './status-data.js';
@@ -53,13 +54,16 @@ export interface OpenedEngine {
 export async function openEngine(o: Omit<RunOptions, 'steps' | 'duration_ms' | 'progress'> & { echo?: (line: string) => void }): Promise<OpenedEngine> {
   const { config } = o;
   const paths = homePaths(config.home);
-  const logger = createLogger(config.log_dir, [config.api_key, config.api_secret, config.clickhouse_password], o.echo);
+  const logger = createLogger(config.log_dir, [config.api_key, config.api_secret, config.sim_api_key, config.sim_api_secret, config.clickhouse_password], o.echo);
   let simUrl = config.sim_url;
+  let venueConfig = config;
   if (config.venue === 'sim' && !simUrl) {
     simUrl = (await ensureSimProcess(o.bin, paths.sim, o.env, o.seed, config.initial_capital_usdt, config.symbols)).url;
     logger.info(`venue sim at ${simUrl} (started or reused under ${paths.sim})`);
+    // The simulator PINK starts accepts its default credentials; PINK_SIM_API_* name another's.
+    venueConfig = { ...config, sim_api_key: undefined, sim_api_secret: undefined };
   }
-  const venue = await openVenue(config, { live: o.live, ...(simUrl ? { simUrl } : {}), logger: (l) => logger.info(l) });
+  const venue = await openVenue(venueConfig, { live: o.live, ...(simUrl ? { simUrl } : {}), logger: (l) => logger.info(l) });
   const run_id = newRunId();
   let store: Store;
   try {
@@ -208,11 +212,9 @@ async function handleControl(engine: Engine, store: Store, venue: Venue, req: Co
       stop();
       return { ok: true, data: { stopping: true } };
     case 'query':
-      // Reads only: the socket is how other commands see the embedded store while we hold it.
-      if (!/^\s*(SELECT|WITH|SHOW|DESCRIBE|EXISTS)\b/i.test(req.sql)) {
-        return { ok: false, exit: EXIT.USAGE, error: 'only read queries (SELECT, WITH, SHOW, DESCRIBE, EXISTS) go through the control socket' };
-      }
-      return { ok: true, data: await store.query(req.sql) };
+      // Named queries only, through the store's read-only session: how other commands see the
+      // embedded store while we hold it, with nothing to write and no SQL of the caller's.
+      return runNamedQuery(req.name, req.params, { q: store.readOnly, config: engine.opts.config });
     case 'flatten': {
       if (!engine.opts.config.symbols.includes(req.symbol)) {
         return { ok: false, exit: EXIT.USAGE, error: `${req.symbol} is not one of this engine's symbols (${engine.opts.config.symbols.join(', ')}).`, hint: 'Use one of the engine symbols.' };

@@ -2,11 +2,12 @@
 // so that `npx pink run` works on a fresh machine. It is its own process, so the venue's truth
 // survives a kill -9 of the engine, as a real venue's would.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { unreachableError } from '../../errors.js';
 import { writeFileAtomic } from './fsutil.js';
 import { processAlive } from './lock.js';
+import { openAppendPrivate, PRIVATE_DIR_MODE } from './private-fs.js';
 
 export interface SimProcessInfo {
   pid: number;
@@ -43,11 +44,12 @@ async function answers(url: string): Promise<boolean> {
 const SIM_BASE_SYMBOLS = ['BTC-USDT', 'ETH-USDT', 'SOL-USDT', 'LTC-USDT', 'BNB-USDT', 'XRP-USDT', 'DOGE-USDT'];
 
 export async function ensureSimProcess(bin: string, simDir: string, env: Readonly<Record<string, string | undefined>>, seed: number, initialCapital: number, symbols: string[]): Promise<SimProcessInfo> {
-  mkdirSync(simDir, { recursive: true, mode: 0o700 });
+  // Under the home, which ensureHome has made PINK's own: the folder 0700, its log 0600, no symlink.
+  mkdirSync(simDir, { recursive: true, mode: PRIVATE_DIR_MODE });
   const existing = readSimInfo(simDir);
   if (existing && (await answers(existing.url))) return existing;
   const logPath = join(simDir, 'sim.log');
-  const out = openSync(logPath, 'a');
+  const out = openAppendPrivate(logPath);
   const child = spawn(
     process.execPath,
     [bin, 'sim', '--json', '--port', '0', '--state', join(simDir, 'state.json'), '--seed', String(seed), '--symbols', [...new Set([...SIM_BASE_SYMBOLS, ...symbols])].join(',')],

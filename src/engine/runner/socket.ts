@@ -1,19 +1,74 @@
-// The control socket $PINK_HOME/pink.sock (mode 0600): one JSON request per connection, one JSON
-// answer. The client side imports only node:net, so `pink ditav2-status` stays light.
+// The control socket $PINK_HOME/pink.sock (mode 0600, in a 0700 home: this user only). One request
+// per connection, framed by the connection itself: the client writes one JSON document and ends
+// its side (half-close); the engine parses exactly that, runs it once, answers with one JSON
+// document and closes. Bytes after the document are not a second request but a malformed one:
+// nothing runs. The client side imports only node:net, so `pink ditav2-status` stays light.
 import { createConnection, createServer, type Server } from 'node:net';
 import { chmodSync, existsSync, rmSync } from 'node:fs';
 
 export type ControlRequest =
   | { op: 'status' }
   | { op: 'flatten'; symbol: string; timeout_ms: number; dry_run: boolean }
-  | { op: 'query'; sql: string }
+  /** A named, read-only store query (src/engine/runner/queries.ts); there is no free SQL. */
+  | { op: 'query'; name: string; params?: Record<string, unknown> }
   | { op: 'report' }
   | { op: 'stop' };
 
 export type ControlAnswer = { ok: true; data: unknown } | { ok: false; error: string; exit: number; hint?: string };
 
 /** Request bodies larger than this are refused: the socket is for small control messages. */
-const REQUEST_BYTES_MAX = 64 * 1024;
+export const REQUEST_BYTES_MAX = 64 * 1024;
+/** A request must arrive whole (the client's end included) within this, or it is refused. */
+export const REQUEST_WAIT_MS = 5_000;
+/** Connections served at once; more wait in the kernel's backlog, then are refused by it. */
+export const CONNECTIONS_MAX = 16;
+/** Longest text field of a request (a symbol, a query name). */
+const FIELD_CHARS_MAX = 64;
+/** flatten's timeout_ms bound: an hour (`pink flatten --timeout` is in seconds, default 20). */
+const FLATTEN_TIMEOUT_MS_MAX = 3_600_000;
+
+type FieldCheck = (v: unknown) => boolean;
+const text: FieldCheck = (v) => typeof v === 'string' && v.length > 0 && v.length <= FIELD_CHARS_MAX;
+const bool: FieldCheck = (v) => typeof v === 'boolean';
+const flattenMs: FieldCheck = (v) => typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= FLATTEN_TIMEOUT_MS_MAX;
+const plainObject: FieldCheck = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Every op and its fields: required ones, and optional ones after a `?`. A request with an unknown
+ * op, a missing or mistyped field, or a field not listed is refused before anything runs. Adding an
+ * op to ControlRequest without an entry here does not compile.
+ */
+const REQUEST_FIELDS: { readonly [K in ControlRequest['op']]: Readonly<Record<string, FieldCheck>> } = {
+  status: {},
+  report: {},
+  stop: {},
+  flatten: { symbol: text, timeout_ms: flattenMs, dry_run: bool },
+  query: { name: text, '?params': plainObject },
+};
+
+/** The request in `body` (one JSON document, as sent), or why it is refused. */
+export function parseControlRequest(body: string): ControlRequest | string {
+  let v: unknown;
+  try {
+    v = JSON.parse(body);
+  } catch {
+    return 'malformed request: one JSON document per connection, then end the connection';
+  }
+  if (!plainObject(v)) return 'malformed request: not a JSON object';
+  const o = v as Record<string, unknown>;
+  const op = o['op'];
+  if (typeof op !== 'string' || !Object.hasOwn(REQUEST_FIELDS, op)) return `unknown control request ${JSON.stringify(op)?.slice(0, FIELD_CHARS_MAX) ?? ''}`;
+  const fields = REQUEST_FIELDS[op as ControlRequest['op']];
+  for (const [spec, check] of Object.entries(fields)) {
+    const optional = spec.startsWith('?');
+    const key = optional ? spec.slice(1) : spec;
+    if (o[key] === undefined ? !optional : !check(o[key])) return `${op}: field ${key} is missing or not valid`;
+  }
+  const known = new Set(['op', ...Object.keys(fields).map((k) => k.replace(/^\?/, ''))]);
+  const extra = Object.keys(o).filter((k) => !known.has(k));
+  if (extra.length > 0) return `${op}: unknown field ${extra[0]!.slice(0, FIELD_CHARS_MAX)}`;
+  return o as ControlRequest;
+}
 
 /** undefined when no engine answers (no socket, refused, or it did not answer in time). */
 export function askEngine(socketPath: string, request: ControlRequest, timeout_ms = 2000): Promise<ControlAnswer | undefined> {
@@ -31,7 +86,8 @@ export function askEngine(socketPath: string, request: ControlRequest, timeout_m
     };
     const timer = setTimeout(() => finish(undefined), timeout_ms);
     sock.setEncoding('utf8');
-    sock.on('connect', () => sock.write(`${JSON.stringify(request)}\n`));
+    // The request, then the end of our side: that end is what frames it (one request per connection).
+    sock.on('connect', () => sock.end(`${JSON.stringify(request)}\n`));
     sock.on('data', (d: string) => {
       buf += d;
     });
@@ -48,33 +104,44 @@ export function askEngine(socketPath: string, request: ControlRequest, timeout_m
 
 export function serveControl(socketPath: string, handle: (req: ControlRequest) => Promise<ControlAnswer>): Promise<Server> {
   if (existsSync(socketPath)) rmSync(socketPath, { force: true }); // left by a killed engine; the pid lock is ours
-  const server = createServer((sock) => {
-    let buf = '';
-    sock.setEncoding('utf8');
+  // allowHalfOpen: the client's end frames its request; our answer still goes back after it.
+  const server = createServer({ allowHalfOpen: true }, (sock) => {
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    let taken = false;
+    const answer = (a: ControlAnswer): void => {
+      sock.setTimeout(0);
+      sock.end(JSON.stringify(a), () => sock.destroy());
+    };
+    const refuse = (error: string): void => {
+      if (taken) return;
+      taken = true;
+      answer({ ok: false, error, exit: 2 });
+    };
     sock.on('error', () => sock.destroy());
-    sock.on('data', (d: string) => {
-      buf += d;
-      if (buf.length > REQUEST_BYTES_MAX) {
-        sock.end(JSON.stringify({ ok: false, error: 'request too large', exit: 2 }));
-        return;
-      }
-      const nl = buf.indexOf('\n');
-      if (nl < 0) return;
-      let req: ControlRequest;
-      try {
-        req = JSON.parse(buf.slice(0, nl)) as ControlRequest;
-      } catch {
-        sock.end(JSON.stringify({ ok: false, error: 'malformed request', exit: 2 }));
-        return;
-      }
+    sock.setTimeout(REQUEST_WAIT_MS, () => refuse(`no whole request within ${REQUEST_WAIT_MS} ms: send one JSON document, then end the connection`));
+    sock.on('data', (d: Buffer) => {
+      if (taken) return; // answered or running: nothing more on this connection is read, let alone run
+      bytes += d.length;
+      if (bytes > REQUEST_BYTES_MAX) return refuse(`request too large (over ${REQUEST_BYTES_MAX} bytes)`);
+      chunks.push(d);
+    });
+    sock.on('end', () => {
+      if (taken) return;
+      const req = parseControlRequest(Buffer.concat(chunks).toString('utf8'));
+      if (typeof req === 'string') return refuse(req);
+      taken = true;
+      sock.setTimeout(0); // a flatten may take its whole timeout
       handle(req)
         .catch((err: unknown): ControlAnswer => ({ ok: false, error: err instanceof Error ? err.message : String(err), exit: 1 }))
-        .then((answer) => sock.end(JSON.stringify(answer)));
+        .then(answer);
     });
   });
+  server.maxConnections = CONNECTIONS_MAX;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(socketPath, () => {
+      // Created under PINK's umask (0077) already; narrowed to 0600 whatever the umask was.
       chmodSync(socketPath, 0o600);
       server.off('error', reject);
       resolve(server);

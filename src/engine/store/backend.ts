@@ -49,8 +49,21 @@ export interface Backend {
   format: WireFormat;
   /** One INSERT of encoded rows into `database.family`, with its de-duplication token. */
   insert: (database: string, family: RowFamily, columns: readonly string[], token: string, format: WireFormat, bytes: Buffer) => Promise<void>;
+  /** A read under ClickHouse's own `readonly = 1` (see READ_ONLY_SQL): what the control socket's
+   * named queries run through. Answered as JSONEachRow objects. */
+  readQuery: <T>(sql: string, params?: Record<string, unknown>) => Promise<T[]>;
   close(): Promise<void>;
 }
+
+/**
+ * The read-only session of the embedded store: set once on a connection of its own (chDB keeps
+ * settings per connection), 64-bit integers as JSON numbers first, then `readonly = 1`, after which
+ * the session refuses every write, DDL, table function (file, url, executable...) and any further
+ * setting, `readonly` included. Measured on chDB 3.4: `readonly = 2` still reads file('/etc/shadow')
+ * and fetches url(...); `readonly = 1` refuses both. It does not stop `INTO OUTFILE`, which chDB
+ * writes on the client side: hence no free SQL through the socket at all, only named queries.
+ */
+export const READ_ONLY_SQL = ['SET output_format_json_quote_64bit_integers = 0', 'SET readonly = 1'] as const;
 
 export function redactor(config: Config): (text: string) => string {
   const secrets: string[] = [];
@@ -200,6 +213,15 @@ async function openChdb(config: Config): Promise<Backend> {
   chdbFolder.users++;
   let closed = false;
   const inserters = new Map<RowFamily, ReturnType<typeof chdbConn.createChdbConnection>>();
+  // The read-only session, opened at its first use (once, however many reads arrive together).
+  let reader: Promise<ClickHouseClient> | undefined;
+  const readClient = (): Promise<ClickHouseClient> =>
+    (reader ??= (async () => {
+      const ro = chdbConn.createChdbConnection({ path: folder });
+      for (const sql of READ_ONLY_SQL) await ro.chdb.queryAsync(sql);
+      type ClientConnection = NonNullable<Parameters<typeof createClient>[0]>['connection'];
+      return createClient({ connection: ro as unknown as ClientConnection });
+    })());
   return {
     kind: 'chdb',
     client,
@@ -222,9 +244,15 @@ async function openChdb(config: Config): Promise<Backend> {
         }
       }
     },
+    readQuery: async <T>(sql: string, params?: Record<string, unknown>): Promise<T[]> => {
+      if (closed) throw new Error('the embedded store is closed');
+      const rs = await (await readClient()).query({ query: sql, format: 'JSONEachRow', ...(params ? { query_params: params } : {}) });
+      return rs.json<T>();
+    },
     close: async () => {
       if (closed) return;
       closed = true;
+      if (reader !== undefined) await (await reader.catch(() => undefined))?.close();
       for (const inserter of inserters.values()) await inserter.close();
       await client.close();
       if (chdbFolder !== null && --chdbFolder.users <= 0) chdbFolder = null;
@@ -283,7 +311,13 @@ async function openServer(config: Config, url: string, requireReachable: boolean
   };
   // TabSeparated: what the server path has always been tested with; a spooled RowBinary unit (from
   // the embedded store) is sent as RowBinary, which a server reads the same way.
-  const backend: Backend = { kind: 'server', client, where, redact, format: 'TabSeparated', insert, close: () => client.close() };
+  // Over HTTP a setting is one request's: readonly = 1 on each read (no other setting alongside,
+  // which readonly = 1 would refuse; 64-bit integers may then come quoted: callers use Number()).
+  const readQuery = async <T>(sql: string, params?: Record<string, unknown>): Promise<T[]> => {
+    const rs = await client.query({ query: sql, format: 'JSONEachRow', ...(params ? { query_params: params } : {}), clickhouse_settings: { readonly: '1' } });
+    return rs.json<T>();
+  };
+  const backend: Backend = { kind: 'server', client, where, redact, format: 'TabSeparated', insert, readQuery, close: () => client.close() };
   if (!requireReachable) return backend;
   try {
     // A SELECT, not /ping: /ping answers without checking the user and password.

@@ -11,6 +11,7 @@ import { homePaths, type Config } from '../../config.js';
 import { EXIT, ExitError } from '../../errors.js';
 import type { RowOut } from '../kernel/types.js';
 import { runAudit, type AuditOptions, type AuditReport } from './audit.js';
+import type { Queryable } from './parity.js';
 import { assertServerVersion, isUnreachable, oneLine, openBackend, type Backend, type BackendKind } from './backend.js';
 import { Ledger } from './ledger.js';
 import { embeddedSettingsDdl, ident, schemaDdl } from './schema.js';
@@ -52,6 +53,8 @@ export interface Store {
   stats(): StoreStats;
   /** A SELECT, answered as JSONEachRow objects (64-bit integers as numbers). */
   query<T>(sql: string, params?: Record<string, unknown>): Promise<T[]>;
+  /** The same, through a session under ClickHouse's `readonly = 1` (the control socket's named queries). */
+  readonly readOnly: Queryable;
   /** SPEC 5's invariants over PINK's database, and no PINK row in BLUE's. */
   audit(opts?: Partial<Pick<AuditOptions, 'initial_capital_usdt' | 'funding_paid_usdt' | 'tolerance_rel'>>): Promise<AuditReport>;
   /** Flushes and releases the connection (and, for chDB, the folder once no store in the process uses it). */
@@ -205,6 +208,18 @@ class StoreImpl implements Store {
     } catch (err) {
       throw this.#wrap(err);
     }
+  }
+
+  get readOnly(): Queryable {
+    return {
+      query: async <T>(sql: string, params?: Record<string, unknown>): Promise<T[]> => {
+        try {
+          return await this.#b.readQuery<T>(sql, params);
+        } catch (err) {
+          throw this.#wrap(err);
+        }
+      },
+    };
   }
 
   audit(opts: Partial<Pick<AuditOptions, 'initial_capital_usdt' | 'funding_paid_usdt' | 'tolerance_rel'>> = {}): Promise<AuditReport> {

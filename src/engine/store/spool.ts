@@ -128,7 +128,8 @@ export class Spool {
 
   /** Creates the folder, removes half-written temporaries, and indexes the units in send order. */
   open(): void {
-    mkdirSync(this.dir, { recursive: true });
+    // PINK's rows: the folder 0700 and each unit 0600 (SECURITY.md), whatever the umask.
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const entries: SpoolEntry[] = [];
     for (const name of readdirSync(this.dir).sort()) {
       const path = join(this.dir, name);
@@ -182,7 +183,7 @@ export class Spool {
     const name = spoolFileName(unit.seq_first, unit.seq_last);
     const path = join(this.dir, name);
     const tmp = `${path}.${process.pid}.tmp`;
-    const fd = openSync(tmp, 'w');
+    const fd = openSync(tmp, 'w', 0o600);
     try {
       writeFileSync(fd, fileJson(unit));
       fsyncSync(fd);

@@ -1,7 +1,7 @@
 // Builds the ccxt bingx client for a venue and checks, once, that it answers and accepts the
 // key. Loaded by openVenue only after the authorization gate has passed.
 import type { bingx as BingxExchange } from 'ccxt';
-import type { Config } from '../../config.js';
+import { checkSimUrl, type Config } from '../../config.js';
 import { ExitError, EXIT, usageError } from '../../errors.js';
 import { redactReason } from './authorize.js';
 import { CcxtVenue } from './ccxt.js';
@@ -26,8 +26,13 @@ export async function loadBingxClass(): Promise<typeof BingxExchange> {
   return mod.default;
 }
 
-function credentials(config: Config): { apiKey: string; secret: string } {
-  if (config.venue === 'sim') return { apiKey: config.api_key ?? SIM_API_KEY, secret: config.api_secret ?? SIM_API_SECRET };
+/**
+ * The key and secret requests are signed with. Venue `sim` signs with the simulator's own
+ * credentials only (PINK_SIM_API_KEY / PINK_SIM_API_SECRET, default the simulator's defaults),
+ * never with DOLPHIN_PINK_BINGX_*: a real key must not leave for a simulator URL, whatever it is.
+ */
+export function credentials(config: Config): { apiKey: string; secret: string } {
+  if (config.venue === 'sim') return { apiKey: config.sim_api_key ?? SIM_API_KEY, secret: config.sim_api_secret ?? SIM_API_SECRET };
   // checkVenueAuthorization has ensured both are set for bingx-vst / bingx-live.
   return { apiKey: config.api_key ?? '', secret: config.api_secret ?? '' };
 }
@@ -43,6 +48,8 @@ export async function buildExchange(config: Config, opts: Pick<OpenVenueOptions,
   if (config.venue === 'sim') {
     simUrl = (opts.simUrl ?? config.sim_url)?.replace(/\/+$/, '');
     if (simUrl === undefined) throw usageError('venue sim needs a simulator URL.', 'Set PINK_SIM_URL, or let `pink run` start the simulator.');
+    // Whatever gave the URL (PINK_SIM_URL, $PINK_HOME/sim/sim.json, a caller): loopback only.
+    checkSimUrl(simUrl, opts.simUrl !== undefined ? 'simulator URL' : 'PINK_SIM_URL');
   }
   const Bingx = await loadBingxClass();
   const ex = new Bingx({
