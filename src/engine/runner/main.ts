@@ -3,6 +3,7 @@
 import { rmSync } from 'node:fs';
 import { homePaths, type Config } from '../../config.js';
 import { EXIT, ExitError } from '../../errors.js';
+import { answerObserve } from '../observe/source.js';
 import { openStore, type Store } from '../store/index.js';
 import { openVenue } from '../venue/index.js';
 import type { Venue } from '../venue/types.js';
@@ -213,6 +214,9 @@ async function handleControl(engine: Engine, store: Store, venue: Venue, req: Co
         return { ok: false, exit: EXIT.USAGE, error: 'only read queries (SELECT, WITH, SHOW, DESCRIBE, EXISTS) go through the control socket' };
       }
       return { ok: true, data: await store.query(req.sql) };
+    case 'timeline':
+    case 'pnl_report':
+      return answerObserve(store, engine.opts.config, req);
     case 'flatten': {
       if (!engine.opts.config.symbols.includes(req.symbol)) {
         return { ok: false, exit: EXIT.USAGE, error: `${req.symbol} is not one of this engine's symbols (${engine.opts.config.symbols.join(', ')}).`, hint: 'Use one of the engine symbols.' };

@@ -2,13 +2,16 @@
 // answer. The client side imports only node:net, so `pink ditav2-status` stays light.
 import { createConnection, createServer, type Server } from 'node:net';
 import { chmodSync, existsSync, rmSync } from 'node:fs';
+import type { ObserveRequest } from '../observe/source.js';
 
 export type ControlRequest =
   | { op: 'status' }
   | { op: 'flatten'; symbol: string; timeout_ms: number; dry_run: boolean }
   | { op: 'query'; sql: string }
   | { op: 'report' }
-  | { op: 'stop' };
+  | { op: 'stop' }
+  // Issue 22: `pink timeline` / `pink report` as named queries (a window and a symbol, no SQL).
+  | ObserveRequest;
 
 export type ControlAnswer = { ok: true; data: unknown } | { ok: false; error: string; exit: number; hint?: string };
 
