@@ -56,7 +56,15 @@ export interface Venue {
   /** REST calls made so far (sent to the venue, whatever the answer). */
   readonly restCalls: number;
 
+  /** The same calls by endpoint (`GET /openApi/...`), with those that failed (issue 22's metrics). */
+  readonly requestsByEndpoint?: ReadonlyMap<string, EndpointCount>;
+
   close(): Promise<void>;
+}
+
+export interface EndpointCount {
+  requests: number;
+  errors: number;
 }
 
 export type VenueOrderStatus = 'open' | 'filled' | 'canceled' | 'expired' | 'rejected';
