@@ -39,9 +39,10 @@ export interface AlertEvent {
 export const ALERT_QUEUE_MAX = 256;
 /** A fault (code, symbol) alerts once per window; the repeats are counted into the next one. */
 export const ALERT_DEDUP_MS = 5 * 60_000;
-/** Attempts per event before it is dropped (counted), and the backoff between them. */
-export const ALERT_ATTEMPTS_MAX = 6;
-export const ALERT_BACKOFF_MS_MIN = 500;
+/** Attempts per event before it is dropped (counted), and the backoff between them: doubling
+ * from 0.25 s to 30 s, about a minute of trying (a webhook service restarting) before a drop. */
+export const ALERT_ATTEMPTS_MAX = 9;
+export const ALERT_BACKOFF_MS_MIN = 250;
 export const ALERT_BACKOFF_MS_MAX = 30_000;
 /** One POST waits this long for the receiver's answer. */
 export const ALERT_TIMEOUT_MS = 5_000;
