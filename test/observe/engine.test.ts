@@ -16,6 +16,7 @@ import type { ReportDoc } from '../../src/engine/observe/report.js';
 import type { TimelineDoc } from '../../src/engine/observe/timeline.js';
 import { runPink, tempDir, type PinkResult } from '../support/cli.js';
 import { stopPid, waitFor } from '../support/e2e.js';
+import { HEAVY_MODULE, loadedModules } from '../support/loads.js';
 import { closedPort } from '../store/fixtures.js';
 import { parseProm, sample, startReceiver, type Receiver } from './support.js';
 
@@ -42,6 +43,7 @@ const facts: {
   metricsAfterRateLimit: string;
   statusAfterTrades: Record<string, any>;
   timelineUp: { code: number | null; doc: TimelineDoc; stderr: string };
+  timelineUpLoads: { code: number | null; loaded: string[] };
   stepsWhileDown: [number, number];
   stepsWhileSlow: [number, number];
   failedAttemptsWhileDown: number;
@@ -148,6 +150,7 @@ before(async () => {
   facts.metricsAfterTrades = await scrape();
   facts.statusAfterTrades = await status();
   facts.timelineUp = await json<TimelineDoc>(['timeline', '--since', '10m']);
+  facts.timelineUpLoads = await loadedModules(['timeline', '--since', '10m', '--json'], w.env);
 
   // The rate-limit cycle while the receiver is down: the engine keeps stepping, alerts wait.
   await w.receiver.setMode('down');
@@ -270,6 +273,10 @@ test('timeline with the engine up: answered by the engine (named query), the sta
   assert.ok(reject, JSON.stringify(t.doc.events.map((e) => e.code)));
   assert.equal(reject.symbol, 'BTC-USDT');
   assert.equal(reject.hint, 'pink fault EXIT_ORDER_REJECTED');
+  const loads = facts.timelineUpLoads;
+  assert.equal(loads.code, 0);
+  assert.ok(loads.loaded.some((l) => l.includes('runner/socket.js')), 'the hook saw the socket path');
+  assert.deepEqual(loads.loaded.filter((l) => HEAVY_MODULE.test(l)), [], 'asking the engine loads neither ccxt nor chDB nor the ClickHouse client');
 });
 
 test('timeline with the engine down, from the store: every fill once, both exit legs, faults, the engine\'s start and stop, in order', async () => {

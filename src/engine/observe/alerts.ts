@@ -74,8 +74,6 @@ export interface AlertSinkOptions {
   backoff_ms_min?: number;
   backoff_ms_max?: number;
   timeout_ms?: number;
-  /** Tests: the clock. */
-  now?: () => number;
 }
 
 interface Queued {
@@ -105,8 +103,7 @@ export function alertBody(ev: AlertEvent, ctx: AlertSinkOptions['context'], host
 
 export class AlertSink {
   readonly stats: AlertStats = { queued: 0, sent: 0, failures: 0, dropped_queue_full: 0, dropped_attempts: 0, suppressed: 0, below_min_severity: 0 };
-  readonly #o: Required<Omit<AlertSinkOptions, 'log' | 'now'>> & Pick<AlertSinkOptions, 'log'>;
-  readonly #now: () => number;
+  readonly #o: Required<Omit<AlertSinkOptions, 'log'>> & Pick<AlertSinkOptions, 'log'>;
   readonly #secrets: string[];
   readonly #host = hostname();
   #queue: Queued[] = [];
@@ -128,8 +125,15 @@ export class AlertSink {
       timeout_ms: ALERT_TIMEOUT_MS,
       ...o,
     };
-    this.#now = o.now ?? Date.now;
-    this.#secrets = [...o.secrets, o.url].filter((s): s is string => typeof s === 'string' && s.length >= 4);
+    // The webhook's path and query are its credential (Slack: /services/T…/B…/token): never sent back out.
+    let where: string[] = [];
+    try {
+      const u = new URL(o.url);
+      where = [u.pathname, u.search].filter((p) => p.length > 1);
+    } catch {
+      // config.ts validated the URL
+    }
+    this.#secrets = [...o.secrets, o.url, ...where].filter((s): s is string => typeof s === 'string' && s.length >= 4).sort((a, b) => b.length - a.length);
   }
 
   /** Files the event (or counts why not) and returns at once; never throws, never waits. */
@@ -201,7 +205,7 @@ export class AlertSink {
           }
         }
         this.stats.queued = this.#queue.length;
-        if (this.#closed && this.#now() >= this.#deadline_ms) break;
+        if (this.#closed && Date.now() >= this.#deadline_ms) break;
       }
     } finally {
       this.#sending = false;
@@ -211,10 +215,10 @@ export class AlertSink {
 
   /** Waits `ms` unless closing cuts it short; false when the close deadline leaves no time. */
   #sleep(ms: number): Promise<boolean> {
-    const left = this.#deadline_ms - this.#now();
+    const left = this.#deadline_ms - Date.now();
     if (left <= 0) return Promise.resolve(false);
     return new Promise((resolve) => {
-      this.#wake = () => resolve(this.#now() < this.#deadline_ms);
+      this.#wake = () => resolve(Date.now() < this.#deadline_ms);
       this.#timer = setTimeout(() => {
         this.#wake = null;
         resolve(true);
@@ -226,7 +230,7 @@ export class AlertSink {
 
   async #post(ev: AlertEvent): Promise<boolean> {
     const body = this.#redact(JSON.stringify(alertBody(ev, this.#o.context, this.#host)));
-    const timeout_ms = Math.max(1, Math.min(this.#o.timeout_ms, this.#deadline_ms - this.#now()));
+    const timeout_ms = Math.max(1, Math.min(this.#o.timeout_ms, this.#deadline_ms - Date.now()));
     try {
       const res = await fetch(this.#o.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(timeout_ms) });
       await res.arrayBuffer().catch(() => undefined);
@@ -253,12 +257,12 @@ export class AlertSink {
   /** Sends what is queued until `deadline_ms` from now at most, then stops (the rest is counted dropped). */
   async close(deadline_ms: number): Promise<void> {
     this.#closed = true;
-    this.#deadline_ms = this.#now() + deadline_ms;
+    this.#deadline_ms = Date.now() + deadline_ms;
     if (this.#timer) clearTimeout(this.#timer);
     this.#wake?.();
     await this.#pump();
     // #pump may be running from before: wait for it, bounded by the deadline.
-    while (this.#sending && this.#now() < this.#deadline_ms) await new Promise((r) => setTimeout(r, 20));
+    while (this.#sending && Date.now() < this.#deadline_ms) await new Promise((r) => setTimeout(r, 20));
     this.stats.dropped_attempts += this.#queue.length;
     if (this.#queue.length > 0) this.#o.log?.(`alerts: ${this.#queue.length} alert(s) not delivered before the engine stopped`);
     this.#queue = [];

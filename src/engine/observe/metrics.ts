@@ -51,7 +51,7 @@ export class Metrics {
     const registry = new prom.Registry();
     this.registry = registry;
     const registers = [registry];
-    prom.collectDefaultMetrics({ register: registry, prefix: 'pink_process_' });
+    prom.collectDefaultMetrics({ register: registry, prefix: 'pink_' });
     this.stepSeconds = new prom.Histogram({ name: 'pink_step_duration_seconds', help: 'Duration of one engine step (venue reads, kernel, sends).', buckets: STEP_SECONDS_BUCKETS, registers });
     this.faults = new prom.Counter({ name: 'pink_faults_total', help: 'Kernel outcomes above INFO, by taxonomy code (pink fault CODE).', labelNames: ['code', 'severity'], registers });
     const src = () => this.sources;
