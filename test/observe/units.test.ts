@@ -31,7 +31,10 @@ test('--since/--until: durations, UTC times of day (the latest not after now), d
   assert.equal(parseWhen('2026-11-26T05:10+02:00', NOW, '--since'), Date.UTC(2026, 10, 26, 3, 10));
   assert.equal(parseWhen(String(NOW - 5), NOW, '--since'), NOW - 5);
   for (const bad of ['yesterday', '25:00', '2026-02-30', '2026-11-26T24:00', '-5m', '10', '']) usage(() => parseWhen(bad, NOW, '--since'), /--since .* is not a duration or a time/);
-  usage(() => parseWindow({ since: '03:20', until: '03:10' }, '30m', NOW), /--until .* is not after --since/);
+  // A time of day for --until is the first one after --since: "between 03:10 and 03:20", or across midnight.
+  assert.deepEqual(parseWindow({ since: '03:10', until: '03:40' }, '30m', NOW), { since_ms: Date.UTC(2026, 10, 26, 3, 10), until_ms: Date.UTC(2026, 10, 26, 3, 40) });
+  assert.deepEqual(parseWindow({ since: '23:50', until: '00:10' }, '30m', NOW), { since_ms: Date.UTC(2026, 10, 25, 23, 50), until_ms: Date.UTC(2026, 10, 26, 0, 10) });
+  usage(() => parseWindow({ since: '2026-11-26T03:20Z', until: '2026-11-26T03:10Z' }, '30m', NOW), /--until .* is not after --since/);
   usage(() => parseWindow({ since: '1000d' }, '30m', NOW), /longer than 400 days/);
   assert.deepEqual(parseWindow({}, '30m', NOW), { since_ms: NOW - 30 * 60_000, until_ms: NOW });
 });
@@ -144,4 +147,20 @@ test('report and page helpers: resampling keeps the last of each slice; HTML and
   assert.equal(escapeHtml('<a href="x">&\'</a>'), '&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;');
   assert.ok(!scriptJson({ s: '</script><!--' }).includes('<'));
   assert.deepEqual(JSON.parse(scriptJson({ s: '</script>' })), { s: '</script>' });
+});
+
+test('the human timeline: a burst of one fault is one line with its count; long details are cut, the JSON keeps them', async () => {
+  const { renderTimeline } = await import('../../src/engine/observe/timeline.js');
+  const at = (i: number, over: Record<string, unknown> = {}) => ({ ts: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(), ts_ms: Date.UTC(2026, 0, 1, 0, 0, i), kind: 'fault' as const, symbol: null, code: 'RATE_LIMITED', severity: 'WARNING', detail: `WARNING RATE_LIMITED: try ${i}`, hint: 'pink fault RATE_LIMITED', ...over });
+  const doc = {
+    since: '2026-01-01T00:00:00.000Z', until: '2026-01-01T01:00:00.000Z', symbol: null, truncated: [],
+    cost: { realized: 1, fees: 0.5, funding: 0, net: 0.5, trades: 1 },
+    events: [at(1), at(2), at(3), at(4), at(5, { kind: 'fill', code: null, severity: null, hint: null, detail: 'x'.repeat(500) }), at(6), at(7)],
+  };
+  const lines = renderTimeline(doc as never).split('\n');
+  assert.equal(lines.length, 1 + 1 + 1 + 2 + 1, 'header, the run of four, the fill, two single faults, the cost');
+  assert.match(lines[1]!, /RATE_LIMITED x4 until 00:00:04\.000, the first: try 1 {2}\(pink fault RATE_LIMITED\)$/);
+  assert.ok(lines[2]!.length < 220 && lines[2]!.endsWith('...'), 'cut');
+  assert.match(lines[3]!, /try 6/);
+  assert.match(lines[5]!, /^cost of the window: realized 1\.00 {2}fees 0\.50 {2}funding 0\.00 {2}net 0\.50 USDT/);
 });

@@ -108,7 +108,7 @@ export function buildEvents(rows: TimelineRows): TimelineEvent[] {
     out.push(event(o.ts_ms, 'order', sym(o.symbol), `${o.status} ${o.side} ${qty(o.qty)} ${o.order_type}${price}${o.reduce_only ? ' reduce-only' : ''}${why}; ${o.client_order_id}`));
   }
   for (const f of rows.fills) {
-    out.push(event(f.ts_ms, 'fill', sym(f.symbol), `${f.side} ${qty(f.qty)} @ ${f.price} fee ${f.fee.toFixed(4)}${f.inferred ? ' (inferred at reconcile)' : ''}; ${f.client_order_id} fill ${f.fill_id}`));
+    out.push(event(f.ts_ms, 'fill', sym(f.symbol), `${f.side} ${qty(f.qty)} @ ${f.price} fee ${f.fee.toFixed(4)}${f.inferred ? ' (inferred at reconcile)' : ''}; ${f.client_order_id}`));
   }
   for (const l of rows.legs) {
     const kind: EventKind = l.exit_reason === 'liquidation' ? 'liquidation' : 'exit_leg';
@@ -144,13 +144,40 @@ export async function timeline(q: Queryable, scope: Scope): Promise<TimelineDoc>
   };
 }
 
-/** Plain text, one event a line: time, kind, symbol, detail, hint. */
+/** A line of the human timeline is cut here (the JSON keeps the whole detail). */
+const LINE_DETAIL_CHARS_MAX = 160;
+/** This many or more consecutive faults of one code and symbol print as one line with a count. */
+const FAULT_RUN_MIN = 3;
+
+/** Runs of the same fault (code, symbol), uninterrupted by any other event: [start index, count]. */
+function faultRuns(events: TimelineEvent[]): [number, number][] {
+  const out: [number, number][] = [];
+  events.forEach((e, i) => {
+    const run = out[out.length - 1];
+    const head = run ? events[run[0]]! : undefined;
+    if (run && head && e.kind === 'fault' && head.kind === 'fault' && head.code === e.code && head.symbol === e.symbol) run[1] += 1;
+    else out.push([i, 1]);
+  });
+  return out;
+}
+
+/** Plain text, one event a line: time, kind, symbol, detail, hint; a burst of one fault is one line. */
 export function renderTimeline(doc: TimelineDoc, paint: { warn: (s: string) => string; bad: (s: string) => string; dim: (s: string) => string } = { warn: (s) => s, bad: (s) => s, dim: (s) => s }): string {
   const lines = [`timeline ${doc.since} .. ${doc.until}${doc.symbol ? `  symbol ${doc.symbol} (and engine-wide events)` : ''}  (times UTC)`];
   if (doc.events.length === 0) lines.push('  no events in this window');
-  for (const e of doc.events) {
-    const line = `${e.ts.replace('T', ' ').replace('Z', '')}  ${e.kind.padEnd(11)} ${(e.symbol ?? '-').padEnd(10)} ${e.detail}${e.hint ? `  (${e.hint})` : ''}`;
+  const time = (e: TimelineEvent): string => e.ts.replace('T', ' ').replace('Z', '');
+  const cut = (d: string): string => (d.length > LINE_DETAIL_CHARS_MAX ? `${d.slice(0, LINE_DETAIL_CHARS_MAX - 3)}...` : d);
+  const print = (e: TimelineEvent, detail: string): void => {
+    const line = `${time(e)}  ${e.kind.padEnd(11)} ${(e.symbol ?? '-').padEnd(10)} ${cut(detail)}${e.hint ? `  (${e.hint})` : ''}`;
     lines.push(e.severity === 'CRITICAL' || e.severity === 'ERROR' || e.kind === 'liquidation' ? paint.bad(line) : e.severity === 'WARNING' ? paint.warn(line) : e.kind === 'slot' || e.kind === 'decision' ? paint.dim(line) : line);
+  };
+  for (const [start, count] of faultRuns(doc.events)) {
+    const e = doc.events[start]!;
+    if (count >= FAULT_RUN_MIN) {
+      print(e, `${e.severity} ${e.code} x${count} until ${time(doc.events[start + count - 1]!).slice(11)}, the first: ${e.detail.replace(/^\S+ \S+: /, '')}`);
+    } else {
+      for (let i = start; i < start + count; i += 1) print(doc.events[i]!, doc.events[i]!.detail);
+    }
   }
   for (const k of doc.truncated) lines.push(paint.warn(`(only the latest rows of ${k} are shown: narrow --since/--until or add --symbol)`));
   const c = doc.cost;

@@ -17,10 +17,11 @@ export interface Window {
 
 /**
  * `30m`, `24h`, `7d` (back from now); `03:10` or `03:10:30` (the latest such UTC time not after
- * now); `2026-11-26` (midnight UTC); `2026-11-26T03:10`, `2026-11-26 03:10:00`, with an optional
- * `Z` or `+02:00`; a 13-digit epoch in ms. Throws ExitError(2) naming `source`.
+ * now, or with `after_ms`, the first one after it: `--since 23:50 --until 00:10` spans midnight);
+ * `2026-11-26` (midnight UTC); `2026-11-26T03:10`, `2026-11-26 03:10:00`, with an optional `Z` or
+ * `+02:00`; a 13-digit epoch in ms. Throws ExitError(2) naming `source`.
  */
-export function parseWhen(raw: string, now_ms: number, source: string): number {
+export function parseWhen(raw: string, now_ms: number, source: string, after_ms?: number): number {
   const s = raw.trim();
   const bad = () =>
     usageError(
@@ -34,7 +35,12 @@ export function parseWhen(raw: string, now_ms: number, source: string): number {
   if (tod) {
     const [h, m, sec] = [Number(tod[1]), Number(tod[2]), Number(tod[3] ?? 0)];
     if (h > 23 || m > 59 || sec > 59) throw bad();
-    const today = Math.floor(now_ms / DAY_MS) * DAY_MS + ((h * 60 + m) * 60 + sec) * 1000;
+    const of_day_ms = ((h * 60 + m) * 60 + sec) * 1000;
+    if (after_ms !== undefined) {
+      const same = Math.floor(after_ms / DAY_MS) * DAY_MS + of_day_ms;
+      return same > after_ms ? same : same + DAY_MS;
+    }
+    const today = Math.floor(now_ms / DAY_MS) * DAY_MS + of_day_ms;
     return today > now_ms ? today - DAY_MS : today;
   }
   const full = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,3})?)?)?(Z|[+-]\d{2}:?\d{2})?$/i.exec(s);
@@ -54,7 +60,7 @@ export function parseWhen(raw: string, now_ms: number, source: string): number {
 /** The window of `--since` (default `since_default`) and `--until` (default now), checked. */
 export function parseWindow(opts: { since?: unknown; until?: unknown }, since_default: string, now_ms: number): Window {
   const since_ms = parseWhen(typeof opts.since === 'string' ? opts.since : since_default, now_ms, '--since');
-  const until_ms = typeof opts.until === 'string' ? parseWhen(opts.until, now_ms, '--until') : now_ms;
+  const until_ms = typeof opts.until === 'string' ? parseWhen(opts.until, now_ms, '--until', since_ms) : now_ms;
   if (until_ms <= since_ms) {
     throw usageError(`--until (${iso(until_ms)}) is not after --since (${iso(since_ms)}).`, 'Give a --since earlier than --until.');
   }
