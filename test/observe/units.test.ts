@@ -8,7 +8,7 @@ import { AlertSink, alertBody, type AlertEvent } from '../../src/engine/observe/
 import { Metrics } from '../../src/engine/observe/metrics.js';
 import { parseMetricsAddr } from '../../src/engine/observe/settings.js';
 import { parseWhen, parseWindow } from '../../src/engine/observe/when.js';
-import { resample } from '../../src/engine/observe/report.js';
+import { resample, stretch } from '../../src/engine/observe/report.js';
 import { escapeHtml, scriptJson } from '../../src/engine/observe/html.js';
 import { waitFor } from '../support/e2e.js';
 import { closedPort } from '../store/fixtures.js';
@@ -144,6 +144,8 @@ test('metrics server alone: /metrics in Prometheus text, everything else 404, a 
 test('report and page helpers: resampling keeps the last of each slice; HTML and script text escaped', () => {
   assert.deepEqual(resample([1, 2, 3, 4, 5, 6], 3), [2, 4, 6]);
   assert.deepEqual(resample([1, 2], 5), [1, 2]);
+  assert.deepEqual(stretch([1, 2], 5), [1, 1, 2, 2]);
+  assert.deepEqual(stretch([1, 2, 3], 2), [1, 2, 3]);
   assert.equal(escapeHtml('<a href="x">&\'</a>'), '&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;');
   assert.ok(!scriptJson({ s: '</script><!--' }).includes('<'));
   assert.deepEqual(JSON.parse(scriptJson({ s: '</script>' })), { s: '</script>' });

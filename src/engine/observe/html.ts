@@ -38,21 +38,30 @@ const CHART_SCRIPT = `
 (function () {
   var doc = JSON.parse(document.getElementById('pink-report-data').textContent);
   var width = Math.min(960, document.body.clientWidth - 32);
+  // Times are UTC everywhere in pink: the axes too, whatever the browser's zone.
+  var utc = function (ts) { return uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'); };
+  var money = { size: 80, values: function (u, vals) { return vals.map(function (v) { return v.toFixed(2); }); } };
   var ts = doc.equity.map(function (p) { return p.ts_ms / 1000; });
   if (ts.length >= 2) {
-    new uPlot({ title: 'Equity (USDT)', width: width, height: 260, series: [{}, { label: 'equity', stroke: '#2563eb', width: 2 }] },
+    new uPlot({ title: 'Equity (USDT)', width: width, height: 260, tzDate: utc, axes: [{}, money], series: [{}, { label: 'equity', stroke: '#2563eb', width: 2 }] },
       [ts, doc.equity.map(function (p) { return p.equity; })], document.getElementById('equity'));
-    new uPlot({ title: 'Drawdown below the running peak (USDT)', width: width, height: 180,
+    new uPlot({ title: 'Drawdown below the running peak (USDT)', width: width, height: 180, tzDate: utc, axes: [{}, money],
       series: [{}, { label: 'drawdown', stroke: '#dc2626', fill: 'rgba(220,38,38,0.15)', width: 1 }] },
       [ts, doc.equity.map(function (p) { return -p.drawdown; })], document.getElementById('drawdown'));
   }
   if (doc.symbols.length > 0) {
     var xs = doc.symbols.map(function (_, i) { return i; });
+    var bars = function (color, fill) { return { stroke: color, fill: fill, paths: uPlot.paths.bars({ size: [0.6, 80] }), points: { show: false } }; };
+    var gain = bars('#059669', 'rgba(5,150,105,0.35)');
+    gain.label = 'net gain';
+    var loss = bars('#dc2626', 'rgba(220,38,38,0.35)');
+    loss.label = 'net loss';
     new uPlot({ title: 'Net PnL per symbol (USDT)', width: width, height: 220,
       scales: { x: { time: false, range: [-0.5, doc.symbols.length - 0.5] } },
-      axes: [{ splits: function () { return xs; }, values: function () { return doc.symbols.map(function (s) { return s.symbol; }); } }, {}],
-      series: [{}, { label: 'net', stroke: '#059669', fill: 'rgba(5,150,105,0.35)', paths: uPlot.paths.bars({ size: [0.6, 80] }), points: { show: false } }] },
-      [xs, doc.symbols.map(function (s) { return s.net; })], document.getElementById('symbols-chart'));
+      axes: [{ splits: function () { return xs; }, values: function () { return doc.symbols.map(function (s) { return s.symbol; }); } }, money],
+      series: [{}, gain, loss] },
+      [xs, doc.symbols.map(function (s) { return s.net >= 0 ? s.net : null; }), doc.symbols.map(function (s) { return s.net < 0 ? s.net : null; })],
+      document.getElementById('symbols-chart'));
   }
 })();`;
 

@@ -95,6 +95,7 @@ export function duration(s: number | null): string {
 
 /** Width of the terminal equity chart (points; asciichart draws one column each). */
 const CHART_COLUMNS_MAX = 72;
+const CHART_COLUMNS_MIN = 48;
 
 /** The human report: summary, an equity chart, per-symbol and per-day tables, exposure now. */
 export async function renderReport(doc: ReportDoc): Promise<string> {
@@ -108,7 +109,7 @@ export async function renderReport(doc: ReportDoc): Promise<string> {
   lines.push(`  equity ${money(s.equity_start)} -> ${money(s.equity_end)}  max drawdown ${money(s.max_drawdown)}${doc.drawdown.trough_ts ? ` (to ${money(doc.drawdown.trough)} at ${doc.drawdown.trough_ts}, from a peak of ${money(doc.drawdown.peak)})` : ''}`);
   lines.push(`  exposure now ${money(s.exposure_usdt)}${doc.exposure.length > 0 ? ` in ${doc.exposure.map((e) => `${e.symbol} ${e.side} ${e.qty}`).join(', ')}` : ' (flat)'}`);
   if (doc.equity.length >= 2) {
-    const values = resample(doc.equity.map((p) => p.equity), CHART_COLUMNS_MAX);
+    const values = stretch(resample(doc.equity.map((p) => p.equity), CHART_COLUMNS_MAX), CHART_COLUMNS_MIN);
     lines.push('', `equity (the account's, ${doc.equity[0]!.ts} .. ${doc.equity[doc.equity.length - 1]!.ts})`);
     lines.push(asciichart.plot(values, { height: 8, format: (x: number) => x.toFixed(2).padStart(10) }));
   } else {
@@ -130,4 +131,11 @@ export function resample(values: number[], n: number): number[] {
   const out: number[] = [];
   for (let i = 1; i <= n; i += 1) out.push(values[Math.ceil((i * values.length) / n) - 1]!);
   return out;
+}
+
+/** Each value repeated so that there are at least `n` (equity holds its level until the next row). */
+export function stretch(values: number[], n: number): number[] {
+  if (values.length === 0 || values.length >= n) return values;
+  const each = Math.floor(n / values.length);
+  return values.flatMap((v) => Array<number>(each).fill(v));
 }
