@@ -19,6 +19,7 @@ import { stopPid, waitFor } from '../support/e2e.js';
 import { HEAVY_MODULE, loadedModules } from '../support/loads.js';
 import { closedPort } from '../store/fixtures.js';
 import { parseProm, sample, startReceiver, type Receiver } from './support.js';
+import { expectedFromVenue, near } from './venue-truth.js';
 
 const KEY = 'obs-test-key-0123456789abcdef';
 const SECRET = 'obs-test-secret-fedcba9876543210';
@@ -195,70 +196,12 @@ after(async () => {
   w.dir.remove();
 });
 
-// ---------------------------------------------------------------- independent figures
-
-interface Expected {
-  realized: number;
-  fees: number;
-  trades: number;
-  wins: number;
-  avg_hold_s: number;
-  bySymbol: Record<string, { realized: number; fees: number }>;
-  days: string[];
-  fills: number;
-}
-
-/** From the venue's own fills and prices: realized per exit against the average entry, fees, holds. */
-function expectedFromVenue(): Expected {
-  const fills = w.sim.state().fills.filter((f) => f.client_order_id.startsWith('pink-')).sort((a, b) => a.ts_ms - b.ts_ms);
-  const out: Expected = { realized: 0, fees: 0, trades: 0, wins: 0, avg_hold_s: 0, bySymbol: {}, days: [], fills: fills.length };
-  const pos = new Map<string, { qty: number; avg: number; side: string; open_ms: number; realized: number; fees: number }>();
-  const holds: number[] = [];
-  for (const f of fills) {
-    const by = (out.bySymbol[f.symbol] ??= { realized: 0, fees: 0 });
-    by.fees += f.fee_usdt;
-    out.fees += f.fee_usdt;
-    const day = new Date(f.ts_ms).toISOString().slice(0, 10);
-    if (!out.days.includes(day)) out.days.push(day);
-    const p = pos.get(f.symbol);
-    const signed = f.side.toLowerCase() === 'buy' ? f.qty : -f.qty;
-    if (!p || p.qty === 0) {
-      pos.set(f.symbol, { qty: signed, avg: f.price, side: signed > 0 ? 'long' : 'short', open_ms: f.ts_ms, realized: 0, fees: f.fee_usdt });
-      continue;
-    }
-    if (Math.sign(signed) === Math.sign(p.qty)) {
-      p.avg = (p.avg * Math.abs(p.qty) + f.price * f.qty) / (Math.abs(p.qty) + f.qty);
-      p.qty += signed;
-      p.fees += f.fee_usdt;
-      continue;
-    }
-    const pnl = (f.price - p.avg) * f.qty * (p.qty > 0 ? 1 : -1);
-    p.realized += pnl;
-    p.fees += f.fee_usdt;
-    by.realized += pnl;
-    out.realized += pnl;
-    p.qty += signed;
-    if (Math.abs(p.qty) < 1e-12) {
-      p.qty = 0;
-      out.trades += 1;
-      if (p.realized > p.fees) out.wins += 1;
-      holds.push((f.ts_ms - p.open_ms) / 1000);
-    }
-  }
-  out.avg_hold_s = holds.reduce((a, b) => a + b, 0) / holds.length;
-  return out;
-}
-
-const near = (a: number | null | undefined, b: number, what: string, tol = 1e-9): void => {
-  assert.ok(typeof a === 'number' && Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
-};
-
 // ---------------------------------------------------------------- tests
 
 test('the script ran as written: two trades closed at the venue, one exit rejected first, flat at the end', () => {
   const truth = w.sim.state();
   assert.equal(truth.positions.length, 0, 'flat at the venue');
-  const e = expectedFromVenue();
+  const e = expectedFromVenue(w.sim.state().fills);
   assert.equal(e.trades, 2);
   assert.equal(e.wins, 1, 'BTC won, ETH lost');
 });
@@ -285,7 +228,7 @@ test('timeline with the engine down, from the store: every fill once, both exit 
   assert.match(r.stderr, /engine down: read from the store/);
   const ev = r.doc.events;
   assert.deepEqual(ev.map((e) => e.ts_ms), [...ev.map((e) => e.ts_ms)].sort((a, b) => a - b), 'chronological');
-  const e = expectedFromVenue();
+  const e = expectedFromVenue(w.sim.state().fills);
   assert.equal(ev.filter((x) => x.kind === 'fill').length, e.fills, 'one fill event per venue fill');
   const legs = ev.filter((x) => x.kind === 'exit_leg');
   assert.deepEqual(legs.map((l) => `${l.symbol} ${/\((\w+)\)/.exec(l.detail)?.[1]}`), ['BTC-USDT take_profit', 'ETH-USDT manual_flatten']);
@@ -318,7 +261,7 @@ test('report: every figure equals the one computed from the venue\'s fills and t
   const r = await json<ReportDoc>(['report', '--since', facts.since, '--until', facts.until]);
   assert.equal(r.code, 0, r.stderr);
   const s = r.doc.summary;
-  const e = expectedFromVenue();
+  const e = expectedFromVenue(w.sim.state().fills);
   near(s.realized, e.realized, 'realized', 1e-6);
   near(s.fees, e.fees, 'fees', 1e-6);
   assert.equal(s.funding, 0, 'no funding table yet: 0');

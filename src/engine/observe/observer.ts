@@ -38,6 +38,17 @@ export function engineRow(run_id: string, code: EngineRowCode, ts: number, detai
   };
 }
 
+/** What must never leave in an alert or a log line: the venue key and secret, ClickHouse's password (also inside its URL). */
+function secretsOf(config: Config): (string | undefined)[] {
+  let inUrl: string | undefined;
+  try {
+    inUrl = config.clickhouse_url ? decodeURIComponent(new URL(config.clickhouse_url).password) || undefined : undefined;
+  } catch {
+    inUrl = undefined;
+  }
+  return [config.api_key, config.api_secret, config.clickhouse_password, inUrl];
+}
+
 const reasonOf = (o: KernelOutcome): string => String(o.details.reason ?? '').slice(0, 500);
 
 export class Observer implements EngineObserver {
@@ -62,7 +73,7 @@ export class Observer implements EngineObserver {
       ? new AlertSink({
           url: config.alert_webhook_url,
           min_severity: config.alert_min_severity,
-          secrets: [config.api_key, config.api_secret, config.clickhouse_password],
+          secrets: secretsOf(config),
           context: this.#context,
           log,
         })
@@ -71,7 +82,7 @@ export class Observer implements EngineObserver {
 
   /** Binds the metrics server first (ExitError 2 if it cannot, before the venue is contacted). */
   static async create(config: Config): Promise<Observer> {
-    const logger = createLogger(config.log_dir, [config.api_key, config.api_secret, config.clickhouse_password, config.alert_webhook_url]);
+    const logger = createLogger(config.log_dir, [...secretsOf(config), config.alert_webhook_url]);
     const log = (line: string): void => logger.info(line);
     const metrics = config.metrics_addr ? await Metrics.start(config.metrics_addr, log) : undefined;
     if (config.alert_webhook_url) log(`alerts: on (minimum severity ${config.alert_min_severity})`);
