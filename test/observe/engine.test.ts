@@ -153,6 +153,12 @@ before(async () => {
   facts.timelineUp = await json<TimelineDoc>(['timeline', '--since', '10m']);
   facts.timelineUpLoads = await loadedModules(['timeline', '--since', '10m', '--json'], w.env);
 
+  // A slow venue: steps stall past 5 poll intervals, status turns degraded, then healthy again.
+  await admin('/__sim/faults', { latencyMs: 1500 });
+  await waitFor('the health_degraded alert', async () => alerts('health_degraded').length > 0);
+  await admin('/__sim/faults', { latencyMs: 0 });
+  await waitFor('the health_recovered alert', async () => alerts('health_recovered').length > 0);
+
   // The rate-limit cycle while the receiver is down: the engine keeps stepping, alerts wait.
   await w.receiver.setMode('down');
   let s0 = Number((await status())['engine']['steps']);
@@ -363,6 +369,12 @@ test('alerts: the expected ones, Slack text plus fields, never a secret; retried
     for (const secret of [KEY, SECRET, HOOK_SECRET]) assert.ok(!text.includes(secret), 'no secret in an alert body');
   }
   assert.equal(got.find((b) => b['code'] === 'EXIT_ORDER_REJECTED')!['symbol'], 'BTC-USDT');
+  // Status turned degraded while the venue was slow, then healthy again: one alert each way, in order.
+  const degraded = got.findIndex((b) => b['event'] === 'health_degraded');
+  const recovered = got.findIndex((b) => b['event'] === 'health_recovered');
+  assert.ok(degraded >= 0 && recovered > degraded, 'degraded, then healthy again');
+  assert.match(String(got[degraded]!['text']), /status DEGRADED: .*heartbeat/);
+  assert.equal(got[degraded]!['severity'], 'ERROR');
   assert.ok(facts.failedAttemptsWhileDown >= 1, 'delivery failed while the receiver was down');
   assert.ok(w.receiver.held >= 1, 'a delivery hung on the slow receiver');
   // The engine kept stepping meanwhile (each interval waited for 10 steps; reaching it is the proof).

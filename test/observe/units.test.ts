@@ -166,3 +166,19 @@ test('the human timeline: a burst of one fault is one line with its count; long 
   assert.match(lines[3]!, /try 6/);
   assert.match(lines[5]!, /^cost of the window: realized 1\.00 {2}fees 0\.50 {2}funding 0\.00 {2}net 0\.50 USDT/);
 });
+
+test('the health watch: degraded and healthy again alert once each, at one severity; trading states alert on change', async () => {
+  const { newWatchState, watchStep } = await import('../../src/engine/observe/watch.js');
+  const s = newWatchState();
+  const codes = (f: Parameters<typeof watchStep>[1], now: number) => watchStep(s, f, now).map((a) => `${a.code}:${a.severity}:${a.symbol ?? '-'}`);
+  assert.deepEqual(codes({ healthy: true, reasons: [], trading: [{ scope: 'engine', state: 'ACTIVE' }, { scope: 'BTC-USDT', state: 'ACTIVE' }] }, 0), [], 'healthy and ACTIVE at first sight: nothing');
+  assert.deepEqual(codes({ healthy: false, reasons: ['heartbeat 9.0 s old'], trading: [] }, 1000), ['HEALTH_DEGRADED:ERROR:-']);
+  assert.deepEqual(codes({ healthy: false, reasons: ['heartbeat 10.0 s old'], trading: [] }, 2000), [], 'still degraded: no second alert');
+  const back = watchStep(s, { healthy: true, reasons: [], trading: [] }, 31_000);
+  assert.deepEqual(back.map((a) => `${a.code}:${a.severity}`), ['HEALTH_RECOVERED:ERROR'], 'the same severity as the degraded alert');
+  assert.match(back[0]!.text, /HEALTHY again after 30 s degraded/);
+  assert.deepEqual(codes({ healthy: true, reasons: [], trading: [{ scope: 'BTC-USDT', state: 'REDUCING' }] }, 32_000), ['TRADING_REDUCING:ERROR:BTC-USDT']);
+  assert.deepEqual(codes({ healthy: true, reasons: [], trading: [{ scope: 'BTC-USDT', state: 'REDUCING' }] }, 33_000), []);
+  assert.deepEqual(codes({ healthy: true, reasons: [], trading: [{ scope: 'engine', state: 'HALTED' }, { scope: 'BTC-USDT', state: 'ACTIVE' }] }, 34_000), ['TRADING_HALTED:ERROR:-', 'TRADING_ACTIVE:ERROR:BTC-USDT']);
+  assert.deepEqual(codes({ healthy: false, reasons: ['x'], trading: [] }, 35_000), ['HEALTH_DEGRADED:ERROR:-'], 'degraded again: alerts again');
+});

@@ -16,6 +16,7 @@ import { AlertSink, type AlertEvent } from './alerts.js';
 import { Metrics, tradingStates } from './metrics.js';
 import type { AlertSeverity } from './settings.js';
 import { ENGINE_ORIGIN } from './timeline.js';
+import { newWatchState, watchStep } from './watch.js';
 
 /** How often the health watch judges the engine (as `ditav2-status` would). */
 export const HEALTH_CHECK_MS = 1000;
@@ -60,9 +61,7 @@ export class Observer implements EngineObserver {
   #attached: { engine: Engine; store: Store; venue: Venue } | undefined;
   #timer: NodeJS.Timeout | null = null;
   #healthy: boolean | undefined;
-  #degradedSince = 0;
-  #degradedSeverity: AlertSeverity = 'ERROR';
-  #trading = new Map<string, string>();
+  readonly #watchState = newWatchState();
 
   private constructor(config: Config, log: (line: string) => void, metrics: Metrics | undefined) {
     this.#config = config;
@@ -187,30 +186,14 @@ export class Observer implements EngineObserver {
     this.#timer = null;
   }
 
-  /** Health and trading-state transitions, as alerts. Runs off the step loop, on a timer. */
+  /** Health and trading-state changes as alerts (watch.ts): on a timer, off the step loop. */
   #watch(): void {
     const a = this.#attached;
     if (!a || a.engine.stopping) return;
     const doc = engineStatus(a.engine, a.store, a.venue);
-    if (this.#healthy !== false && !doc.healthy) {
-      this.#degradedSince = Date.now();
-      this.#degradedSeverity = 'ERROR';
-      this.#alert({ event: 'health_degraded', severity: 'ERROR', code: 'HEALTH_DEGRADED', details: { reasons: doc.reasons }, text: `status DEGRADED: ${doc.reasons.join('; ')} (pink ditav2-status)` });
-    } else if (this.#healthy === false && doc.healthy) {
-      // The same severity as the alert it resolves: whoever was told "degraded" is told "healthy".
-      this.#alert({ event: 'health_recovered', severity: this.#degradedSeverity, code: 'HEALTH_RECOVERED', details: { degraded_s: Math.round((Date.now() - this.#degradedSince) / 1000) }, text: `status HEALTHY again after ${Math.round((Date.now() - this.#degradedSince) / 1000)} s degraded` });
-    }
     this.#healthy = doc.healthy;
-    for (const t of tradingStates(a.engine.kernel.view())) {
-      const before = this.#trading.get(t.scope);
-      this.#trading.set(t.scope, t.state);
-      if (before === undefined ? t.state === 'ACTIVE' : before === t.state) continue;
-      const scope = t.scope === 'engine' ? 'the engine' : t.scope;
-      this.#alert({
-        event: 'trading_state', severity: 'ERROR', code: `TRADING_${t.state}`, symbol: t.scope === 'engine' ? null : t.scope, details: { from: before ?? null, to: t.state },
-        text: t.state === 'ACTIVE' ? `${scope} trading ACTIVE again (was ${before})` : `${scope} now ${t.state}${before ? ` (was ${before})` : ''}: a circuit breaker or a halt (pink ditav2-status; pink resume)`,
-      });
-    }
+    const facts = { healthy: doc.healthy, reasons: doc.reasons, trading: tradingStates(a.engine.kernel.view()) };
+    for (const ev of watchStep(this.#watchState, facts, Date.now())) this.alerts?.push(ev);
   }
 
   /** Last: stops the watch, sends what alerts it can within ALERT_DRAIN_MS_MAX, closes metrics. */
