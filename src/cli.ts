@@ -101,6 +101,29 @@ export const COMMANDS: CommandSpec[] = [
     load: () => import('./commands/replay.js'),
   },
   {
+    name: 'timeline',
+    summary: 'What happened, in order: faults, orders, fills, exit legs, reconciles, operator actions, engine starts and stops',
+    examples: ['pink timeline', 'pink timeline --since 03:10 --until 03:20 --symbol ETH-USDT', 'pink timeline --since 2h --json'],
+    options: [
+      { flags: '--since <when>', description: 'start: a duration back from now (30m, 2h, 7d) or a UTC time (03:10, 2026-11-26T03:10Z)', default: '30m' },
+      { flags: '--until <when>', description: 'end (default now), same forms as --since' },
+      { flags: '--symbol <symbol>', description: 'one symbol (engine-wide events are shown too)' },
+    ],
+    load: () => import('./commands/timeline.js'),
+  },
+  {
+    name: 'report',
+    summary: 'What it cost: realized, fees, funding, net, win rate, hold, drawdown, exposure; per symbol and per day',
+    examples: ['pink report', 'pink report --since 7d --html report.html', 'pink report --since 03:10 --until 03:20 --symbol ETH-USDT --json'],
+    options: [
+      { flags: '--since <when>', description: 'start: a duration back from now (24h, 7d) or a UTC time (03:10, 2026-11-26)', default: '24h' },
+      { flags: '--until <when>', description: 'end (default now), same forms as --since' },
+      { flags: '--symbol <symbol>', description: 'one symbol (equity and drawdown stay the account\'s)' },
+      { flags: '--html <file>', description: 'also write one self-contained HTML page (charts inlined, no network)' },
+    ],
+    load: () => import('./commands/report.js'),
+  },
+  {
     name: 'sim',
     summary: 'Run the BingX-protocol venue simulator on loopback',
     examples: ['pink sim --port 9100 --seed 7', 'pink sim --state /tmp/sim.json --latency-ms 20', 'pink sim --funding-interval 5s'],

@@ -3,11 +3,12 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { usageError } from './errors.js';
+import { loadObserveSettings, OBSERVE_ENV_VARS, type ObserveSettings } from './engine/observe/settings.js';
 
 export type VenueName = 'sim' | 'bingx-vst' | 'bingx-live';
 export const VENUES: readonly VenueName[] = ['sim', 'bingx-vst', 'bingx-live'];
 
-export interface Config {
+export interface Config extends ObserveSettings {
   home: string;
   namespace: 'pink';
   poll_interval_ms: number;
@@ -82,6 +83,7 @@ export const ENV_VARS = [
   'DOLPHIN_PINK_SUPERVISOR_CMD',
   'PINK_DEBUG',
   'PINK_CHAOS_STORE_FAIL',
+  ...OBSERVE_ENV_VARS,
 ] as const;
 
 function text(env: Env, name: string): string | undefined {
@@ -311,6 +313,8 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): Config {
     supervisor_cmd: text(env, 'DOLPHIN_PINK_SUPERVISOR_CMD'),
     debug: text(env, 'PINK_DEBUG') === '1',
     chaos_store_faults: parseChaosStoreFail(env),
+    // SPEC 6 observability: alert webhook, its minimum severity, the metrics address.
+    ...loadObserveSettings(env),
     blue: {
       api_key: text(env, 'DOLPHIN_BINGX_API_KEY_BLUE'),
       log_dir: text(env, 'DOLPHIN_LOG_DIR_BLUE'),

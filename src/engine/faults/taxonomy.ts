@@ -393,6 +393,22 @@ const TABLE = [
     env: [],
     commands: ['pink ditav2-status'],
   },
+  // ---- The engine process (anomalies rows of origin `engine`, written by the runner) ----------
+  info('ENGINE_STARTED', 'The engine started and its startup reconcile is done', 'None; the step loop begins.', '`pink run`, `pink restart`, or a supervisor started the engine (details: pid, venue, symbols, run).'),
+  info('ENGINE_STOPPED', 'The engine stopped gracefully', 'None; the store was flushed and a checkpoint written.', 'SIGINT/SIGTERM, `pink restart`, the control socket, or the end of --steps / --duration (details: stopped_by, steps).'),
+  {
+    code: 'ENGINE_FAILED',
+    aliases: [],
+    severity: 'CRITICAL',
+    title: 'The engine stopped on an error',
+    slot_effect: 'Nothing more is sent; the journal and the last checkpoint are kept.',
+    recovery: 'operator',
+    cause: 'The engine process ended with an error: the venue or the store unreachable at start, a refused key, or an internal error (details: the error message and the exit code).',
+    response: 'Read the reason in `pink timeline` (or the error log), fix what it names, then `pink restart`. Check `pink ditav2-status` first: positions are held at the venue while no engine runs; `pink flatten SYMBOL` gets out of one.',
+    env: [],
+    commands: ['pink timeline', 'pink ditav2-status', 'pink restart', 'pink flatten SYMBOL'],
+    anomaly_origin: 'engine',
+  },
 ] as const satisfies readonly FaultClass[];
 
 function info<C extends string>(code: C, title: string, slot_effect: string, cause: string) {

@@ -15,6 +15,7 @@ import { CHECKPOINT_EVERY_STEPS, readCheckpoint, writeCheckpoint, type RunnerSta
 import { FaultWindow } from './faults-window.js';
 import { Journal, outcomeDigest, readJournal } from './journal.js';
 import type { Logger } from './log.js';
+import type { EngineObserver } from '../observe/observer.js';
 import { kernelConfig, slotFacts } from './kernel-glue.js';
 import { demoIntents, SignalsTail, type SignalsCursor, type SignalsNotice } from './strategies.js';
 
@@ -29,6 +30,8 @@ export interface EngineOptions {
   run_id: string;
   /** Steps between checkpoints (default CHECKPOINT_EVERY_STEPS). */
   checkpoint_every_steps?: number;
+  /** Issue 22: alerts and metrics; sees every live outcome and step (never a replayed one). */
+  observer?: EngineObserver;
 }
 
 export interface Correction {
@@ -162,6 +165,7 @@ export class Engine {
         this.faults.record(o.diagnostic_code, o.severity, input.ts, o.symbol, o.details);
         if (!this.replaying) this.opts.logger.fault(o.diagnostic_code, o.severity, o.symbol, String(o.details.reason ?? ''));
       }
+      if (!this.replaying) this.opts.observer?.outcome(o);
     }
     return outcomes;
   }
@@ -252,6 +256,7 @@ export class Engine {
     this.runner.steps += 1;
     this.heartbeat_ts = Date.now();
     this.last_step_ms = performance.now() - t0;
+    this.opts.observer?.stepDone(this.last_step_ms);
     this.step_ms.push(this.last_step_ms);
     if (this.step_ms.length > 1024) this.step_ms.splice(0, 512);
     const every = this.opts.checkpoint_every_steps ?? CHECKPOINT_EVERY_STEPS;

@@ -3,6 +3,7 @@
 import { rmSync } from 'node:fs';
 import { homePaths, type Config } from '../../config.js';
 import { EXIT, ExitError } from '../../errors.js';
+import { Observer } from '../observe/observer.js';
 import { openStore, type Store } from '../store/index.js';
 import { openVenue } from '../venue/index.js';
 import type { Venue } from '../venue/types.js';
@@ -51,7 +52,7 @@ export interface OpenedEngine {
 }
 
 /** Venue + store + restored kernel, without the loop: used by `run`, and by flatten/restart when the engine is down. */
-export async function openEngine(o: Omit<RunOptions, 'steps' | 'duration_ms' | 'progress'> & { echo?: (line: string) => void }): Promise<OpenedEngine> {
+export async function openEngine(o: Omit<RunOptions, 'steps' | 'duration_ms' | 'progress'> & { echo?: (line: string) => void; observer?: Observer }): Promise<OpenedEngine> {
   const { config } = o;
   const paths = homePaths(config.home);
   const logger = createLogger(config.log_dir, [config.api_key, config.api_secret, config.sim_api_key, config.sim_api_secret, config.clickhouse_password], o.echo);
@@ -76,7 +77,8 @@ export async function openEngine(o: Omit<RunOptions, 'steps' | 'duration_ms' | '
     await venue.close();
     throw err;
   }
-  const engine = Engine.restore({ config, venue, store, logger, strategy: o.strategy, ...(o.signals_path ? { signals_path: o.signals_path } : {}), seed: o.seed, run_id });
+  const engine = Engine.restore({ config, venue, store, logger, strategy: o.strategy, ...(o.signals_path ? { signals_path: o.signals_path } : {}), seed: o.seed, run_id, ...(o.observer ? { observer: o.observer } : {}) });
+  o.observer?.attach(engine, store, venue);
   return {
     engine,
     venue,
@@ -96,9 +98,12 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
   const paths = homePaths(config.home);
   const lock = acquirePidLock(paths.pid);
   let opened: OpenedEngine | undefined;
+  let observer: Observer | undefined;
   try {
     if (lock.stale_pid !== undefined) o.progress(`pink: a stale pid file (pid ${lock.stale_pid}, not running) was found and taken over.`);
-    opened = await openEngine({ ...o, echo: undefined });
+    // Issue 22: metrics bound (or exit 2) before the venue is contacted; alerts from here on.
+    observer = await Observer.create(config);
+    opened = await openEngine({ ...o, echo: undefined, observer });
     const { engine, logger } = opened;
     logger.info(`engine starting: pid ${process.pid}, venue ${config.venue}, symbols ${config.symbols.join(',')}, strategy ${o.strategy}, run ${engine.opts.run_id}`);
     writeFileAtomic(
@@ -109,6 +114,7 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
     const startup = await startupReconcile(engine, o.progress);
     writeFileAtomic(`${paths.home}/last-reconcile.json`, `${JSON.stringify(startup)}\n`);
     o.progress(`pink: reconciled: ${startup.corrections.length} correction(s), ${startup.converged ? 'converged' : 'NOT converged'}.`);
+    observer.engineStarted({ stale_pid: lock.stale_pid, converged: startup.converged, corrections: startup.corrections.length });
 
     let stopped_by: RunSummary['stopped_by'] = 'signal';
     let wake: (() => void) | undefined;
@@ -160,10 +166,14 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
     engine.server.close();
     rmSync(paths.socket, { force: true });
     const summary: RunSummary = { run_id: engine.opts.run_id, steps: engine.steps, seq: engine.currentSeq, startup, stopped_by };
+    observer.engineStopped({ stopped_by, steps: summary.steps, seq: summary.seq });
     await opened.close();
     opened = undefined;
     logger.info(`engine stopped (${stopped_by}) after ${summary.steps} steps, seq ${summary.seq}`);
     return summary;
+  } catch (err) {
+    observer?.engineFailed(err);
+    throw err;
   } finally {
     if (opened) {
       try {
@@ -172,6 +182,7 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
         /* already failing: the journal holds everything */
       }
     }
+    await observer?.close();
     lock.release();
   }
 }
@@ -214,7 +225,7 @@ async function handleControl(engine: Engine, store: Store, venue: Venue, req: Co
     case 'query':
       // Named queries only, through the store's read-only session: how other commands see the
       // embedded store while we hold it, with nothing to write and no SQL of the caller's.
-      return runNamedQuery(req.name, req.params, { q: store.readOnly, config: engine.opts.config });
+      return runNamedQuery(req.name, req.params, { q: store.readOnly, config: engine.opts.config, flush: () => store.flush() });
     case 'flatten': {
       if (!engine.opts.config.symbols.includes(req.symbol)) {
         return { ok: false, exit: EXIT.USAGE, error: `${req.symbol} is not one of this engine's symbols (${engine.opts.config.symbols.join(', ')}).`, hint: 'Use one of the engine symbols.' };

@@ -4,6 +4,7 @@
 // session (ClickHouse's `readonly = 1`: no write, no DDL, no table function, no setting). Adding
 // a query is one entry in NAMED_QUERIES: a parameter check and a function of the read-only store.
 import type { Config } from '../../config.js';
+import { observeQuery, type ObserveOp, type ObserveParams } from '../observe/source.js';
 import type { Queryable } from '../store/index.js';
 import { storeIsolationChecks } from '../store/isolation.js';
 import type { ControlAnswer } from './socket.js';
@@ -13,6 +14,8 @@ export interface QueryContext {
   q: Queryable;
   /** The engine's configuration (its database, BLUE's database, its namespace). */
   config: Config;
+  /** Hands the store every row recorded so far (a query about the last second waits for it). */
+  flush?: () => Promise<void>;
 }
 
 export interface NamedQuery<P> {
@@ -56,6 +59,9 @@ export const NAMED_QUERIES = {
   /** mode-verify's `schema` and `blue-rows` checks, against the engine's own databases. */
   isolation: { params: noParams, run: ({ q, config }: QueryContext) => storeIsolationChecks(q, config, 'through the running engine') },
   store_metrics: { params: noParams, run: storeMetrics },
+  /** `pink timeline` and `pink report` (issue 22): a window and a symbol, never SQL. */
+  timeline: observeQuery('timeline'),
+  pnl_report: observeQuery('pnl_report'),
 } as const satisfies Record<string, NamedQuery<unknown>>;
 
 export type QueryName = keyof typeof NAMED_QUERIES;

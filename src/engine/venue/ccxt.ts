@@ -8,12 +8,31 @@ import { redactReason } from './authorize.js';
 import { classify, VenueReadError, type Classified } from './errors.js';
 import { Throttle } from './throttle.js';
 import { eventId, isLiquidationRow, isPinkOrder, toBalanceUsdt, toCcxtSymbol, toLookedUpOrder, toVenueFill, toVenueOrder, toVenuePosition, type CcxtOrder } from './translate.js';
-import type { BucketName, FundingPayment, LookedUpOrder, OpenVenueOptions, PositionMode, Venue, VenueLiquidation } from './types.js';
+import type { BucketName, EndpointCount, FundingPayment, LookedUpOrder, OpenVenueOptions, PositionMode, Venue, VenueLiquidation } from './types.js';
 import { FILL_WINDOW_MS_MAX, OrderWatch, VANISHED_POLLS_MAX } from './watch.js';
 
 /** The RATE_LIMITED input for an order command the venue refused for rate. */
 function rateLimited(ts: number, client_order_id: string, reason: string, retry_after_ms: number | undefined): KernelInput {
   return retry_after_ms === undefined ? { type: 'RATE_LIMITED', ts, client_order_id, reason } : { type: 'RATE_LIMITED', ts, client_order_id, reason, retry_after_ms };
+}
+
+/** Distinct endpoints counted at most (ccxt's BingX paths are a few dozen; the rest is `other`). */
+const ENDPOINTS_MAX = 64;
+
+/** `GET /openApi/swap/v2/quote/ticker` from ccxt's fetch(url, method): no host, no query. */
+function countEndpoint(counts: Map<string, EndpointCount>, url: unknown, method: unknown): EndpointCount {
+  let path = 'other';
+  try {
+    path = new URL(String(url)).pathname;
+  } catch {
+    // not a URL: counted as other
+  }
+  let key = `${String(method ?? 'GET').toUpperCase()} ${path}`;
+  if (!counts.has(key) && counts.size >= ENDPOINTS_MAX) key = 'other';
+  let c = counts.get(key);
+  if (!c) counts.set(key, (c = { requests: 0, errors: 0 }));
+  c.requests += 1;
+  return c;
 }
 
 /** Relative nudge before lot truncation (see place()). */
@@ -52,6 +71,7 @@ export const LIQUIDATIONS_PENDING_MAX = 1000;
 export class CcxtVenue implements Venue {
   readonly name: VenueName;
   private calls = 0;
+  private readonly byEndpoint = new Map<string, EndpointCount>();
   private readonly watch = new OrderWatch();
   private readonly unknownSends = new Set<string>();
   /** Venue clock − local clock (ms), from the last syncClock. */
@@ -66,11 +86,16 @@ export class CcxtVenue implements Venue {
     private readonly log: (line: string) => void = () => {},
   ) {
     this.name = config.venue;
-    // Count every HTTP request ccxt makes, whatever the method: fetch is its one way out.
+    // Count every HTTP request ccxt makes, whatever the method: fetch is its one way out. Per
+    // endpoint too (issue 22's metrics): a rejection there is the venue's or the network's error.
     const fetch = ex.fetch.bind(ex);
     ex.fetch = (...args: Parameters<Bingx['fetch']>) => {
       this.calls += 1;
-      return fetch(...args);
+      const count = countEndpoint(this.byEndpoint, args[0], args[1]);
+      return fetch(...args).catch((err: unknown) => {
+        count.errors += 1;
+        throw err;
+      });
     };
     // ccxt's loadTimeDifference measures the skew, but bingx's nonce() (4.5.84) stamps requests
     // with the local clock and ignores it: stamp them with the venue's time instead.
@@ -101,6 +126,10 @@ export class CcxtVenue implements Venue {
 
   get restCalls(): number {
     return this.calls;
+  }
+
+  get requestsByEndpoint(): ReadonlyMap<string, EndpointCount> {
+    return this.byEndpoint;
   }
 
   private reason(c: Classified | string): string {

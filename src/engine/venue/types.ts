@@ -94,7 +94,15 @@ export interface Venue {
    */
   takeLiquidations(): VenueLiquidation[];
 
+  /** The same calls by endpoint (`GET /openApi/...`), with those that failed (issue 22's metrics). */
+  readonly requestsByEndpoint?: ReadonlyMap<string, EndpointCount>;
+
   close(): Promise<void>;
+}
+
+export interface EndpointCount {
+  requests: number;
+  errors: number;
 }
 
 export type VenueOrderStatus = 'open' | 'filled' | 'canceled' | 'expired' | 'rejected';
