@@ -6,7 +6,7 @@
 // values computed here from the simulator's ground truth and the raw rows.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'parse5';
 import { loadConfig } from '../../src/config.js';
@@ -116,14 +116,16 @@ before(async () => {
       PINK_SIM_URL: sim.url,
       DOLPHIN_PINK_POLL_INTERVAL_SEC: '0.05',
       DOLPHIN_PINK_SYMBOLS: 'BTC-USDT,ETH-USDT',
-      DOLPHIN_PINK_BINGX_API_KEY: KEY,
-      DOLPHIN_PINK_BINGX_API_SECRET: SECRET,
+      // Venue sim signs with the simulator's credentials only (SECURITY.md); they are secrets too.
+      PINK_SIM_API_KEY: KEY,
+      PINK_SIM_API_SECRET: SECRET,
       DOLPHIN_PINK_ALERT_WEBHOOK_URL: receiver.url,
       DOLPHIN_PINK_ALERT_MIN_SEVERITY: 'WARNING',
       DOLPHIN_PINK_METRICS_ADDR: `127.0.0.1:${port}`,
     },
   };
   facts.since = new Date(Date.now() - 1000).toISOString();
+  writeFileSync(w.signalsPath, ''); // `--signals` must name an existing file (issue 17)
   const started = await json<{ pid: number }>(['run', '--detach', '--strategy', 'signals', '--signals', w.signalsPath]);
   assert.equal(started.code, 0, started.stderr);
   await waitFor('the engine_started alert', async () => alerts('engine_started').length > 0);
