@@ -48,7 +48,7 @@ export interface SettingsCheck {
   changes: SettingChange[];
   /** Bad values (out of range): the SETTINGS input would be INVALID_INPUT. */
   invalid: string | null;
-  /** A symbol dropped while PINK holds a position or an order on it, or while it waits for a reconcile. */
+  /** The symbols dropped on which PINK holds a position or an order, or that wait for a reconcile (each with what is held); null if none. */
   refusal: string | null;
 }
 

@@ -26,9 +26,9 @@ export function settingsDiff(cur: NormConfig, next: KernelSettings): SettingChan
 }
 
 /**
- * Why `next` cannot be taken (null: it can): it drops a symbol on which PINK holds a position or
- * an order, or whose slot waits for a reconcile. Such a slot is never dropped: its position and
- * orders would leave PINK's books while they live on at the venue.
+ * Why `next` cannot be taken (null: it can): the symbols it drops on which PINK holds a position
+ * or an order, or whose slot waits for a reconcile, each with what is held. Such a slot is never
+ * dropped: its position and orders would leave PINK's books while they live on at the venue.
  */
 export function settingsRefusal(st: State, next: KernelSettings): string | null {
   const held: string[] = [];
@@ -40,7 +40,7 @@ export function settingsRefusal(st: State, next: KernelSettings): string | null 
     else if (slot.working !== null) held.push(`${sym} (PINK's order ${slot.working} is working)`);
     else if (slot.state === 'STALE_STATE_RECONCILING') held.push(`${sym} (it waits for a reconcile)`);
   }
-  return held.length === 0 ? null : `the settings drop ${held.join(', ')}`;
+  return held.length === 0 ? null : held.join(', ');
 }
 
 export function handleSettings(c: Core, input: Extract<KernelInput, { type: 'SETTINGS' }>): KernelOutcome[] {
@@ -48,7 +48,7 @@ export function handleSettings(c: Core, input: Extract<KernelInput, { type: 'SET
   const changes = settingsDiff(c.st.config, next);
   if (changes.length === 0) return [c.refuse(c.F.OK, undefined, { reason: 'settings unchanged' })];
   const refusal = settingsRefusal(c.st, next);
-  if (refusal !== null) return [c.refuse(c.F.INVALID_INPUT, undefined, { reason: `SETTINGS refused: ${refusal}; flatten them first`, changes })];
+  if (refusal !== null) return [c.refuse(c.F.INVALID_INPUT, undefined, { reason: `SETTINGS refused: it drops ${refusal}; get flat on them first`, changes })];
 
   c.begin();
   const st = c.st;

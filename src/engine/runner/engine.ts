@@ -139,7 +139,7 @@ export class Engine {
     if (check.invalid !== null) throw usageError(`the settings are out of range: ${check.invalid}.`, 'Fix the variable named (see `pink --help` for each range).');
     if (check.refusal !== null) {
       throw usageError(
-        `refused: ${check.refusal}, and PINK never drops a symbol it holds; nothing was sent.`,
+        `refused to start: the symbols (DOLPHIN_PINK_SYMBOLS or --symbols) drop ${check.refusal}; PINK never drops a symbol it holds. Nothing was sent.`,
         'Put the symbol back in DOLPHIN_PINK_SYMBOLS (or --symbols), get flat on it (pink flatten SYMBOL), then remove it and start again.',
       );
     }
