@@ -238,9 +238,19 @@ test('defect 7: every quantity, price and amount is bounded and refused before a
   const stray = { ...doc.orders[0]!, client_order_id: 'pink-stray', status: 'accepted', filled_qty: 0 };
   doc.orders.push(stray);
   const k = Kernel.restore(JSON.stringify(doc));
-  const cp = k.checkpoint();
+  const twin = Kernel.restore(JSON.stringify(doc));
+  // Inputs applied since the last checkpoint are kept through the failure.
+  const valid: KernelInput[] = [
+    { type: 'TICK', ts: h.ts + 500, marks: { [ETH]: 101 } },
+    { type: 'RATE_LIMITED', ts: h.ts + 600, reason: '429' },
+  ];
+  for (const i of valid) {
+    k.apply(i);
+    twin.apply(i);
+  }
   assert.throws(() => k.apply({ type: 'EVENT', ts: h.ts + 1000, event: { event_id: 'x', kind: 'FILL', client_order_id: 'pink-stray', qty: 1, price: 100, fee: 0.5, fill_id: 'S1', ts: h.ts + 1000 } }), KernelAssertionError);
-  assert.equal(k.checkpoint(), cp, 'the failed input left nothing behind');
+  assert.equal(k.checkpoint(), twin.checkpoint(), 'the failed input left nothing behind, the inputs before it stay');
+  assert.equal(k.view().slots.find((x) => x.symbol === ETH)!.mark_price, 101);
   // A journaled non-finite balance replays identically (JSON turns it into null).
   const snap = { type: 'RECONCILE', ts: h.next(), snapshot: { ts: h.ts, balance_usdt: Number.POSITIVE_INFINITY, marks: {}, positions: [{ symbol: ETH, side: 'long', qty: 1, entry_price: 100 }], open_orders: [], fills: [] } } as KernelInput;
   const live = Kernel.restore(h.k.checkpoint());

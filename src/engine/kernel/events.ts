@@ -83,7 +83,7 @@ function accepted(c: Core, slot: SlotRec, order: OrderRec, ev: VenueEvent): Kern
  */
 function rejected(c: Core, slot: SlotRec, order: OrderRec, ev: VenueEvent): KernelOutcome {
   c.touch(slot);
-  retire(order, 'rejected', c.ts);
+  retire(c.st, order, 'rejected', c.ts);
   slot.working = null;
   const rows: RowOut[] = [orderRow(c, order, 'rejected', ev.reason ?? '')];
   const venue_reason = ev.reason ?? 'no reason given';
@@ -111,7 +111,7 @@ function leftBook(c: Core, slot: SlotRec, order: OrderRec, status: 'canceled' | 
  */
 export function orderLeftBook(c: Core, slot: SlotRec, order: OrderRec, status: 'canceled' | 'expired', reason: string, fault: typeof c.F.ORDER_CANCELED | typeof c.F.ORDER_GONE): KernelOutcome {
   c.touch(slot);
-  retire(order, status, c.ts);
+  retire(c.st, order, status, c.ts);
   if (slot.working === order.client_order_id) slot.working = null;
   const rows: RowOut[] = [orderRow(c, order, status, reason)];
   const partial = order.purpose === 'entry' && order.filled_qty > 0;

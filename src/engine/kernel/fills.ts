@@ -17,7 +17,7 @@ import { assert } from './assert.js';
 import { isDust, type Core } from './core.js';
 import { rememberFill } from './memory.js';
 import { fillRow, legRow, orderRow, tradeRow, type FillFacts, type LegFacts } from './rows.js';
-import { isLive, retire, type OrderRec, type SlotRec } from './state.js';
+import { isLive, retire, touchDone, type OrderRec, type SlotRec } from './state.js';
 import type { KernelOutcome, RowOut, VenueCommand } from './types.js';
 
 /** Why this order's fill cannot be applied to this slot now (null: it can). Pure. */
@@ -50,7 +50,7 @@ export function applyFill(c: Core, slot: SlotRec, order: OrderRec, f: FillFacts,
   if (f.venue_order_id && !order.venue_order_id) order.venue_order_id = f.venue_order_id;
   const wasLive = isLive(order);
   // A late fill is activity: the order is remembered ORDER_MEMORY_MS from now.
-  if (!wasLive) order.done_ts = Math.max(order.done_ts ?? c.ts, c.ts);
+  if (!wasLive) touchDone(c.st, order, c.ts);
   const order_left_qty = Math.max(0, order.qty - order.filled_qty);
   const cap_qty = order.purpose === 'entry' ? order_left_qty : Math.min(order_left_qty, slot.qty);
   let qty = Math.min(f.qty, cap_qty);
@@ -62,7 +62,7 @@ export function applyFill(c: Core, slot: SlotRec, order: OrderRec, f: FillFacts,
     const rows: RowOut[] = [fillRow(c, order, f, qty, inferred)];
     order.filled_qty = isDust(order.qty - (order.filled_qty + qty), order.qty) ? order.qty : order.filled_qty + qty;
     if (wasLive) {
-      if (order.filled_qty >= order.qty) retire(order, 'filled', c.ts);
+      if (order.filled_qty >= order.qty) retire(c.st, order, 'filled', c.ts);
       else order.status = 'partially_filled';
     }
     rows.push(orderRow(c, order, order.status, inferred ? 'inferred_fill' : 'fill'));
@@ -188,7 +188,7 @@ export function closeTrade(c: Core, slot: SlotRec, ts: number, reason: string, c
   slot.side = null;
   if (slot.working !== null) {
     const live = c.st.orders.get(slot.working)!;
-    retire(live, 'canceled', c.ts);
+    retire(c.st, live, 'canceled', c.ts);
     rows.push(orderRow(c, live, 'canceled', 'position_flat'));
     if (live.client_order_id !== closing_coid) {
       const cmd: VenueCommand = { kind: 'CANCEL', client_order_id: live.client_order_id, symbol: live.symbol };

@@ -41,7 +41,7 @@ export { roundDownToStep, stepDecimals } from './steps.js';
 export { FLATTEN_REASON } from './intents.js';
 
 /** State-changing inputs kept since the last base checkpoint, at most (see "All or nothing"). */
-export const ROLLBACK_INPUTS_MAX = 4096;
+export const ROLLBACK_INPUTS_MAX = 8_192;
 
 /** What a SETTINGS input would do now: its changes, or why the kernel would refuse it. */
 export interface SettingsCheck {
@@ -56,7 +56,9 @@ export class Kernel {
   private core: Core;
   /** The state as of `since`'s start, as checkpoint text (see "All or nothing"). */
   private base: string;
-  private since: KernelInput[] = [];
+  /** The state-changing inputs since `base`, in a fixed array (no growth on the hot path). */
+  private since: KernelInput[] = new Array<KernelInput>(ROLLBACK_INPUTS_MAX);
+  private sinceCount = 0;
 
   constructor(config: KernelConfig) {
     this.core = new Core(newState(config));
@@ -76,8 +78,9 @@ export class Kernel {
       throw err;
     }
     if (this.core.mutating) {
-      this.since.push(input);
-      if (this.since.length >= ROLLBACK_INPUTS_MAX) this.rebase(this.checkpointText());
+      this.since[this.sinceCount] = input;
+      this.sinceCount += 1;
+      if (this.sinceCount === ROLLBACK_INPUTS_MAX) this.rebase(this.checkpointText());
     }
     return outcomes;
   }
@@ -99,19 +102,14 @@ export class Kernel {
 
   /** The state before the input that failed: the base, and the inputs applied since, again. */
   private rollback(): void {
-    const core = new Core(restoreState(this.base));
-    this.core = core;
-    const again = this.since;
-    this.since = [];
-    for (const input of again) {
-      this.applyNow(input);
-      this.since.push(input);
-    }
+    this.core = new Core(restoreState(this.base));
+    for (let i = 0; i < this.sinceCount; i += 1) this.applyNow(this.since[i]!);
   }
 
   private rebase(text: string): void {
     this.base = text;
-    this.since = [];
+    this.since.fill(undefined as unknown as KernelInput, 0, this.sinceCount);
+    this.sinceCount = 0;
   }
 
   private dispatch(input: KernelInput): KernelOutcome[] {
@@ -158,7 +156,8 @@ export class Kernel {
     const k = Object.create(Kernel.prototype) as Kernel;
     k.core = new Core(restoreState(text));
     k.base = text;
-    k.since = [];
+    k.since = new Array<KernelInput>(ROLLBACK_INPUTS_MAX);
+    k.sinceCount = 0;
     return k;
   }
 

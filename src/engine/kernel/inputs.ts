@@ -68,7 +68,7 @@ export function handleRateLimited(c: Core, input: InputOf<'RATE_LIMITED'>): Kern
     if (order.status === 'pending') {
       // The PLACE never reached the book: the slot must retry on the next intent.
       c.touch(slot);
-      retire(order, 'not_placed', c.ts);
+      retire(c.st, order, 'not_placed', c.ts);
       slot.working = null;
       c.move(slot, order.purpose === 'entry' ? 'ENTRY_NOT_PLACED' : 'EXIT_NOT_PLACED');
       rows.push(orderRow(c, order, 'not_placed', input.reason));

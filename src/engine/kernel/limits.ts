@@ -79,6 +79,9 @@ export const ORDER_MEMORY_MS = FILL_MEMORY_MS;
  * Memory frees itself as kernel time passes the horizons above.
  */
 export const ORDERS_REMEMBERED_MAX = 20_000;
+/** The memories are pruned at a TICK at most this often (kernel time): an entry is kept up to a
+ * minute past its horizon (longer is safe), and the hot path pays for pruning once a minute. */
+export const MEMORY_PRUNE_EVERY_MS = 60_000;
 export const FILL_IDS_MAX = 60_000;
 export const FILL_IDS_INTENTS_MAX = 50_000;
 

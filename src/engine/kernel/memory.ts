@@ -9,7 +9,7 @@
 // Both are pruned at each TICK (the start of a step), by kernel time; count bounds fail closed.
 import type { Core } from './core.js';
 import { ownClientOrderId } from './ids.js';
-import { FILL_MEMORY_MS, ORDER_MEMORY_MS } from './limits.js';
+import { FILL_MEMORY_MS, MEMORY_PRUNE_EVERY_MS, ORDER_MEMORY_MS } from './limits.js';
 import { isLive, type State } from './state.js';
 import type { KernelOutcome, VenueEvent } from './types.js';
 
@@ -48,26 +48,30 @@ export function rememberFill(st: State, fill_id: string, fill_ts: number): void 
 
 /**
  * Forgets what no later input can need: fill ids whose venue time is FILL_MEMORY_MS before the
- * kernel's time, orders off the book for ORDER_MEMORY_MS. A full scan, once a step, of memories
- * bounded by limits.ts (tens of thousands at most); returns how many entries went.
+ * kernel's time, orders off the book for ORDER_MEMORY_MS. Both maps are in (about) the order their
+ * entries age: fill ids as applied (fills arrive about in time order), orders off the book as they
+ * left it (state.ts retire), behind at most one live order per slot. So each is pruned from the
+ * front, stopping at the first recent entry: O(what goes + the slots) a step. An entry out of order
+ * is kept until those before it go: longer, never shorter. At most once per
+ * MEMORY_PRUNE_EVERY_MS of kernel time. Returns how many entries went.
  */
 export function pruneMemory(st: State): number {
   const now = st.last_ts;
-  if (now === null) return 0;
+  if (now === null || (st.pruned_ts !== null && now - st.pruned_ts < MEMORY_PRUNE_EVERY_MS)) return 0;
+  st.pruned_ts = now;
   let gone = 0;
   const fill_horizon = now - FILL_MEMORY_MS;
   for (const [id, ts] of st.fill_ids) {
-    if (ts < fill_horizon) {
-      st.fill_ids.delete(id);
-      gone += 1;
-    }
+    if (ts >= fill_horizon) break;
+    st.fill_ids.delete(id);
+    gone += 1;
   }
   const order_horizon = now - ORDER_MEMORY_MS;
-  for (const [coid, o] of st.orders) {
-    if (!isLive(o) && o.done_ts !== null && o.done_ts < order_horizon) {
-      st.orders.delete(coid);
-      gone += 1;
-    }
+  for (const o of st.orders.values()) {
+    if (isLive(o)) continue;
+    if (o.done_ts === null || o.done_ts >= order_horizon) break;
+    st.orders.delete(o.client_order_id);
+    gone += 1;
   }
   return gone;
 }

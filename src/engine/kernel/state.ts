@@ -145,17 +145,31 @@ export interface State {
    * (poll, reconcile, a resend). Kept FILL_MEMORY_MS past the fill's time (memory.ts).
    */
   fill_ids: Map<string, number>;
+  /** Kernel time of the last prune of the memories (memory.ts), null before the first. */
+  pruned_ts: number | null;
 }
 
 export function isLive(o: OrderRec): boolean {
   return o.status === 'pending' || o.status === 'accepted' || o.status === 'partially_filled';
 }
 
-/** An order leaves the book (or its end is learned): its memory horizon starts now. */
-export function retire(o: OrderRec, status: Exclude<OrderStatus, 'pending' | 'accepted' | 'partially_filled'>, ts: number): void {
+/**
+ * An order leaves the book: its memory horizon (ORDER_MEMORY_MS) starts now. It moves to the end
+ * of the orders map, which so holds the orders off the book in the order of their last change
+ * (after at most one live order per slot): memory.ts prunes from the front and stops at the first
+ * that is still recent, without a scan of the whole memory.
+ */
+export function retire(st: State, o: OrderRec, status: Exclude<OrderStatus, 'pending' | 'accepted' | 'partially_filled'>, ts: number): void {
   o.status = status;
   o.cancel_requested = false;
+  touchDone(st, o, ts);
+}
+
+/** A change to an order off the book (a late fill): remembered from now, at the end of the map. */
+export function touchDone(st: State, o: OrderRec, ts: number): void {
   o.done_ts = Math.max(o.done_ts ?? ts, ts);
+  st.orders.delete(o.client_order_id);
+  st.orders.set(o.client_order_id, o);
 }
 
 export function capitalOf(a: AccountRec): number {
@@ -267,6 +281,7 @@ export function newState(config: KernelConfig): State {
     rate_limit: { cooling_until_ts: null, consecutive: 0, first_ts: null, persistent: false },
     funding_ids: new Set(),
     fill_ids: new Map(),
+    pruned_ts: null,
   };
 }
 
@@ -284,6 +299,7 @@ export function toPlain(st: State): unknown {
     rate_limit: st.rate_limit,
     funding_ids: [...st.funding_ids],
     fill_ids: [...st.fill_ids],
+    pruned_ts: st.pruned_ts,
   };
 }
 
@@ -295,7 +311,7 @@ export function fromPlain(doc: unknown): State {
     throw new Error('a kernel checkpoint of version 1 (before history ids): this PINK cannot continue that history; finish it (flatten, stop) with the PINK that wrote it, then start a new history in a new PINK_HOME');
   }
   if (d['version'] !== CHECKPOINT_VERSION) throw new Error(`not a kernel checkpoint of version ${CHECKPOINT_VERSION}`);
-  const need = ['history_id', 'config', 'seq', 'slots', 'orders', 'account', 'rate_limit', 'funding_ids', 'fill_ids'];
+  const need = ['history_id', 'config', 'seq', 'slots', 'orders', 'account', 'rate_limit', 'funding_ids', 'fill_ids', 'pruned_ts'];
   for (const k of need) if (d[k] === undefined) throw new Error(`kernel checkpoint lacks "${k}"`);
   const history_id = d['history_id'];
   if (typeof history_id !== 'string' || !HISTORY_ID_PATTERN.test(history_id)) throw new Error(`kernel checkpoint has a bad history_id ${JSON.stringify(history_id)}`);
@@ -317,5 +333,6 @@ export function fromPlain(doc: unknown): State {
     rate_limit: { ...(d['rate_limit'] as RateLimitRec) },
     funding_ids: new Set(d['funding_ids'] as string[]),
     fill_ids: new Map(d['fill_ids'] as Array<[string, number]>),
+    pruned_ts: d['pruned_ts'] as number | null,
   };
 }
