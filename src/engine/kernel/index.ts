@@ -43,9 +43,10 @@ export { FLATTEN_REASON } from './intents.js';
 /**
  * State-changing inputs kept since the last base (see "All or nothing"), at most. The engine
  * checkpoints every few steps, so there it never binds; a caller that never checkpoints (bench,
- * replay of a long journal) pays one JSON text of the state per 8,192 inputs.
+ * replay of a long journal) pays one JSON text of the state per 65,536 inputs.
  */
-export const ROLLBACK_INPUTS_MAX = 8_192;
+export const ROLLBACK_INPUTS_MAX = 65_536;
+const ROLLBACK_CHUNK_INPUTS = 1_024;
 
 /** What a SETTINGS input would do now: its changes, or why the kernel would refuse it. */
 export interface SettingsCheck {
@@ -60,8 +61,13 @@ export class Kernel {
   private core: Core;
   /** The state as of `since`'s start, as checkpoint text (see "All or nothing"). */
   private base: string;
-  /** The state-changing inputs since `base` (at most ROLLBACK_INPUTS_MAX). */
-  private since: KernelInput[] = [];
+  /**
+   * The state-changing inputs since `base` (at most ROLLBACK_INPUTS_MAX), in chunks of
+   * ROLLBACK_CHUNK_INPUTS: appending never copies a long array (a long young array would be
+   * copied by every scavenge until promoted).
+   */
+  private since: KernelInput[][] = [];
+  private sinceCount = 0;
 
   constructor(config: KernelConfig) {
     this.core = new Core(newState(config));
@@ -81,9 +87,12 @@ export class Kernel {
       throw err;
     }
     if (this.core.mutating) {
-      this.since.push(input);
+      const chunk = this.since[this.since.length - 1];
+      if (chunk === undefined || chunk.length === ROLLBACK_CHUNK_INPUTS) this.since.push([input]);
+      else chunk.push(input);
+      this.sinceCount += 1;
       // Not canonical (no key sorting): the base is only ever read back by restoreState.
-      if (this.since.length >= ROLLBACK_INPUTS_MAX) this.rebase(JSON.stringify(toPlain(this.core.st)));
+      if (this.sinceCount >= ROLLBACK_INPUTS_MAX) this.rebase(JSON.stringify(toPlain(this.core.st)));
     }
     return outcomes;
   }
@@ -106,12 +115,13 @@ export class Kernel {
   /** The state before the input that failed: the base, and the inputs applied since, again. */
   private rollback(): void {
     this.core = new Core(restoreState(this.base));
-    for (const input of this.since) this.applyNow(input);
+    for (const chunk of this.since) for (const input of chunk) this.applyNow(input);
   }
 
   private rebase(text: string): void {
     this.base = text;
     this.since = [];
+    this.sinceCount = 0;
   }
 
   private dispatch(input: KernelInput): KernelOutcome[] {
@@ -159,6 +169,7 @@ export class Kernel {
     k.core = new Core(restoreState(text));
     k.base = text;
     k.since = [];
+    k.sinceCount = 0;
     return k;
   }
 
