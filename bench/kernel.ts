@@ -13,7 +13,9 @@ import type { KernelConfig, KernelInput, VenuePosition } from '../src/engine/ker
 import { median } from './measure.js';
 
 const SYMBOLS = ['BTC-USDT', 'ETH-USDT', 'SOL-USDT', 'XRP-USDT'];
+const HISTORY = 'benchhist1';
 const CONFIG: KernelConfig = {
+  history_id: HISTORY,
   namespace: 'pink',
   initial_capital_usdt: 10_000,
   rate_limit_cooldown_ms: 5_000,
@@ -54,7 +56,7 @@ export function realisticMix(steps: number): Mix {
     };
     const order = (intent_id: string, symbol: string, action: 'ENTER' | 'EXIT', extra: object): string => {
       push('intent', { type: 'INTENT', ts, intent: { intent_id, symbol, action, reason: 'bench', ...extra } as never });
-      const coid = clientOrderId(intent_id);
+      const coid = clientOrderId(HISTORY, intent_id);
       push('accepted', { type: 'EVENT', ts, event: { event_id: `accepted:${coid}`, kind: 'ACCEPTED', client_order_id: coid, venue_order_id: `v-${coid}`, ts } });
       return coid;
     };

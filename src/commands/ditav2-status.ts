@@ -41,6 +41,7 @@ export async function collectStatus(config: Config): Promise<StatusDoc | undefin
       uptime_s: null,
       venue: config.venue,
       namespace: config.namespace,
+      history_id: view.history_id,
       run_id: cp.run_id,
       heartbeat_ts: null,
       heartbeat_age_ms: null,
@@ -83,8 +84,8 @@ export async function renderStatus(doc: StatusDoc, color: boolean): Promise<stri
   const e = doc.engine;
   const lines: string[] = [];
   const head = e.up
-    ? `engine UP  pid ${e.pid}  uptime ${e.uptime_s}s  venue ${e.venue}  namespace ${e.namespace}  heartbeat ${Math.round((e.heartbeat_age_ms ?? 0) / 100) / 10}s ago  steps ${e.steps}  last step ${num(e.last_step_ms, 1)} ms  rss ${num(e.rss_mb, 0)} MB`
-    : `engine DOWN (read from the last checkpoint and the journal after it, up to seq ${e.seq}; run ${e.run_id ?? '-'})`;
+    ? `engine UP  pid ${e.pid}  uptime ${e.uptime_s}s  venue ${e.venue}  namespace ${e.namespace}  history ${e.history_id ?? '-'}  heartbeat ${Math.round((e.heartbeat_age_ms ?? 0) / 100) / 10}s ago  steps ${e.steps}  last step ${num(e.last_step_ms, 1)} ms  rss ${num(e.rss_mb, 0)} MB`
+    : `engine DOWN (read from the last checkpoint and the journal after it, up to seq ${e.seq}; history ${e.history_id ?? '-'}, run ${e.run_id ?? '-'})`;
   lines.push(e.up ? c.green(head) : c.red(head));
   const a = doc.account as Record<string, number | null>;
   lines.push(`account  capital ${num(a['capital'])}  realized ${num(a['realized_pnl'])}  fees ${num(a['fees'])}  funding ${num(a['funding'])}  equity ${num(a['equity'])}  venue balance ${num(a['venue_balance'])}  drift ${num(a['drift'])} USDT`);

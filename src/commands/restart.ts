@@ -3,6 +3,7 @@
 import { homePaths } from '../config.js';
 import { EXIT, ExitError, unreachableError, usageError } from '../errors.js';
 import type { Correction, ReconcileReport } from '../engine/runner/engine.js';
+import { settingLine } from '../engine/runner/kernel-glue.js';
 import { processAlive, readPid, runningEnginePid } from '../engine/runner/lock.js';
 import { askEngine } from '../engine/runner/socket.js';
 import { readRunJson } from '../engine/runner/run-json.js';
@@ -47,6 +48,7 @@ export function renderReport(r: ReconcileReport): string {
     const b = before.find((x) => x['symbol'] === a['symbol']);
     lines.push(`  ${String(a['symbol']).padEnd(12)} ${slotLine(b)} -> ${slotLine(a)}`);
   }
+  for (const ch of r.settings_changed ?? []) lines.push(`  setting     ${settingLine(ch)}`);
   if (r.corrections.length === 0) lines.push('  corrections: none (PINK and the venue already agreed)');
   for (const c of r.corrections) lines.push(`  correction  ${c.kind.padEnd(14)} ${c.symbol.padEnd(12)} ${c.detail}`);
   for (const c of r.corrections as Correction[]) {
@@ -61,7 +63,7 @@ export function renderReport(r: ReconcileReport): string {
 function result(report: ReconcileReport, extra: Record<string, unknown>) {
   return {
     exit: report.converged ? EXIT.OK : EXIT.BAD,
-    data: { before: report.before, after: report.after, corrections: report.corrections, drift: report.drift, converged: report.converged, ...extra },
+    data: { before: report.before, after: report.after, corrections: report.corrections, drift: report.drift, converged: report.converged, settings_changed: report.settings_changed ?? [], ...extra },
     text: renderReport(report),
   };
 }
@@ -83,6 +85,9 @@ export const run: CommandRun = async (ctx: Context, _args, opts) => {
     if (recorded?.signals && opts['start'] !== false) checkSignalsFile(recorded.signals, `${paths.runJson}: signals`);
   }
   const oldPid = runningEnginePid(paths.pid);
+  // The recorded symbols, unless DOLPHIN_PINK_SYMBOLS is set here: "add the symbol and restart"
+  // (UNKNOWN_SYMBOL's response) must take effect; the kernel reports it as a changed setting.
+  const symbols = ctx.env['DOLPHIN_PINK_SYMBOLS'] !== undefined ? ctx.config.symbols : (recorded?.symbols ?? ctx.config.symbols);
 
   if (opts['start'] === false) {
     if (oldPid !== undefined) throw usageError(`--no-start reconciles offline, but the engine is running (pid ${oldPid}).`, 'Run `pink restart` without --no-start, or stop the engine first.');
@@ -92,7 +97,7 @@ export const run: CommandRun = async (ctx: Context, _args, opts) => {
     const lock = acquirePidLock(paths.pid);
     try {
       const opened = await openEngine({
-        config: { ...ctx.config, ...(recorded ? { venue: recorded.venue, symbols: recorded.symbols } : {}) },
+        config: { ...ctx.config, symbols, ...(recorded ? { venue: recorded.venue } : {}) },
         env: ctx.env,
         bin: ctx.bin,
         strategy: recorded?.strategy ?? 'demo',
@@ -132,7 +137,7 @@ export const run: CommandRun = async (ctx: Context, _args, opts) => {
   const argv = runArgv({
     home: ctx.config.home,
     venue: recorded?.venue ?? ctx.config.venue,
-    symbols: recorded?.symbols ?? ctx.config.symbols,
+    symbols,
     strategy: recorded?.strategy ?? 'demo',
     ...(recorded?.signals ? { signals_path: recorded.signals } : {}),
     seed: recorded?.seed ?? 1,

@@ -28,7 +28,8 @@ interface Example {
 const FIXTURES = JSON.parse(readFileSync(resolve(ROOT, '..', 'shared', 'fixtures', 'bingx', 'response-swap.json'), 'utf8')) as { methods: Record<string, Example[]> };
 const bodies = (method: string): Json[] => FIXTURES.methods[method]!.map((e) => e.httpResponse);
 const SYMBOLS = ['BTC-USDT', 'LTC-USDT'];
-const COID = clientOrderId('fuzz-entry');
+const HISTORY = 'fuzzhist01';
+const COID = clientOrderId(HISTORY, 'fuzz-entry');
 
 /** What each path answers, from the captures (GET /trade/order and DELETE share fetchOrder's shape). */
 function capturesFor(method: string, path: string, query: URLSearchParams): Json[] {
@@ -160,7 +161,7 @@ after(async () => {
 
 /** A kernel that knows the order COID (an ENTER accepted), to feed what the adapter returns. */
 function kernelWithOrder(): Harness {
-  const h = new Harness({ namespace: 'pink', initial_capital_usdt: 10_000, rate_limit_cooldown_ms: 1000, rate_limit_persistent_ms: 600_000, max_hold_bars: 250, symbols: SYMBOLS });
+  const h = new Harness({ history_id: HISTORY, namespace: 'pink', initial_capital_usdt: 10_000, rate_limit_cooldown_ms: 1000, rate_limit_persistent_ms: 600_000, max_hold_bars: 250, symbols: SYMBOLS });
   h.tick({ 'BTC-USDT': 60_000, 'LTC-USDT': 80 });
   h.enter('fuzz-entry', 'LTC-USDT', 'long', 0.1);
   return h;

@@ -3,9 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { clientOrderId } from '../../src/engine/kernel/index.js';
 import type { KernelInput } from '../../src/engine/kernel/types.js';
-import { BTC, Harness } from './harness.js';
+import { BTC, Harness, coid } from './harness.js';
 
 function scenario(): { h: Harness; coid: string } {
   const h = new Harness();
@@ -18,7 +17,7 @@ function scenario(): { h: Harness; coid: string } {
 const ts = 1_800_000_000_000;
 const intent = (fields: Record<string, unknown>): KernelInput => ({ type: 'INTENT', ts, intent: { intent_id: 'bad', symbol: BTC, action: 'ENTER', side: 'long', qty: 1, reason: 'r', ...fields } } as KernelInput);
 const event = (fields: Record<string, unknown>): KernelInput =>
-  ({ type: 'EVENT', ts, event: { event_id: 'bad-ev', kind: 'FILL', client_order_id: clientOrderId('x1'), qty: 1, price: 100, fee: 0, fill_id: 'bad-fill', ts, ...fields } } as KernelInput);
+  ({ type: 'EVENT', ts, event: { event_id: 'bad-ev', kind: 'FILL', client_order_id: coid('x1'), qty: 1, price: 100, fee: 0, fill_id: 'bad-fill', ts, ...fields } } as KernelInput);
 
 const CASES: Array<[string, unknown, string]> = [
   ['negative qty', intent({ qty: -1 }), 'INVALID_INTENT'],

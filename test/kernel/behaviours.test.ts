@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { clientOrderId, isPinkClientOrderId } from '../../src/engine/kernel/index.js';
-import { BTC, CONFIG, ETH, Harness, codes, near } from './harness.js';
+import { BTC, CONFIG, ETH, HID, Harness, codes, coid, near } from './harness.js';
 
 test('two-leg exit closes once with realized accruing per leg', () => {
   const h = new Harness();
@@ -11,13 +11,13 @@ test('two-leg exit closes once with realized accruing per leg', () => {
   const x1 = h.exit('x1', BTC, { fraction: 0.5, reason: 'take_profit' });
   assert.deepEqual(codes(x1), ['INTENT_ACCEPTED']);
   assert.equal(x1[0]!.commands[0]!.kind, 'PLACE');
-  const c1 = clientOrderId('x1');
+  const c1 = coid('x1');
   h.fill(c1, 1, 110, 0.05);
   assert.equal(h.slot(BTC).state, 'OPEN');
   near(h.slot(BTC).realized_pnl, 10, 1e-9, 'realized after leg 1');
   assert.equal(h.rows('trades').filter((r) => r['status'] === 'closed').length, 0, 'not closed after leg 1');
   h.exit('x2', BTC, { final: true, reason: 'max_hold' });
-  const closing = h.fill(clientOrderId('x2'), 1, 120, 0.05);
+  const closing = h.fill(coid('x2'), 1, 120, 0.05);
   assert.deepEqual(codes(closing), ['TRADE_CLOSED']);
   assert.equal(h.slot(BTC).state, 'CLOSED');
   const legs = h.rows('trade_exit_legs');
@@ -36,7 +36,7 @@ test('closed slot rejects EXIT', () => {
   const h = new Harness();
   h.open('e1', BTC, 'long', 1, 100);
   h.exit('x1', BTC, { final: true });
-  h.fill(clientOrderId('x1'), 1, 101);
+  h.fill(coid('x1'), 1, 101);
   assert.equal(h.slot(BTC).state, 'CLOSED');
   const before = h.k.checkpoint();
   const out = h.exit('x2', BTC, { final: true });
@@ -51,7 +51,7 @@ test('overshoot clamp', () => {
   const h = new Harness();
   h.open('e1', BTC, 'short', 3, 100);
   h.exit('x1', BTC, { qty: 1 });
-  h.fill(clientOrderId('x1'), 1, 90);
+  h.fill(coid('x1'), 1, 90);
   const out = h.exit('x2', BTC, { qty: 5, final: true });
   assert.deepEqual(codes(out), ['EXIT_CLAMPED']);
   assert.equal(out[0]!.severity, 'WARNING');
@@ -62,7 +62,7 @@ test('overshoot clamp', () => {
   assert.equal(place.side, 'buy', 'a short exits by buying');
   assert.equal(h.rows('anomalies').at(-1)!['code'], 'EXIT_CLAMPED');
   // The venue overfills the clamped order: the position stops at zero, never flips long.
-  const fill = h.fill(clientOrderId('x2'), 2.5, 95);
+  const fill = h.fill(coid('x2'), 2.5, 95);
   assert.deepEqual(codes(fill), ['TRADE_CLOSED', 'OVERFILL']);
   const s = h.slot(BTC);
   assert.equal(s.qty, 0);
@@ -75,10 +75,10 @@ test('legs are deltas and reset on ENTER', () => {
   h.open('e1', BTC, 'long', 4, 100);
   for (const [i, price] of [[1, 101], [2, 102], [3, 103]] as const) {
     h.exit(`x${i}`, BTC, { qty: 1 });
-    h.fill(clientOrderId(`x${i}`), 1, price);
+    h.fill(coid(`x${i}`), 1, price);
   }
   h.exit('x4', BTC, { final: true });
-  h.fill(clientOrderId('x4'), 1, 104);
+  h.fill(coid('x4'), 1, 104);
   const t1 = h.rows('trade_exit_legs');
   assert.deepEqual(t1.map((l) => l['leg_index']), [1, 2, 3, 4]);
   assert.deepEqual(t1.map((l) => l['leg_qty']), [1, 1, 1, 1], 'each leg its own qty, not cumulative');
@@ -89,7 +89,7 @@ test('legs are deltas and reset on ENTER', () => {
   assert.equal(h.slot(BTC).legs, 0, 'a new trade starts with no legs');
   assert.equal(h.slot(BTC).realized_pnl, 0);
   h.exit('y1', BTC, { final: true });
-  h.fill(clientOrderId('y1'), 1, 190);
+  h.fill(coid('y1'), 1, 190);
   const t2 = h.rows('trade_exit_legs').slice(count);
   assert.equal(t2.length, 1);
   assert.equal(t2[0]!['leg_index'], 1, 'leg_index restarts');
@@ -103,7 +103,7 @@ test('entry reject returns to IDLE', () => {
     if (from === 'CLOSED') {
       h.open('e0', BTC, 'long', 1, 100);
       h.exit('x0', BTC, { final: true });
-      h.fill(clientOrderId('x0'), 1, 100);
+      h.fill(h.coidOf('x0'), 1, 100);
     }
     const coid = h.enter('e1', BTC, 'long', 1);
     assert.equal(h.slot(BTC).state, 'ENTRY_WORKING');
@@ -121,7 +121,7 @@ test('exit reject stays in EXIT_WORKING', () => {
   const h = new Harness();
   h.open('e1', BTC, 'long', 1, 100);
   h.exit('x1', BTC, { final: true });
-  const out = h.event({ kind: 'REJECTED', client_order_id: clientOrderId('x1'), reason: 'precision' });
+  const out = h.event({ kind: 'REJECTED', client_order_id: coid('x1'), reason: 'precision' });
   assert.deepEqual(codes(out), ['EXIT_ORDER_REJECTED']);
   assert.equal(h.slot(BTC).state, 'EXIT_WORKING');
   assert.equal(h.slot(BTC).working_order, null, 'no live order: the next EXIT is the retry');
@@ -129,7 +129,7 @@ test('exit reject stays in EXIT_WORKING', () => {
   const retry = h.exit('x2', BTC, { final: true });
   assert.deepEqual(codes(retry), ['INTENT_ACCEPTED']);
   assert.equal(retry[0]!.commands.length, 1);
-  h.fill(clientOrderId('x2'), 1, 100);
+  h.fill(coid('x2'), 1, 100);
   assert.equal(h.slot(BTC).state, 'CLOSED');
 });
 
@@ -155,7 +155,7 @@ test('NO_ACTIVE_EXIT_ORDER', () => {
   const h = new Harness();
   h.open('e1', BTC, 'long', 1, 100);
   h.exit('x1', BTC, { final: true });
-  h.fill(clientOrderId('x1'), 1, 100); // filled between decision and execution...
+  h.fill(coid('x1'), 1, 100); // filled between decision and execution...
   const before = h.k.checkpoint();
   const cancel = h.intent({ intent_id: 'c1', symbol: BTC, action: 'CANCEL' }); // ...of this cancel
   assert.deepEqual(codes(cancel), ['NO_ACTIVE_EXIT_ORDER']);
@@ -204,7 +204,7 @@ test('STALE_STATE_RECONCILING blocks events until reconcile', () => {
   const rec = h.reconcile({
     positions: [{ symbol: BTC, side: 'long', qty: 1, entry_price: 100 }],
     fills: [{ fill_id: 'F1', client_order_id: coid, venue_order_id: 'v1', symbol: BTC, side: 'buy', qty: 1, price: 100, fee: 0, ts: h.ts }],
-    open_orders: [{ client_order_id: clientOrderId('e2'), venue_order_id: 'v2', symbol: ETH, side: 'sell', order_type: 'market', qty: 1, filled_qty: 0, reduce_only: false, ts: h.ts }],
+    open_orders: [{ client_order_id: h.coidOf('e2'), venue_order_id: 'v2', symbol: ETH, side: 'sell', order_type: 'market', qty: 1, filled_qty: 0, reduce_only: false, ts: h.ts }],
   });
   assert.equal(rec[0]!.diagnostic_code, 'RECONCILED');
   assert.equal(rec[0]!.details['converged'], true);
@@ -270,7 +270,7 @@ test('capital never read from a balance poll', () => {
   assert.equal(row['venue_balance'], 12_345);
   // Later steps keep the kernel's own capital.
   h.exit('x1', BTC, { final: true });
-  h.fill(clientOrderId('x1'), 1, 110, 0.5);
+  h.fill(coid('x1'), 1, 110, 0.5);
   near(h.k.view().account.capital, 10_000 + 10 - 1, 1e-9);
 });
 
@@ -298,15 +298,17 @@ test('partial entry fills: ENTRY_WORKING until the entry order is done, then OPE
 });
 
 test('client order ids are deterministic, short, and recognisable', () => {
-  const a = clientOrderId('intent-1');
-  assert.equal(a, clientOrderId('intent-1'), 'a resend gives the same id');
-  assert.notEqual(a, clientOrderId('intent-2'));
-  for (const id of [a, clientOrderId(''), clientOrderId('x'.repeat(500)), clientOrderId('ünïcode-✓')]) {
+  const a = coid('intent-1');
+  assert.equal(a, coid('intent-1'), 'a resend gives the same id');
+  assert.notEqual(a, coid('intent-2'));
+  for (const id of [a, coid(''), coid('x'.repeat(500)), coid('ünïcode-✓')]) {
     assert.match(id, /^pink-[a-z0-9]+$/);
     assert.ok(id.length <= 40, id);
   }
   assert.equal(isPinkClientOrderId(a), true);
   assert.equal(isPinkClientOrderId('web-123'), false);
+  assert.notEqual(clientOrderId('otherhist1', 'intent-1'), a, 'another history, another id for the same intent');
+  assert.ok(a.startsWith(`pink-${HID}`));
 });
 
 test('funding moves capital once per funding id', () => {

@@ -1,11 +1,13 @@
 // A seeded chaos driver for property tests: a list of abstract actions is interpreted against a
 // tiny venue (its book, fills and positions) that reacts to the kernel's commands. Fills come
-// partial, duplicated, late, undelivered (left for reconcile to infer) and overfilled; sends are
-// rejected, rate limited and lost; reconciles see the venue's truth. The whole run is a function
-// of the action list, so fast-check can shrink and replay it from its seed.
+// partial, duplicated (under the same or a new event id), late, undelivered (left for reconcile
+// to infer) and overfilled; sends are rejected, rate limited (some after the venue placed them
+// anyway) and lost; old intent ids are resent; time jumps past the memory horizons; settings
+// change; reconciles see the venue's truth. The whole run is a function of the action list (and
+// the options), so fast-check can shrink and replay it from its seed.
 import fc from 'fast-check';
 import { Kernel } from '../../src/engine/kernel/index.js';
-import type { KernelInput, KernelOutcome, VenueCommand, VenueEvent, VenueFill, VenueOrder, VenuePosition } from '../../src/engine/kernel/types.js';
+import type { KernelConfig, KernelInput, KernelOutcome, KernelSettings, VenueCommand, VenueEvent, VenueFill, VenueOrder, VenuePosition } from '../../src/engine/kernel/types.js';
 import { CONFIG } from './harness.js';
 
 export const SYMBOLS = ['BTC-USDT', 'ETH-USDT'] as const;
@@ -32,7 +34,17 @@ export type Action =
   | { t: 'reconcile'; adopt: boolean; external_close: boolean; scoped: boolean }
   | { t: 'funding'; sym: number; amount: number; again: boolean }
   | { t: 'wait'; ms: number }
-  | { t: 'garbage'; n: number };
+  | { t: 'garbage'; n: number }
+  /** The venue answered "rate limited" but had placed the order: it works on, and may fill. */
+  | { t: 'rate_placed'; k: number }
+  /** A venue fill delivered again under a new event id (a poll overlap, a reconnect). */
+  | { t: 'refill'; k: number }
+  /** An intent id used before, sent again (a strategy restarted, a signals file replayed). */
+  | { t: 'resend_old'; k: number; exit: boolean }
+  /** Time jumps past the order and fill memories (31-90 min), then a tick. */
+  | { t: 'long_wait'; min: number }
+  /** A start with other settings: the SETTINGS input. */
+  | { t: 'settings'; drop_eth: boolean; cooldown_ms: number; max_hold: number; step: boolean };
 
 const sym = fc.integer({ min: 0, max: SYMBOLS.length - 1 });
 const k = fc.nat(1000);
@@ -56,6 +68,11 @@ export const actionArb: fc.Arbitrary<Action> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ t: fc.constant('funding' as const), sym, amount: fc.double({ min: -5, max: 5, noNaN: true }), again: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('wait' as const), ms: fc.nat(30_000) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('garbage' as const), n: fc.nat(5) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('rate_placed' as const), k }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('refill' as const), k }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('resend_old' as const), k, exit: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('long_wait' as const), min: fc.integer({ min: 31, max: 90 }) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('settings' as const), drop_eth: fc.boolean(), cooldown_ms: fc.constantFrom(0, 1_000, 2_000, 30_000), max_hold: fc.integer({ min: 1, max: 12 }), step: fc.boolean() }) },
 );
 
 interface VOrder {
@@ -135,9 +152,15 @@ export interface RunResult {
   kernel: Kernel;
 }
 
+export interface DriveOptions {
+  config?: KernelConfig;
+  /** Checkpoint and restore the kernel before the input of this index (a restart at a random cut). */
+  restore_at?: number;
+}
+
 /** Interprets `actions`; `observe` sees each input's outcomes as they come (for invariants). */
-export function drive(actions: Action[], observe?: (input: KernelInput, out: KernelOutcome[], kernel: Kernel) => void): RunResult {
-  const kernel = new Kernel(DRIVER_CONFIG);
+export function drive(actions: Action[], observe?: (input: KernelInput, out: KernelOutcome[], kernel: Kernel) => void, opts: DriveOptions = {}): RunResult {
+  let kernel = new Kernel(opts.config ?? DRIVER_CONFIG);
   const venue = new MiniVenue();
   const delivered: KernelInput[] = [];
   const inputs: KernelInput[] = [];
@@ -147,7 +170,9 @@ export function drive(actions: Action[], observe?: (input: KernelInput, out: Ker
   let n = 0;
   let lastIntent = '';
   let lastFunding = '';
+  const used: { id: string; sym: number; side: 'long' | 'short' }[] = [];
   const apply = (input: KernelInput): KernelOutcome[] => {
+    if (inputs.length === opts.restore_at) kernel = Kernel.restore(kernel.checkpoint());
     inputs.push(input);
     const out = kernel.apply(input);
     outcomes.push(out);
@@ -155,8 +180,9 @@ export function drive(actions: Action[], observe?: (input: KernelInput, out: Ker
     for (const o of out) for (const c of o.commands) if (c.kind === 'PLACE') venue.place(c);
     return out;
   };
-  const deliver = (event: Omit<VenueEvent, 'ts'>): void => {
-    const input: KernelInput = { type: 'EVENT', ts, event: { ...event, ts } };
+  /** An event at input time `ts`; `event_ts` is the venue's time of the fact (a fill's own time). */
+  const deliver = (event: Omit<VenueEvent, 'ts'>, event_ts = ts): void => {
+    const input: KernelInput = { type: 'EVENT', ts, event: { ...event, ts: event_ts } };
     delivered.push(input);
     apply(input);
   };
@@ -172,11 +198,13 @@ export function drive(actions: Action[], observe?: (input: KernelInput, out: Ker
         const id = a.resend && lastIntent !== '' ? lastIntent : `i${n}`;
         lastIntent = id;
         const size = a.notional ? { notional: a.qty * 100 } : { qty: a.qty };
+        used.push({ id, sym: a.sym, side: a.side });
         apply({ type: 'INTENT', ts, intent: { intent_id: id, symbol: SYMBOLS[a.sym]!, action: 'ENTER', side: a.side, ...size, reason: 'chaos' } });
         break;
       }
       case 'exit': {
         const size = a.mode === 'final' ? { final: true, ...(a.x > 1 ? { qty: a.x * 10 } : {}) } : a.mode === 'fraction' ? { fraction: Math.min(1, a.x) } : { qty: a.x };
+        used.push({ id: `i${n}`, sym: a.sym, side: 'long' });
         apply({ type: 'INTENT', ts, intent: { intent_id: `i${n}`, symbol: SYMBOLS[a.sym]!, action: 'EXIT', ...size, reason: 'chaos_exit' } });
         break;
       }
@@ -274,6 +302,44 @@ export function drive(actions: Action[], observe?: (input: KernelInput, out: Ker
       case 'garbage':
         apply(GARBAGE[a.n % GARBAGE.length] as KernelInput);
         break;
+      case 'rate_placed': {
+        // Refused "for rate" as far as the kernel knows; the venue keeps the order on its book.
+        const o = venue.pick(a.k);
+        if (o?.on_book && !o.acked && o.filled === 0) apply({ type: 'RATE_LIMITED', ts, reason: '429 after the venue acted', client_order_id: o.coid });
+        break;
+      }
+      case 'refill': {
+        const f = venue.fills.length === 0 ? undefined : venue.fills[a.k % venue.fills.length]!;
+        // The venue's fill, with the venue's time: a fill's time is part of what the venue says.
+        if (f) deliver({ event_id: `fill:${f.fill_id}:again${n}`, kind: 'FILL', client_order_id: f.client_order_id, venue_order_id: f.venue_order_id, qty: f.qty, price: f.price, fee: f.fee, fill_id: f.fill_id }, f.ts);
+        break;
+      }
+      case 'resend_old': {
+        const u = used.length === 0 ? undefined : used[a.k % used.length]!;
+        if (!u) break;
+        const intent = a.exit
+          ? { intent_id: u.id, symbol: SYMBOLS[u.sym]!, action: 'EXIT' as const, final: true, reason: 'chaos_resend' }
+          : { intent_id: u.id, symbol: SYMBOLS[u.sym]!, action: 'ENTER' as const, side: u.side, qty: 1, reason: 'chaos_resend' };
+        apply({ type: 'INTENT', ts, intent });
+        break;
+      }
+      case 'long_wait':
+        ts += a.min * 60_000;
+        apply({ type: 'TICK', ts, marks: { ...marks } });
+        break;
+      case 'settings': {
+        const base = opts.config ?? DRIVER_CONFIG;
+        const settings: KernelSettings = {
+          symbols: a.drop_eth ? ['BTC-USDT'] : [...SYMBOLS],
+          rate_limit_cooldown_ms: a.cooldown_ms,
+          rate_limit_persistent_ms: base.rate_limit_persistent_ms,
+          max_hold_bars: a.max_hold,
+          drift_tolerance_usdt: 1,
+          qty_step_by_symbol: a.step ? { 'BTC-USDT': 0.001 } : {},
+        };
+        apply({ type: 'SETTINGS', ts, settings });
+        break;
+      }
     }
   }
   return { inputs, outcomes, kernel };

@@ -15,7 +15,11 @@ import type {
 export const BTC = 'BTC-USDT';
 export const ETH = 'ETH-USDT';
 
+/** The history id of every test kernel (a fixed one: tests are deterministic). */
+export const HID = 'harness001';
+
 export const CONFIG: KernelConfig = {
+  history_id: HID,
   namespace: 'pink',
   initial_capital_usdt: 10_000,
   rate_limit_cooldown_ms: 5_000,
@@ -57,11 +61,16 @@ export class Harness {
     return this.apply({ type: 'INTENT', ts: this.next(), intent: { reason: 'test', ...intent } });
   }
 
+  /** The client order id of an intent in this kernel's history. */
+  coidOf(intent_id: string): string {
+    return clientOrderId(this.k.history_id, intent_id);
+  }
+
   /** ENTER by qty; returns the entry order's client order id. */
   enter(intent_id: string, symbol: string, side: 'long' | 'short', qty: number): string {
     const out = this.intent({ intent_id, symbol, action: 'ENTER', side, qty });
     assert.equal(out[0]!.diagnostic_code, 'INTENT_ACCEPTED', JSON.stringify(out[0]!.details));
-    return clientOrderId(intent_id);
+    return this.coidOf(intent_id);
   }
 
   exit(intent_id: string, symbol: string, fields: Partial<Intent> = {}): KernelOutcome[] {
@@ -113,6 +122,9 @@ export class Harness {
     return outcomes.flatMap((o) => o.rows.filter((r) => r.family === family).map((r) => r.row as Row));
   }
 }
+
+/** The client order id of an intent in the test history. */
+export const coid = (intent_id: string): string => clientOrderId(HID, intent_id);
 
 export const codes = (outcomes: KernelOutcome[]): string[] => outcomes.map((o) => o.diagnostic_code);
 

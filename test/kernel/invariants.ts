@@ -20,11 +20,20 @@ export class InvariantChecker {
   /** row_id → the row's JSON: an id never names two different rows. */
   private readonly rowIds = new Map<string, string>();
   private readonly trades = new Map<string, TradeSums>();
+  /** Every venue fill id a fills row applied: at most once per history. */
+  readonly fillIds = new Set<string>();
+  /** Every row id and trade id this history wrote (two histories must not share one). */
+  readonly tradeIds = new Set<string>();
   private realized = 0;
   private fees = 0;
   private funding = 0;
   private scale = 1;
   readonly codes = new Set<string>();
+
+  /** Row ids seen so far (each names one row). */
+  get rowIdSet(): ReadonlySet<string> {
+    return new Set(this.rowIds.keys());
+  }
 
   observe(input: KernelInput, outcomes: KernelOutcome[], kernel: Kernel): void {
     assert.ok(outcomes.length > 0, 'every input has an outcome');
@@ -86,6 +95,9 @@ export class InvariantChecker {
 
   private row(family: string, row: Row): void {
     if (family === 'fills') {
+      const id = row['fill_id'] as string;
+      assert.ok(!this.fillIds.has(id), `fill ${id} applied twice`);
+      this.fillIds.add(id);
       this.fees += row['fee'] as number;
       this.scale += Math.abs(row['fee'] as number);
     } else if (family === 'trade_exit_legs') {
@@ -101,6 +113,7 @@ export class InvariantChecker {
       assert.ok(Math.abs((row['cum_realized_pnl'] as number) - t.leg_pnl) <= 1e-9 * (1 + t.leg_abs), 'cum_realized_pnl is the running sum of the deltas');
       assert.equal(row['is_final'], row['remaining_qty'] === 0);
     } else if (family === 'trades') {
+      this.tradeIds.add(row['trade_id'] as string);
       const t = this.trade(row['trade_id'] as string);
       assert.equal(row['legs'], t.legs, 'trades.legs = its leg rows');
       assert.ok(Math.abs((row['realized_pnl'] as number) - t.leg_pnl) <= 1e-9 * (1 + t.leg_abs), `sum(leg_realized_pnl) ${t.leg_pnl} != trades.realized_pnl ${row['realized_pnl']}`);

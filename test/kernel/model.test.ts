@@ -4,9 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { clientOrderId, Kernel } from '../../src/engine/kernel/index.js';
+import { Kernel } from '../../src/engine/kernel/index.js';
 import type { KernelInput, KernelOutcome, SlotState } from '../../src/engine/kernel/types.js';
-import { BTC, CONFIG } from './harness.js';
+import { BTC, CONFIG, coid } from './harness.js';
 
 interface Working {
   coid: string;
@@ -56,7 +56,7 @@ class Enter implements Cmd {
     if (m.state === 'IDLE' || m.state === 'CLOSED') {
       assert.deepEqual(codes(out), ['INTENT_ACCEPTED']);
       m.state = 'ENTRY_WORKING';
-      m.working = { coid: clientOrderId(`m${m.n}`), purpose: 'entry', qty: this.qty, filled: 0 };
+      m.working = { coid: coid(`m${m.n}`), purpose: 'entry', qty: this.qty, filled: 0 };
     } else {
       assert.deepEqual(codes(out), ['INVALID_TRANSITION']);
     }
@@ -82,7 +82,7 @@ class Exit implements Cmd {
       assert.ok(place.kind === 'PLACE' && place.reduce_only);
       assert.equal(place.qty, Math.min(wanted, m.qty));
       m.state = 'EXIT_WORKING';
-      m.working = { coid: clientOrderId(`m${m.n}`), purpose: 'exit', qty: place.qty, filled: 0 };
+      m.working = { coid: coid(`m${m.n}`), purpose: 'exit', qty: place.qty, filled: 0 };
     }
     agree(m, r);
   }

@@ -1,9 +1,8 @@
 // SPEC 3.6: the reconcile, one correction kind at a time, and its idempotence.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clientOrderId } from '../../src/engine/kernel/index.js';
 import type { KernelOutcome, ReconcileCorrection, VenueOrder } from '../../src/engine/kernel/types.js';
-import { BTC, ETH, Harness, codes, near } from './harness.js';
+import { BTC, ETH, Harness, codes, coid, near } from './harness.js';
 
 const corrections = (out: KernelOutcome[]): ReconcileCorrection[] => out[0]!.details['corrections'] as ReconcileCorrection[];
 const kinds = (out: KernelOutcome[]): string[] => corrections(out).map((c) => c.kind);
@@ -49,7 +48,7 @@ test('reconcile closes a slot the venue shows flat', () => {
   // With the exit's fill in the snapshot: closed by that fill, with its reason.
   h.open('e2', BTC, 'short', 1, 100);
   h.exit('x2', BTC, { final: true, reason: 'stop' });
-  const x2 = clientOrderId('x2');
+  const x2 = coid('x2');
   const out2 = h.reconcile({ fills: [{ fill_id: 'FX', client_order_id: x2, venue_order_id: 'v', symbol: BTC, side: 'buy', qty: 1, price: 98, fee: 0, ts: h.ts }] });
   assert.deepEqual(kinds(out2), ['inferred_fill', 'closed']);
   assert.match(corrections(out2)[1]!.detail, /stop/);
@@ -80,7 +79,7 @@ test('reconcile adopts an orphan when asked, else flags it', () => {
   // The adopted position can be exited like any other.
   adopting.exit('x1', ETH, { final: true, reason: 'manual_flatten' });
   assert.equal(adopting.slot(ETH).working_order?.purpose, 'flatten');
-  adopting.fill(clientOrderId('x1'), 3, 1990);
+  adopting.fill(coid('x1'), 3, 1990);
   assert.equal(adopting.slot(ETH).state, 'CLOSED');
   assert.equal(adopting.rows('trades').at(-1)!['realized_pnl'], 30);
 });
@@ -89,7 +88,7 @@ test('reconcile marks an order the venue no longer has as canceled', () => {
   const h = new Harness();
   h.open('e1', BTC, 'long', 2, 100);
   h.exit('x1', BTC, { qty: 1, order_type: 'limit', price: 120 });
-  const x1 = clientOrderId('x1');
+  const x1 = coid('x1');
   h.accept(x1);
   const out = h.reconcile({ positions: [{ symbol: BTC, side: 'long', qty: 2, entry_price: 100 }] });
   assert.deepEqual(kinds(out), ['order_gone']);

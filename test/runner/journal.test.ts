@@ -9,7 +9,7 @@ import { ExitError } from '../../src/errors.js';
 import { Kernel } from '../../src/engine/kernel/index.js';
 
 /** A real kernel state: readCheckpoint checks that the state it reads restores. */
-const KERNEL_STATE = new Kernel({ namespace: 'pink', initial_capital_usdt: 10_000, rate_limit_cooldown_ms: 5_000, rate_limit_persistent_ms: 600_000, max_hold_bars: 250, symbols: ['BTC-USDT'] }).checkpoint();
+const KERNEL_STATE = new Kernel({ history_id: 'journal001', namespace: 'pink', initial_capital_usdt: 10_000, rate_limit_cooldown_ms: 5_000, rate_limit_persistent_ms: 600_000, max_hold_bars: 250, symbols: ['BTC-USDT'] }).checkpoint();
 
 const tick = (seq: number): InputRecord => ({ t: 'in', seq, input: { type: 'TICK', ts: 1_700_000_000_000 + seq, marks: { 'BTC-USDT': 100 + seq } } });
 

@@ -75,7 +75,7 @@ const TABLE = [
     aliases: [],
     severity: 'WARNING',
     title: 'The venue rejected an entry order',
-    slot_effect: 'Entry reject: the slot returns to IDLE; the decision engine re-evaluates on the next cycle. (An exit reject is EXIT_ORDER_REJECTED: the slot stays EXIT_WORKING.)',
+    slot_effect: 'Entry reject: the slot returns to IDLE (to OPEN with what filled, if the order had filled in part); the decision engine re-evaluates on the next cycle. (An exit reject, partly filled or not, is EXIT_ORDER_REJECTED: the slot stays EXIT_WORKING.)',
     recovery: 'automatic',
     cause: 'BingX refused the order: instrument not tradeable on the account (VST), symbol precision changed, contract suspended, insufficient margin.',
     response: 'Check that the instrument is tradeable on BingX (VST for the demo account). Symbol precision changes or contract suspensions cause rejects. Inspect the outcome details (`pink ditav2-status`, faults section, or the error log) for the venue\'s reason text.',
@@ -198,7 +198,7 @@ const TABLE = [
     title: 'A venue event for an order the kernel does not know',
     slot_effect: 'None; the event is dropped.',
     recovery: 'automatic',
-    cause: 'The client order id is not one of PINK\'s remembered orders (another system\'s order, or one older than the remembered trades).',
+    cause: 'The client order id is not one of this PINK history\'s orders (another system\'s, another PINK history\'s), or it is a fill of one of its orders no longer remembered that the kernel never applied (the reconcile then shows a position mismatch). An event of a forgotten order of this history is DUPLICATE_EVENT instead.',
     response: 'None if rare. If repeated, run `pink mode-verify`: another system may trade this account.',
     env: [],
     commands: ['pink mode-verify'],
@@ -408,6 +408,20 @@ const TABLE = [
     env: [],
     commands: ['pink timeline', 'pink ditav2-status', 'pink restart', 'pink flatten SYMBOL'],
     anomaly_origin: 'engine',
+  },
+  // ---- Added by issue 15 (the books) ----------------------------------------------------------
+  info('SETTINGS_CHANGED', 'Settings changed at a start take effect', 'A symbol added gets an IDLE slot; one dropped (flat, nothing working) loses its slot; cooldown, max hold bars, drift tolerance and lot steps apply from this input on.', 'The engine started with settings (DOLPHIN_PINK_SYMBOLS, DITA_V2_RATE_LIMIT_COOLDOWN_SEC, DOLPHIN_MAX_HOLD_BARS, the venue\'s lot steps) that differ from the kernel\'s; the startup reconcile report lists each change.'),
+  {
+    code: 'BOOK_MEMORY_FULL',
+    aliases: [],
+    severity: 'ERROR',
+    title: 'The kernel\'s memory of its orders or applied fills is at its bound',
+    slot_effect: 'New ENTER/EXIT intents are refused (cancels still go); a fill that would need more memory is not applied. Nothing already remembered is forgotten early.',
+    recovery: 'automatic; operator if persistent',
+    cause: 'More orders or fills in the last 30 minutes than the kernel\'s bounds (20,000 orders, 60,000 fill ids; new orders stop at 50,000 fill ids). PINK\'s own order budget keeps it far below that: something sends or fills far more than PINK does.',
+    response: 'Memory frees itself as the entries pass 30 minutes. Meanwhile check `pink ditav2-status` (engine memory) and `pink mode-verify` (another system on the account?). If a fill was refused, run `pink restart` once the memory has room, and `pink flatten SYMBOL` on a position mismatch.',
+    env: [],
+    commands: ['pink ditav2-status', 'pink mode-verify', 'pink restart'],
   },
 ] as const satisfies readonly FaultClass[];
 

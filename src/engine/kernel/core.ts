@@ -2,11 +2,12 @@
 // changes state (`move`), outcome and row construction, and the per-input bookkeeping that makes
 // row ids deterministic and writes `positions` / `account` rows only when something changed.
 //
-// Row ids. An input that changes state advances `seq`; its rows are `${family}:${seq}:${i}`
-// (i counts the input's rows). A refused or no-op input changes nothing, not even `seq` (so a
-// checkpoint before and after it is identical); its rows (decisions, anomalies) are
-// `${family}:${seq}~${digest}:${i}` with digest = FNV-1a of the input's JSON. Both are functions
-// of the input sequence only: replay yields the same ids, and no two different rows share one.
+// Row ids (docs/ids.md). An input that changes state advances `seq`; its rows are
+// `${family}:${history}:${seq}:${i}` (i counts the input's rows). A refused or no-op input changes
+// nothing, not even `seq` (so a checkpoint before and after it is identical); its rows (decisions,
+// anomalies) are `${family}:${history}:${seq}~${digest}:${i}` with digest = FNV-1a of the input's
+// JSON. Both are functions of the history and its input sequence only: replay yields the same ids,
+// no two different rows of a history share one, and two histories never do.
 import { FAULT, ANOMALY_ORIGIN, type FaultClass } from '../faults/taxonomy.js';
 import { assert } from './assert.js';
 import { fnv1a64 } from './ids.js';
@@ -20,6 +21,8 @@ export class Core {
   st: State;
   /** Time of the input being applied (validated finite). */
   ts = 0;
+  /** The kernel's last input time before this input (memory horizons are judged against it). */
+  prev_last_ts: number | null = null;
   private input: unknown = null;
   private prefix: string | null = null;
   private began = false;
@@ -37,6 +40,7 @@ export class Core {
   start(input: unknown, ts: number): void {
     this.input = input;
     this.ts = ts;
+    this.prev_last_ts = this.st.last_ts;
     this.prefix = null;
     this.began = false;
     this.rowIndex = 0;
@@ -54,7 +58,7 @@ export class Core {
     assert(this.prefix === null, 'rows were built before begin(): their ids would be refused-style');
     this.began = true;
     this.st.seq += 1;
-    this.prefix = String(this.st.seq);
+    this.prefix = `${this.st.history_id}:${this.st.seq}`;
     if (this.st.last_ts === null || this.ts > this.st.last_ts) this.st.last_ts = this.ts;
   }
 
@@ -63,7 +67,7 @@ export class Core {
   }
 
   rowId(family: RowFamily): string {
-    if (this.prefix === null) this.prefix = `${this.st.seq}~${fnv1a64(safeJson(this.input))}`;
+    if (this.prefix === null) this.prefix = `${this.st.history_id}:${this.st.seq}~${fnv1a64(safeJson(this.input))}`;
     const id = `${family}:${this.prefix}:${this.rowIndex}`;
     this.rowIndex += 1;
     return id;
@@ -119,6 +123,9 @@ export class Core {
     } else if (slot.state === 'STALE_STATE_RECONCILING' && next !== slot.state) {
       slot.prev_state = null;
       slot.stale_since_ts = null;
+    } else if (slot.state === 'STALE_STATE_RECONCILING' && event !== 'SEND_UNKNOWN') {
+      // A fact learned while stale: the state the slot left follows it through the same table.
+      slot.prev_state = transition(slot.prev_state!, event) ?? slot.prev_state;
     }
     slot.state = next;
   }

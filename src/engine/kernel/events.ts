@@ -1,11 +1,14 @@
 // Venue events about PINK's orders: ACCEPTED, REJECTED, FILL, CANCELED, EXPIRED,
-// CANCEL_REJECTED. Checked in a fixed order (shape, known order, duplicate by event id and fill
-// id, stale slot, order still live) and refused with an outcome before anything changes.
+// CANCEL_REJECTED. Checked in a fixed order (shape, known order, duplicate by event id and by the
+// history's fill ids, stale slot, order still live) and refused with an outcome before anything
+// changes.
 import { assert } from './assert.js';
 import type { Core } from './core.js';
 import { applyFill, fillRefusal } from './fills.js';
+import { fillMemoryFull, fillSeenReason, forgottenOrderEvent } from './memory.js';
 import { orderRow, tradeRow } from './rows.js';
-import { isLive, type OrderRec, type SlotRec } from './state.js';
+import { isLive, retire, type OrderRec, type SlotRec } from './state.js';
+import type { SlotEvent } from './transitions.js';
 import { checkEvent } from './validate.js';
 import type { KernelOutcome, RowOut, VenueEvent } from './types.js';
 
@@ -14,13 +17,15 @@ export function handleEvent(c: Core, raw: unknown): KernelOutcome[] {
   if (bad !== null) return [c.refuse(c.F.INVALID_INPUT, undefined, { reason: `EVENT: ${bad}` })];
   const ev = raw as VenueEvent;
   const order = c.st.orders.get(ev.client_order_id);
-  if (order === undefined) {
-    return [c.refuse(c.F.UNKNOWN_ORDER, undefined, { reason: `${ev.kind} for ${ev.client_order_id}, which is not a remembered PINK order`, client_order_id: ev.client_order_id, event_id: ev.event_id })];
-  }
+  if (order === undefined) return [forgottenOrderEvent(c, ev)];
   const slot = c.st.slots.get(order.symbol);
   assert(slot !== undefined, `order ${order.client_order_id} on ${order.symbol} has no slot`);
-  if (order.seen_event_ids.has(ev.event_id) || (ev.kind === 'FILL' && order.seen_fill_ids.has(ev.fill_id!))) {
+  if (order.seen_event_ids.has(ev.event_id)) {
     return [c.refuse(c.F.DUPLICATE_EVENT, slot.symbol, { reason: `${ev.kind} ${ev.event_id} already applied`, event_id: ev.event_id, client_order_id: order.client_order_id })];
+  }
+  const seen = ev.kind === 'FILL' ? fillSeenReason(c, ev.fill_id!, ev.ts) : null;
+  if (seen !== null) {
+    return [c.refuse(c.F.DUPLICATE_EVENT, slot.symbol, { reason: seen, event_id: ev.event_id, fill_id: ev.fill_id, client_order_id: order.client_order_id })];
   }
   if (slot.state === 'STALE_STATE_RECONCILING') {
     return [c.refuse(c.F.STALE_STATE_RECONCILING, slot.symbol, { reason: `${ev.kind} ${ev.event_id} not applied: ${slot.symbol} waits for a reconcile`, event_id: ev.event_id, stale_since_ts: slot.stale_since_ts })];
@@ -38,7 +43,7 @@ export function handleEvent(c: Core, raw: unknown): KernelOutcome[] {
     case 'ACCEPTED':
       return [accepted(c, slot, order, ev)];
     case 'REJECTED':
-      return [order.filled_qty > 0 ? leftBook(c, slot, order, 'rejected', ev) : rejected(c, slot, order, ev)];
+      return [rejected(c, slot, order, ev)];
     case 'CANCELED':
       return [leftBook(c, slot, order, 'canceled', ev)];
     case 'EXPIRED':
@@ -53,6 +58,9 @@ export function handleEvent(c: Core, raw: unknown): KernelOutcome[] {
 function handleFill(c: Core, slot: SlotRec, order: OrderRec, ev: VenueEvent): KernelOutcome[] {
   const refusal = fillRefusal(slot, order);
   if (refusal !== null) return [c.refuse(c.F.INVALID_TRANSITION, slot.symbol, { reason: refusal, event_id: ev.event_id, fill_id: ev.fill_id })];
+  if (fillMemoryFull(c.st)) {
+    return [c.refuse(c.F.BOOK_MEMORY_FULL, slot.symbol, { reason: `fill ${ev.fill_id} not applied: the history's fill memory is full (${c.st.fill_ids.size} ids); it would be unremembered, so it could be applied twice`, fill_id: ev.fill_id, client_order_id: order.client_order_id })];
+  }
   c.begin();
   order.seen_event_ids.add(ev.event_id);
   return applyFill(c, slot, order, { fill_id: ev.fill_id!, venue_order_id: ev.venue_order_id ?? '', qty: ev.qty!, price: ev.price!, fee_usdt: ev.fee ?? 0, ts: ev.ts }, false);
@@ -67,42 +75,48 @@ function accepted(c: Core, slot: SlotRec, order: OrderRec, ev: VenueEvent): Kern
   return c.outcome(c.F.ORDER_ACCEPTED, slot.symbol, { reason: `${order.client_order_id} accepted`, client_order_id: order.client_order_id, venue_order_id: order.venue_order_id }, [], [orderRow(c, order, 'accepted', '')]);
 }
 
-/** Rejected with nothing filled: an entry returns the slot to IDLE; an exit stays EXIT_WORKING. */
+/**
+ * The venue rejected the working order (SPEC 3.1, the seed's ORDER_REJECTED / EXIT_ORDER_REJECTED):
+ * an entry returns the slot to IDLE (to OPEN with what filled, if it had fills, and the trade's
+ * open row); an exit, partly filled or not, stays EXIT_WORKING with no live order: the next EXIT
+ * is the retry.
+ */
 function rejected(c: Core, slot: SlotRec, order: OrderRec, ev: VenueEvent): KernelOutcome {
   c.touch(slot);
-  order.status = 'rejected';
-  order.cancel_requested = false;
+  retire(c.st, order, 'rejected', c.ts);
   slot.working = null;
   const rows: RowOut[] = [orderRow(c, order, 'rejected', ev.reason ?? '')];
   const venue_reason = ev.reason ?? 'no reason given';
+  const details = { venue_reason, client_order_id: order.client_order_id, filled_qty: order.filled_qty };
   if (order.purpose === 'entry') {
-    c.move(slot, 'ENTRY_REJECTED');
-    return c.outcome(c.F.ORDER_REJECTED, slot.symbol, { reason: `entry ${order.client_order_id} rejected: ${venue_reason}; slot back to IDLE`, venue_reason, client_order_id: order.client_order_id }, [], rows);
+    const partial = order.filled_qty > 0;
+    c.move(slot, partial ? 'ENTRY_REJECTED_PARTIAL' : 'ENTRY_REJECTED');
+    if (partial) rows.push(tradeRow(c, slot, slot.trade!));
+    const after = partial ? `the slot is OPEN with the ${order.filled_qty} that filled` : 'slot back to IDLE';
+    return c.outcome(c.F.ORDER_REJECTED, slot.symbol, { reason: `entry ${order.client_order_id} rejected: ${venue_reason}; ${after}`, ...details }, [], rows);
   }
   c.move(slot, 'EXIT_REJECTED');
-  return c.outcome(c.F.EXIT_ORDER_REJECTED, slot.symbol, { reason: `exit ${order.client_order_id} rejected: ${venue_reason}; stays EXIT_WORKING, the next EXIT retries`, venue_reason, client_order_id: order.client_order_id, position_qty: slot.qty }, [], rows);
+  return c.outcome(c.F.EXIT_ORDER_REJECTED, slot.symbol, { reason: `exit ${order.client_order_id} rejected: ${venue_reason}; stays EXIT_WORKING, the next EXIT retries`, ...details, position_qty: slot.qty }, [], rows);
 }
 
-/** The working order left the book (canceled, expired, or rejected after a partial fill). */
-function leftBook(c: Core, slot: SlotRec, order: OrderRec, status: 'canceled' | 'expired' | 'rejected', ev: VenueEvent): KernelOutcome {
+/** The working order left the book (canceled or expired). */
+function leftBook(c: Core, slot: SlotRec, order: OrderRec, status: 'canceled' | 'expired', ev: VenueEvent): KernelOutcome {
   return orderLeftBook(c, slot, order, status, ev.reason ?? status, c.F.ORDER_CANCELED);
 }
 
-/** Shared with reconcile's ORDER_GONE. */
-export function orderLeftBook(c: Core, slot: SlotRec, order: OrderRec, status: 'canceled' | 'expired' | 'rejected', reason: string, fault: typeof c.F.ORDER_CANCELED | typeof c.F.ORDER_GONE): KernelOutcome {
+/**
+ * Shared with reconcile's ORDER_GONE. A partly filled entry that leaves the book opens its trade
+ * (the trades open row), whatever the slot's state: a stale slot stays stale (the table's self
+ * loops) and the reconcile settles it, but its trade is open from now on.
+ */
+export function orderLeftBook(c: Core, slot: SlotRec, order: OrderRec, status: 'canceled' | 'expired', reason: string, fault: typeof c.F.ORDER_CANCELED | typeof c.F.ORDER_GONE): KernelOutcome {
   c.touch(slot);
-  order.status = status;
-  order.cancel_requested = false;
+  retire(c.st, order, status, c.ts);
   if (slot.working === order.client_order_id) slot.working = null;
   const rows: RowOut[] = [orderRow(c, order, status, reason)];
-  if (slot.state !== 'STALE_STATE_RECONCILING') {
-    if (order.purpose === 'entry') {
-      const partial = order.filled_qty > 0;
-      c.move(slot, partial ? 'ENTRY_CANCELED_PARTIAL' : 'ENTRY_CANCELED_EMPTY');
-      if (partial) rows.push(tradeRow(c, slot, slot.trade!));
-    } else {
-      c.move(slot, 'EXIT_CANCELED');
-    }
-  }
+  const partial = order.purpose === 'entry' && order.filled_qty > 0;
+  const event: SlotEvent = order.purpose !== 'entry' ? 'EXIT_CANCELED' : partial ? 'ENTRY_CANCELED_PARTIAL' : 'ENTRY_CANCELED_EMPTY';
+  c.move(slot, event);
+  if (partial) rows.push(tradeRow(c, slot, slot.trade!));
   return c.outcome(fault, slot.symbol, { reason: `${order.client_order_id} ${status}: ${reason}`, client_order_id: order.client_order_id, filled_qty: order.filled_qty }, [], rows);
 }

@@ -15,8 +15,9 @@
 // (it raced a cancel) is applied as a "late" fill of the current trade.
 import { assert } from './assert.js';
 import { isDust, type Core } from './core.js';
+import { rememberFill } from './memory.js';
 import { fillRow, legRow, orderRow, tradeRow, type FillFacts, type LegFacts } from './rows.js';
-import { isLive, type OrderRec, type SlotRec } from './state.js';
+import { isLive, retire, touchDone, type OrderRec, type SlotRec } from './state.js';
 import type { KernelOutcome, RowOut, VenueCommand } from './types.js';
 
 /** Why this order's fill cannot be applied to this slot now (null: it can). Pure. */
@@ -32,36 +33,51 @@ export function fillRefusal(slot: SlotRec, order: OrderRec): string | null {
 
 const dirOf = (slot: SlotRec): number => (slot.trade?.side === 'short' ? -1 : 1);
 
-/** Applies one fill (the caller began the input and checked fillRefusal and the seen sets). */
+/**
+ * Applies one fill (the caller began the input, checked fillRefusal, the history's fill ids and
+ * room in the fill memory). The fill id is remembered for the history whatever part of the fill
+ * applies. Excess over the order (or, for an exit, the position) is not applied: OVERFILL, unless
+ * it is dust of the order (QTY_DUST_RATIO): a trailing fill the size of the remainder the kernel
+ * already counted when it snapped the order to complete is absorbed (its fee counts), not an
+ * overfill.
+ */
 export function applyFill(c: Core, slot: SlotRec, order: OrderRec, f: FillFacts, inferred: boolean): KernelOutcome[] {
   assert(c.mutating, 'applyFill outside a mutating input');
   assert(fillRefusal(slot, order) === null, `applyFill on a refused fill of ${order.client_order_id}`);
+  assert(!c.st.fill_ids.has(f.fill_id), `fill ${f.fill_id} applied twice`);
   c.touch(slot);
-  order.seen_fill_ids.add(f.fill_id);
+  rememberFill(c.st, f.fill_id, f.ts);
   if (f.venue_order_id && !order.venue_order_id) order.venue_order_id = f.venue_order_id;
   const wasLive = isLive(order);
+  // A late fill is activity: the order is remembered ORDER_MEMORY_MS from now.
+  if (!wasLive) touchDone(c.st, order, c.ts);
   const order_left_qty = Math.max(0, order.qty - order.filled_qty);
   const cap_qty = order.purpose === 'entry' ? order_left_qty : Math.min(order_left_qty, slot.qty);
   let qty = Math.min(f.qty, cap_qty);
   if (isDust(cap_qty - qty, order.qty)) qty = cap_qty;
   const over_qty = f.qty - qty;
+  const overfill = over_qty > 0 && !isDust(over_qty, order.qty);
   const outcomes: KernelOutcome[] = [];
   if (qty > 0) {
     const rows: RowOut[] = [fillRow(c, order, f, qty, inferred)];
     order.filled_qty = isDust(order.qty - (order.filled_qty + qty), order.qty) ? order.qty : order.filled_qty + qty;
-    if (wasLive) order.status = order.filled_qty >= order.qty ? 'filled' : 'partially_filled';
+    if (wasLive) {
+      if (order.filled_qty >= order.qty) retire(c.st, order, 'filled', c.ts);
+      else order.status = 'partially_filled';
+    }
     rows.push(orderRow(c, order, order.status, inferred ? 'inferred_fill' : 'fill'));
-    const trade = slot.trade!;
-    trade.fees_usdt += f.fee_usdt;
-    c.st.account.fees_usdt += f.fee_usdt;
-    c.accountMoved();
+    chargeFee(c, slot, f);
     const main =
       order.purpose === 'entry'
         ? applyEntryFill(c, slot, order, f, qty, wasLive, rows)
         : applyExitFill(c, slot, order, f, qty, wasLive, rows);
     outcomes.push(main);
+  } else if (!overfill) {
+    chargeFee(c, slot, f);
+    const rows = [fillRow(c, order, f, 0, inferred)];
+    outcomes.push(c.outcome(c.F.FILL_APPLIED, slot.symbol, { ...fillDetails(order, f, 0, slot), reason: `${order.purpose} fill ${f.fill_id} of ${f.qty}: the dust remainder of ${order.client_order_id}, already counted complete; nothing more applied (fee ${f.fee_usdt} counted)` }, [], rows));
   }
-  if (over_qty > 0 && !isDust(over_qty, f.qty)) {
+  if (overfill) {
     outcomes.push(
       c.outcome(c.F.OVERFILL, slot.symbol, {
         reason: `fill ${f.fill_id} of ${order.client_order_id} is ${f.qty}, only ${qty} applied (order ${order.filled_qty}/${order.qty} filled, position ${slot.qty}): the excess is not applied`,
@@ -74,6 +90,13 @@ export function applyFill(c: Core, slot: SlotRec, order: OrderRec, f: FillFacts,
   }
   assert(outcomes.length > 0, 'a fill with nothing applied and no excess');
   return outcomes;
+}
+
+/** A fill's fee: the trade's and the account's (capital moves only by what the kernel applies). */
+function chargeFee(c: Core, slot: SlotRec, f: FillFacts): void {
+  slot.trade!.fees_usdt += f.fee_usdt;
+  c.st.account.fees_usdt += f.fee_usdt;
+  c.accountMoved();
 }
 
 function applyEntryFill(c: Core, slot: SlotRec, order: OrderRec, f: FillFacts, qty: number, wasLive: boolean, rows: RowOut[]): KernelOutcome {
@@ -90,7 +113,7 @@ function applyEntryFill(c: Core, slot: SlotRec, order: OrderRec, f: FillFacts, q
   }
   const done = order.status === 'filled';
   if (wasLive && done) slot.working = null;
-  if (slot.state !== 'STALE_STATE_RECONCILING') c.move(slot, !wasLive ? 'LATE_ENTRY_FILL' : done ? 'ENTRY_FILLED' : 'ENTRY_FILL');
+  c.move(slot, !wasLive ? 'LATE_ENTRY_FILL' : done ? 'ENTRY_FILLED' : 'ENTRY_FILL');
   // The trade's open row: when the entry is complete, and again if a late fill changes it.
   if (!wasLive || done) rows.push(tradeRow(c, slot, trade));
   return c.outcome(c.F.FILL_APPLIED, slot.symbol, fillDetails(order, f, qty, slot), [], rows);
@@ -113,7 +136,7 @@ function applyExitFill(c: Core, slot: SlotRec, order: OrderRec, f: FillFacts, qt
     closeTrade(c, slot, f.ts, order.reason, order.client_order_id, commands, rows);
     return c.outcome(c.F.TRADE_CLOSED, slot.symbol, { ...fillDetails(order, f, qty, slot), trade_id: slot.trade!.trade_id, realized_pnl: slot.trade!.realized_pnl_usdt }, commands, rows);
   }
-  if (slot.state !== 'STALE_STATE_RECONCILING') c.move(slot, !wasLive ? 'LATE_EXIT_FILL' : done ? 'EXIT_FILLED' : 'EXIT_FILL');
+  c.move(slot, !wasLive ? 'LATE_EXIT_FILL' : done ? 'EXIT_FILLED' : 'EXIT_FILL');
   return c.outcome(c.F.FILL_APPLIED, slot.symbol, fillDetails(order, f, qty, slot), commands, rows);
 }
 
@@ -165,8 +188,7 @@ export function closeTrade(c: Core, slot: SlotRec, ts: number, reason: string, c
   slot.side = null;
   if (slot.working !== null) {
     const live = c.st.orders.get(slot.working)!;
-    live.status = 'canceled';
-    live.cancel_requested = false;
+    retire(c.st, live, 'canceled', c.ts);
     rows.push(orderRow(c, live, 'canceled', 'position_flat'));
     if (live.client_order_id !== closing_coid) {
       const cmd: VenueCommand = { kind: 'CANCEL', client_order_id: live.client_order_id, symbol: live.symbol };
@@ -175,6 +197,6 @@ export function closeTrade(c: Core, slot: SlotRec, ts: number, reason: string, c
     }
     slot.working = null;
   }
-  if (slot.state !== 'STALE_STATE_RECONCILING' && c.can(slot, 'POSITION_FLAT')) c.move(slot, 'POSITION_FLAT');
+  c.move(slot, 'POSITION_FLAT');
   rows.push(tradeRow(c, slot, trade));
 }

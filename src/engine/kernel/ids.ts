@@ -1,6 +1,9 @@
-// Deterministic identifiers. Client order ids derive from the intent id (NautilusTrader style):
-// a resend of the same intent carries the same id, so the venue (which refuses a second order
-// with the same clientOrderID) and the reconcile both recognise it.
+// Deterministic identifiers (docs/ids.md). Every id PINK writes carries the kernel's history id,
+// minted at the kernel's first start and kept in its state: two histories never share an id,
+// while a replay of one history (same checkpoint, same inputs) gives the same ids byte for byte.
+// Client order ids derive from the history and the intent id (NautilusTrader style): a resend of
+// the same intent carries the same id, so the venue (which refuses a second order with the same
+// clientOrderID) and the reconcile both recognise it.
 
 const PREFIX = 'pink-';
 /** BingX's limit on clientOrderID. */
@@ -73,9 +76,22 @@ function base36(n: number): string {
   return out;
 }
 
-/** `pink-` + 14 base-36 digits (19 chars, [a-z0-9-]): the venue client order id of an intent. */
-export function clientOrderId(intent_id: string): string {
-  return PREFIX + fnv1a64(intent_id);
+/**
+ * `pink-` + the history id (10) + 14 base-36 digits of the intent id's hash: 29 chars of
+ * [a-z0-9-], within BingX's 40. Fixed lengths, so an id tells its history (ownClientOrderId).
+ */
+export function clientOrderId(history_id: string, intent_id: string): string {
+  return PREFIX + history_id + fnv1a64(intent_id);
+}
+
+/** Whether `id` is a client order id this history minted (another history's, or a foreign one, is not). */
+export function ownClientOrderId(history_id: string, id: string): boolean {
+  return id.length === PREFIX.length + history_id.length + 2 * HALF_DIGITS && id.startsWith(PREFIX + history_id);
+}
+
+/** A trade's id: its symbol, the history, and the kernel sequence number of the input that began it. */
+export function tradeId(history_id: string, symbol: string, seq: number): string {
+  return `${symbol}-${history_id}-${seq}`;
 }
 
 /** True for ids PINK creates; everything else on the account is a foreign order. */

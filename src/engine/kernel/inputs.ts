@@ -1,15 +1,20 @@
 // The inputs that are neither intents, venue events nor reconciles: TICK, FUNDING, the rate-limit
 // cycle (RATE_LIMITED, VENUE_OK), VENUE_UNAVAILABLE and SEND_UNKNOWN.
 import type { Core } from './core.js';
+import { pruneMemory } from './memory.js';
 import { orderRow } from './rows.js';
-import { FUNDING_IDS_MAX, isLive } from './state.js';
+import { FUNDING_IDS_MAX, isLive, retire } from './state.js';
 import type { KernelInput, KernelOutcome, RowOut } from './types.js';
 
 type InputOf<T extends KernelInput['type']> = Extract<KernelInput, { type: T }>;
 
-/** Marks, hold bars (one per tick while a position is held), the max-hold alert once per trade. */
+/**
+ * Marks, hold bars (one per tick while a position is held), the max-hold alert once per trade;
+ * and, once a step, the memories forget what is past their horizons (memory.ts).
+ */
 export function handleTick(c: Core, input: InputOf<'TICK'>): KernelOutcome[] {
   c.begin();
+  pruneMemory(c.st);
   const out: KernelOutcome[] = [c.outcome(c.F.OK, undefined, { reason: 'tick' })];
   const max = c.st.config.max_hold_bars;
   for (const slot of c.st.slots.values()) {
@@ -63,8 +68,7 @@ export function handleRateLimited(c: Core, input: InputOf<'RATE_LIMITED'>): Kern
     if (order.status === 'pending') {
       // The PLACE never reached the book: the slot must retry on the next intent.
       c.touch(slot);
-      order.status = 'not_placed';
-      order.cancel_requested = false;
+      retire(c.st, order, 'not_placed', c.ts);
       slot.working = null;
       c.move(slot, order.purpose === 'entry' ? 'ENTRY_NOT_PLACED' : 'EXIT_NOT_PLACED');
       rows.push(orderRow(c, order, 'not_placed', input.reason));

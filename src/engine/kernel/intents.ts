@@ -1,11 +1,14 @@
 // Intents from the decision engine: ENTER, EXIT, CANCEL. Each is checked in a fixed order
-// (shape, symbol, stale, duplicate, slot state, sizing, rate-limit cooldown) and refused with an
-// outcome before anything changes; an accepted one sends exactly one command.
+// (shape, symbol, stale, duplicate, slot state, sizing, memory, rate-limit cooldown) and refused
+// with an outcome before anything changes; an accepted one sends exactly one command.
 import { assert } from './assert.js';
 import { isDust, type Core } from './core.js';
 import { clientOrderId } from './ids.js';
+import { QTY_MAX, QTY_MIN } from './limits.js';
+import { memoryFullReason } from './memory.js';
 import { decisionRow, orderRow } from './rows.js';
-import { isLive, newTrade, TRADES_REMEMBERED_MAX, type OrderRec, type SlotRec } from './state.js';
+import { roundDownToStep } from './steps.js';
+import { isLive, newTrade, type OrderRec, type SlotRec } from './state.js';
 import { checkIntent } from './validate.js';
 import type { FaultClass } from '../faults/taxonomy.js';
 import type { Intent, KernelOutcome, OutcomeDetails, VenueCommand } from './types.js';
@@ -41,31 +44,31 @@ export function handleIntent(c: Core, raw: unknown): KernelOutcome[] {
     return [refuseIntent(c, intent, c.F.STALE_STATE_RECONCILING, { reason: `${intent.action} refused: ${slot.symbol} waits for a reconcile`, stale_since_ts: slot.stale_since_ts })];
   }
   if (intent.action === 'CANCEL') return [handleCancel(c, slot, intent)];
-  const coid = clientOrderId(intent.intent_id);
+  const coid = clientOrderId(c.st.history_id, intent.intent_id);
   const existing = c.st.orders.get(coid);
-  if (existing !== undefined && existing.status !== 'not_placed') {
+  // An intent id is used once for as long as its order is remembered (ORDER_MEMORY_MS past its
+  // last change: every fill of it can still arrive until then). The one resend allowed is of an
+  // order the venue refused for rate and of which nothing was heard since: it never reached the
+  // book. One that was heard from (a fill, an event) did reach it, whatever the refusal said.
+  if (existing !== undefined && !(existing.status === 'not_placed' && existing.seen_event_ids.size === 0 && existing.filled_qty === 0)) {
     if (existing.intent_id === intent.intent_id) {
-      return [refuseIntent(c, intent, c.F.DUPLICATE_EVENT, { reason: `intent ${intent.intent_id} was already applied (order ${coid})`, client_order_id: coid })];
+      const why = existing.status === 'not_placed' ? ': it was refused for rate, but the venue has since reported it, so it was placed; use a new intent_id' : '';
+      return [refuseIntent(c, intent, c.F.DUPLICATE_EVENT, { reason: `intent ${intent.intent_id} was already applied (order ${coid})${why}`, client_order_id: coid })];
     }
     return [refuseIntent(c, intent, c.F.INVALID_INTENT, { reason: `client order id ${coid} of intent ${intent.intent_id} collides with intent ${existing.intent_id}; use another intent_id` })];
   }
   return [intent.action === 'ENTER' ? handleEnter(c, slot, intent, coid) : handleExit(c, slot, intent, coid)];
 }
 
-function stepDecimals(step: number): number {
-  const text = String(step);
-  const e = text.indexOf('e-');
-  if (e >= 0) return Number(text.slice(e + 2));
-  const dot = text.indexOf('.');
-  return dot < 0 ? 0 : text.length - dot - 1;
-}
-
-/** Rounds down to the venue's quantity step (when configured), so the venue fills what was asked. */
-function roundDownToStep(c: Core, symbol: string, qty: number): number {
-  const step = c.st.config.qty_step_by_symbol[symbol];
-  if (step === undefined) return qty;
-  const n = Math.floor(qty / step + 1e-9);
-  return Number((n * step).toFixed(Math.min(20, stepDecimals(step))));
+/** The refusals every new order shares, after sizing: quantity bounds, memory, cooldown. */
+function sendRefusal(c: Core, intent: Intent, qty: number, what: 'entry' | 'exit'): KernelOutcome | null {
+  if (!(qty > 0)) return refuseIntent(c, intent, c.F.INVALID_INTENT, { reason: `${what} size rounds to zero at ${intent.symbol}'s quantity step` });
+  if (!(qty >= QTY_MIN && qty <= QTY_MAX)) return refuseIntent(c, intent, c.F.INVALID_INTENT, { reason: `${what} size ${qty} is outside [${QTY_MIN}, ${QTY_MAX}]` }, qty);
+  const full = memoryFullReason(c.st);
+  if (full !== null) return refuseIntent(c, intent, c.F.BOOK_MEMORY_FULL, { reason: `${intent.action} refused: ${full}` }, qty);
+  const left_ms = cooldownLeftMs(c);
+  if (left_ms > 0) return refuseCooling(c, intent, left_ms);
+  return null;
 }
 
 function handleEnter(c: Core, slot: SlotRec, intent: Intent, coid: string): KernelOutcome {
@@ -80,16 +83,14 @@ function handleEnter(c: Core, slot: SlotRec, intent: Intent, coid: string): Kern
     }
     qty = intent.notional! / slot.mark_price;
   }
-  qty = roundDownToStep(c, slot.symbol, qty);
-  if (!(qty > 0)) return refuseIntent(c, intent, c.F.INVALID_INTENT, { reason: `entry size rounds to zero at ${slot.symbol}'s quantity step` });
-  const left_ms = cooldownLeftMs(c);
-  if (left_ms > 0) return refuseCooling(c, intent, left_ms);
+  qty = roundDownToStep(qty, c.st.config.qty_step_by_symbol[slot.symbol]);
+  const refused = sendRefusal(c, intent, qty, 'entry');
+  if (refused !== null) return refused;
 
   c.begin();
   c.touch(slot);
   forgetReplaced(c, coid);
-  startTradeMemory(c, slot);
-  slot.trade = newTrade(slot.symbol, c.st.seq, intent.side!, { status: 'pending', ts: 0, price: 0, qty: 0 });
+  slot.trade = newTrade(c.st, slot.symbol, intent.side!, { status: 'pending', ts: 0, price: 0, qty: 0 });
   const trade_id = slot.trade.trade_id;
   slot.side = null;
   slot.avg_entry_price = 0;
@@ -120,10 +121,9 @@ function handleExit(c: Core, slot: SlotRec, intent: Intent, coid: string): Kerne
   const clamped = wanted_qty > remaining_qty && !isDust(wanted_qty - remaining_qty, remaining_qty);
   let qty = Math.min(wanted_qty, remaining_qty);
   if (isDust(remaining_qty - qty, remaining_qty)) qty = remaining_qty;
-  if (qty < remaining_qty) qty = roundDownToStep(c, slot.symbol, qty);
-  if (!(qty > 0)) return refuseIntent(c, intent, c.F.INVALID_INTENT, { reason: `exit size rounds to zero at ${slot.symbol}'s quantity step` });
-  const left_ms = cooldownLeftMs(c);
-  if (left_ms > 0) return refuseCooling(c, intent, left_ms);
+  if (qty < remaining_qty) qty = roundDownToStep(qty, c.st.config.qty_step_by_symbol[slot.symbol]);
+  const refused = sendRefusal(c, intent, qty, 'exit');
+  if (refused !== null) return refused;
 
   c.begin();
   forgetReplaced(c, coid);
@@ -175,11 +175,10 @@ function newOrder(c: Core, slot: SlotRec, intent: Intent, coid: string, purpose:
     cancel_requested: false,
     reason: intent.reason,
     ts: c.ts,
+    done_ts: null,
     seen_event_ids: new Set(),
-    seen_fill_ids: new Set(),
   };
   c.st.orders.set(coid, order);
-  slot.trade_orders[slot.trade_orders.length - 1]!.push(coid);
   slot.working = coid;
   return order;
 }
@@ -199,28 +198,10 @@ function placeCommand(o: OrderRec): VenueCommand {
   return cmd;
 }
 
-/** A resent intent whose order was never placed (rate-limited) replaces its old record. */
+/** A resent intent whose order was never placed (rate-limited, nothing heard since) replaces its record. */
 function forgetReplaced(c: Core, coid: string): void {
   const old = c.st.orders.get(coid);
   if (old === undefined) return;
-  assert(old.status === 'not_placed', `replacing order ${coid} in status ${old.status}`);
+  assert(old.status === 'not_placed' && old.seen_event_ids.size === 0 && old.filled_qty === 0, `replacing order ${coid} in status ${old.status}`);
   c.st.orders.delete(coid);
-  for (const slot of c.st.slots.values()) {
-    for (const list of slot.trade_orders) {
-      const i = list.indexOf(coid);
-      if (i >= 0) list.splice(i, 1);
-    }
-  }
-}
-
-/** A new trade's order memory; the oldest remembered trade's orders are forgotten (state.ts). */
-export function startTradeMemory(c: Core, slot: SlotRec): void {
-  slot.trade_orders.push([]);
-  while (slot.trade_orders.length > TRADES_REMEMBERED_MAX) {
-    for (const coid of slot.trade_orders.shift()!) {
-      const o = c.st.orders.get(coid);
-      assert(o === undefined || !isLive(o), `forgetting live order ${coid}`);
-      c.st.orders.delete(coid);
-    }
-  }
 }

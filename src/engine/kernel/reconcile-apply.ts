@@ -6,10 +6,11 @@ import { assert } from './assert.js';
 import type { Core } from './core.js';
 import { orderLeftBook } from './events.js';
 import { applyFill, closeTrade, fillRefusal, recordExitLeg } from './fills.js';
-import { startTradeMemory } from './intents.js';
+import { fillMemoryFull, fillSeenReason } from './memory.js';
 import { tradeRow } from './rows.js';
 import { planInferredFills, planReconcile, driftDetail, type Correction } from './reconcile.js';
 import { capitalOf, isLive, newSlot, newTrade, type SlotRec } from './state.js';
+import { balanceOf } from './validate.js';
 import type { SlotEvent } from './transitions.js';
 import type { KernelInput, KernelOutcome, ReconcileCorrection, RowOut, SlotState, VenueCommand } from './types.js';
 
@@ -24,15 +25,20 @@ export function handleReconcile(c: Core, input: ReconcileInput): KernelOutcome[]
   const outcomes: KernelOutcome[] = [];
   const note = (k: Correction | ReconcileCorrection): void => void report.push({ kind: k.kind, symbol: k.symbol, detail: k.detail });
 
-  // Phase 1: the fills PINK missed.
-  for (const corr of planInferredFills(c.st, snapshot, scope)) {
+  // Phase 1: the fills PINK missed (judged against the memory as it was before this input).
+  const seen = (fill: { fill_id: string; ts: number }): boolean => fillSeenReason(c, fill.fill_id, fill.ts) !== null;
+  for (const corr of planInferredFills(c.st, snapshot, scope, seen)) {
     assert(corr.kind === 'inferred_fill', `phase 1 planned ${corr.kind}`);
     const order = c.st.orders.get(corr.fill.client_order_id)!;
     const slot = c.st.slots.get(order.symbol)!;
     // An earlier inferred fill may have made this one inapplicable (e.g. the trade closed).
-    if (fillRefusal(slot, order) !== null || order.seen_fill_ids.has(corr.fill.fill_id)) continue;
-    const wasOpen = slot.trade?.status === 'open';
+    if (fillRefusal(slot, order) !== null || seen(corr.fill)) continue;
     const f = corr.fill;
+    if (fillMemoryFull(c.st)) {
+      outcomes.push(c.outcome(c.F.BOOK_MEMORY_FULL, slot.symbol, { reason: `inferred fill ${f.fill_id} not applied: the history's fill memory is full (${c.st.fill_ids.size} ids)`, fill_id: f.fill_id }));
+      continue;
+    }
+    const wasOpen = slot.trade?.status === 'open';
     outcomes.push(...applyFill(c, slot, order, { fill_id: f.fill_id, venue_order_id: f.venue_order_id, qty: f.qty, price: f.price, fee_usdt: f.fee, ts: f.ts }, true));
     note(corr);
     if (wasOpen && slot.trade?.status === 'closed') {
@@ -47,10 +53,15 @@ export function handleReconcile(c: Core, input: ReconcileInput): KernelOutcome[]
     if (o !== null) outcomes.push(o);
   }
 
-  // Settle: every slot in scope ends in the state its facts imply.
+  // Settle: every slot in scope ends in the state its facts imply; a stale slot whose symbol did
+  // not converge (the venue's position is not PINK's, or not PINK's to adopt) stays stale and
+  // blocked until a reconcile converges or the operator acts.
+  const diverged = new Set(report.filter((r) => r.kind === 'orphan_flagged' || r.kind === 'position_mismatch').map((r) => r.symbol));
   let stale_left = 0;
   for (const slot of c.st.slots.values()) {
     if (scope !== null && !scope.has(slot.symbol)) continue;
+    // (Counted once, as its divergence.)
+    if (slot.state === 'STALE_STATE_RECONCILING' && diverged.has(slot.symbol)) continue;
     const from = settle(c, slot);
     if (from !== null) note({ kind: 'settled', symbol: slot.symbol, detail: `${from} → ${slot.state}` });
     if (slot.state === 'STALE_STATE_RECONCILING') stale_left += 1;
@@ -58,13 +69,14 @@ export function handleReconcile(c: Core, input: ReconcileInput): KernelOutcome[]
 
   // Drift: reported, never applied (the kernel's account is the only capital authority).
   const a = c.st.account;
-  if (snapshot.balance_usdt !== null) {
-    a.venue_balance_usdt = snapshot.balance_usdt;
-    a.drift_usdt = snapshot.balance_usdt - capitalOf(a);
-    const detail = driftDetail(snapshot.balance_usdt, capitalOf(a), c.st.config.drift_tolerance_usdt);
+  const balance = balanceOf(snapshot.balance_usdt);
+  if (balance !== null) {
+    a.venue_balance_usdt = balance;
+    a.drift_usdt = balance - capitalOf(a);
+    const detail = driftDetail(balance, capitalOf(a), c.st.config.drift_tolerance_usdt);
     if (detail !== null) {
       note({ kind: 'drift', symbol: '', detail });
-      outcomes.push(c.outcome(c.F.ACCOUNT_DRIFT, undefined, { reason: detail, drift: a.drift_usdt, venue_balance: snapshot.balance_usdt, capital: capitalOf(a) }));
+      outcomes.push(c.outcome(c.F.ACCOUNT_DRIFT, undefined, { reason: detail, drift: a.drift_usdt, venue_balance: balance, capital: capitalOf(a) }));
     }
   }
   const blocking = report.filter((r) => r.kind === 'orphan_flagged' || r.kind === 'position_mismatch').length;
@@ -123,11 +135,10 @@ function adopt(c: Core, corr: Extract<Correction, { kind: 'adopted' }>): KernelO
   assert(slot.qty === 0 && slot.working === null, `adopting onto ${slot.symbol} with a position or a working order`);
   c.touch(slot);
   const p = corr.position;
-  startTradeMemory(c, slot);
-  slot.trade = newTrade(slot.symbol, c.st.seq, p.side, { status: 'open', ts: c.ts, price: p.entry_price, qty: p.qty });
+  slot.trade = newTrade(c.st, slot.symbol, p.side, { status: 'open', ts: c.ts, price: corr.entry_price, qty: p.qty });
   slot.side = p.side;
   slot.qty = p.qty;
-  slot.avg_entry_price = p.entry_price;
+  slot.avg_entry_price = corr.entry_price;
   slot.hold_bars = 0;
   slot.hold_alerted = false;
   if (corr.mark_price !== null) slot.mark_price = corr.mark_price;

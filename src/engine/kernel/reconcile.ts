@@ -4,14 +4,18 @@
 // not applied (idempotent by fill id); the kernel applies them; phase 2 then compares positions
 // and open orders and finds what else differs. Neither reads a clock or mutates anything.
 import { fillRefusal } from './fills.js';
-import { isPinkClientOrderId } from './ids.js';
+import { isPinkClientOrderId, ownClientOrderId } from './ids.js';
 import { isLive, QTY_DUST_RATIO, type OrderRec, type SlotRec } from './state.js';
 import type { CorrectionKind, PositionSide, Symbol, VenueFill, VenueOrder, VenuePosition, VenueSnapshot } from './types.js';
 
 export interface ReconcileBook {
+  readonly history_id: string;
   readonly slots: ReadonlyMap<Symbol, SlotRec>;
   readonly orders: ReadonlyMap<string, OrderRec>;
 }
+
+/** Whether a venue fill was applied already (or is older than the memory can vouch for). */
+export type FillSeen = (fill: VenueFill) => boolean;
 
 interface Base<K extends CorrectionKind> {
   kind: K;
@@ -25,7 +29,7 @@ export type Correction =
   | (Base<'still_working'> & { client_order_id: string })
   | (Base<'foreign_order'> & { client_order_id: string })
   | (Base<'closed'> & { price: number; reason: string })
-  | (Base<'adopted'> & { position: VenuePosition; mark_price: number | null })
+  | (Base<'adopted'> & { position: VenuePosition; entry_price: number; mark_price: number | null })
   | (Base<'orphan_flagged'> & { position: VenuePosition })
   | (Base<'position_mismatch'> & { venue_qty: number; venue_side: PositionSide | null });
 
@@ -35,13 +39,13 @@ export const RECONCILE_FLAT_REASON = 'reconcile_flat';
 const inScope = (scope: ReadonlySet<Symbol> | null, symbol: Symbol): boolean => scope === null || scope.has(symbol);
 
 /** Phase 1: the snapshot's fills of remembered PINK orders not applied yet, oldest first. */
-export function planInferredFills(book: ReconcileBook, snapshot: VenueSnapshot, scope: ReadonlySet<Symbol> | null): Correction[] {
+export function planInferredFills(book: ReconcileBook, snapshot: VenueSnapshot, scope: ReadonlySet<Symbol> | null, seen: FillSeen): Correction[] {
   const out: Correction[] = [];
   const planned = new Set<string>();
   for (const fill of snapshot.fills) {
     if (!inScope(scope, fill.symbol) || planned.has(fill.fill_id)) continue;
     const order = book.orders.get(fill.client_order_id);
-    if (order === undefined || order.seen_fill_ids.has(fill.fill_id)) continue;
+    if (order === undefined || seen(fill)) continue;
     const slot = book.slots.get(order.symbol);
     if (slot === undefined || fillRefusal(slot, order) !== null) continue;
     planned.add(fill.fill_id);
@@ -83,7 +87,11 @@ export function planReconcile(book: ReconcileBook, snapshot: VenueSnapshot, scop
     }
     for (const v of snapshot.open_orders) {
       if (v.symbol !== symbol || (working !== undefined && v.client_order_id === working.client_order_id && isLive(working))) continue;
-      const whose = isPinkClientOrderId(v.client_order_id) ? 'a pink- order this kernel does not track' : 'not PINK\'s';
+      const whose = ownClientOrderId(book.history_id, v.client_order_id)
+        ? 'an order of this PINK history it no longer tracks'
+        : isPinkClientOrderId(v.client_order_id)
+          ? 'a pink- order of another PINK history'
+          : 'not PINK\'s';
       out.push({ kind: 'foreign_order', symbol, detail: `${v.client_order_id || v.venue_order_id} ${v.side} ${v.qty}${v.price ? ` @ ${v.price}` : ''}: ${whose}, left alone`, client_order_id: v.client_order_id });
     }
     out.push(...planPosition(symbol, slot, snapshot, liveEntryStays, adopt));
@@ -113,7 +121,11 @@ function planPosition(symbol: Symbol, slot: SlotRec | undefined, snapshot: Venue
     return [{ kind: 'position_mismatch', symbol, detail: `venue holds ${v.side} ${v.qty} while PINK's entry order still works with no fill seen`, venue_qty: v.qty, venue_side: v.side }];
   }
   if (adopt) {
-    return [{ kind: 'adopted', symbol, detail: `adopted the venue's ${v.side} ${v.qty} @ ${v.entry_price}`, position: v, mark_price: mark }];
+    // An entry price of 0 is the venue not saying: PINK's PnL on the position starts at the mark
+    // (booking from 0 would count the whole notional as profit); with no mark either, it is flagged.
+    if (v.entry_price > 0) return [{ kind: 'adopted', symbol, detail: `adopted the venue's ${v.side} ${v.qty} @ ${v.entry_price}`, position: v, entry_price: v.entry_price, mark_price: mark }];
+    if (mark !== null) return [{ kind: 'adopted', symbol, detail: `adopted the venue's ${v.side} ${v.qty} at the mark ${mark} (the venue gave no entry price)`, position: v, entry_price: mark, mark_price: mark }];
+    return [{ kind: 'orphan_flagged', symbol, detail: `venue holds ${v.side} ${v.qty} with no entry price and no mark: not adopted`, position: v }];
   }
   return [{ kind: 'orphan_flagged', symbol, detail: `venue holds ${v.side} ${v.qty} @ ${v.entry_price} that PINK does not know; not adopted`, position: v }];
 }

@@ -1,9 +1,13 @@
-// The kernel's state, its bounds, and its (de)serialization. In memory the seen-id collections are
-// Sets and the books are Maps (O(1) on the hot path); in a checkpoint they are arrays in insertion
-// order, so restore rebuilds exactly the same iteration order and the run continues byte for byte.
+// The kernel's state, and its (de)serialization. In memory the seen-id collections are Sets and
+// the books are Maps (O(1) on the hot path); in a checkpoint they are arrays in insertion order, so
+// restore rebuilds exactly the same iteration order and the run continues byte for byte.
 import { assert } from './assert.js';
+import { tradeId } from './ids.js';
+import { copySteps } from './steps.js';
+import { CAPITAL_USDT_MAX, FILL_IDS_INTENTS_MAX, FILL_IDS_MAX, HISTORY_ID_PATTERN, ORDERS_REMEMBERED_MAX } from './limits.js';
 import type {
   KernelConfig,
+  KernelSettings,
   OrderPurpose,
   OrderSide,
   OrderType,
@@ -11,17 +15,11 @@ import type {
   SlotState,
   Symbol,
 } from './types.js';
+import { checkSettings } from './validate.js';
 
-export const CHECKPOINT_VERSION = 1;
+/** 2: the history id, the history's fill-id memory, time-bounded order memory (1: none of these). */
+export const CHECKPOINT_VERSION = 2;
 
-/**
- * Orders (and with them their seen event and fill ids) are remembered for the current trade and
- * the TRADES_REMEMBERED_MAX − 1 before it, per slot. Why forgetting is safe: an event can change
- * state only through a remembered order, and an event for a forgotten order is UNKNOWN_ORDER,
- * which changes nothing, so a late duplicate can never be applied twice. Within one trade the
- * sets grow with that trade's orders and fills and are dropped two trades later.
- */
-export const TRADES_REMEMBERED_MAX = 3;
 /** Funding ids kept for idempotency: at 3 fundings a day per symbol, months of history. */
 export const FUNDING_IDS_MAX = 1024;
 /** A position at or below this fraction of the trade's entry size is flat (float dust). */
@@ -58,8 +56,10 @@ export interface OrderRec {
   /** The intent's reason: an exit order's reason is its legs' exit_reason. */
   reason: string;
   ts: number;
+  /** Kernel time of its last change once it left the book (null while live): memory.ts forgets
+   * it ORDER_MEMORY_MS later. */
+  done_ts: number | null;
   seen_event_ids: Set<string>;
-  seen_fill_ids: Set<string>;
 }
 
 export interface TradeRec {
@@ -94,8 +94,6 @@ export interface SlotRec {
   trade: TradeRec | null;
   /** Client order id of the one live order of the slot, if any. */
   working: string | null;
-  /** Client order ids per remembered trade, oldest first; the last list is the current trade's. */
-  trade_orders: string[][];
 }
 
 export interface AccountRec {
@@ -125,9 +123,14 @@ export interface NormConfig {
   symbols: Symbol[];
   drift_tolerance_usdt: number;
   qty_step_by_symbol: Record<Symbol, number>;
+  orders_remembered_max: number;
+  fill_ids_max: number;
+  fill_ids_intents_max: number;
 }
 
 export interface State {
+  /** Minted once, never changed: in every trade_id, row_id and client order id. */
+  history_id: string;
   config: NormConfig;
   seq: number;
   last_ts: number | null;
@@ -136,48 +139,92 @@ export interface State {
   account: AccountRec;
   rate_limit: RateLimitRec;
   funding_ids: Set<string>;
+  /**
+   * Every venue fill id this history applied, with the fill's venue time, oldest applied first:
+   * a fill id is applied at most once per history, whatever order it names and however it comes
+   * (poll, reconcile, a resend). Kept FILL_MEMORY_MS past the fill's time (memory.ts).
+   */
+  fill_ids: Map<string, number>;
+  /** Kernel time of the last prune of the memories (memory.ts), null before the first. */
+  pruned_ts: number | null;
 }
 
 export function isLive(o: OrderRec): boolean {
   return o.status === 'pending' || o.status === 'accepted' || o.status === 'partially_filled';
 }
 
+/**
+ * An order leaves the book: its memory horizon (ORDER_MEMORY_MS) starts now. It moves to the end
+ * of the orders map, which so holds the orders off the book in the order of their last change
+ * (after at most one live order per slot): memory.ts prunes from the front and stops at the first
+ * that is still recent, without a scan of the whole memory.
+ */
+export function retire(st: State, o: OrderRec, status: Exclude<OrderStatus, 'pending' | 'accepted' | 'partially_filled'>, ts: number): void {
+  o.status = status;
+  o.cancel_requested = false;
+  touchDone(st, o, ts);
+}
+
+/** A change to an order off the book (a late fill): remembered from now, at the end of the map. */
+export function touchDone(st: State, o: OrderRec, ts: number): void {
+  o.done_ts = Math.max(o.done_ts ?? ts, ts);
+  st.orders.delete(o.client_order_id);
+  st.orders.set(o.client_order_id, o);
+}
+
 export function capitalOf(a: AccountRec): number {
   return a.initial_capital_usdt + a.realized_pnl_usdt - a.fees_usdt - a.funding_usdt;
 }
 
-export function normalizeConfig(c: KernelConfig): NormConfig {
-  assert(c !== null && typeof c === 'object', 'KernelConfig missing');
-  assert(Number.isFinite(c.initial_capital_usdt), `initial_capital_usdt=${c.initial_capital_usdt}`);
-  assert(Number.isFinite(c.rate_limit_cooldown_ms) && c.rate_limit_cooldown_ms >= 0, 'rate_limit_cooldown_ms');
-  assert(Number.isFinite(c.rate_limit_persistent_ms) && c.rate_limit_persistent_ms >= 0, 'rate_limit_persistent_ms');
-  assert(Number.isInteger(c.max_hold_bars) && c.max_hold_bars > 0, 'max_hold_bars');
-  assert(Array.isArray(c.symbols) && c.symbols.every((s) => typeof s === 'string' && s !== ''), 'symbols');
-  const steps: Record<Symbol, number> = {};
-  for (const [sym, step] of Object.entries(c.qty_step_by_symbol ?? {})) {
-    assert(Number.isFinite(step) && step > 0, `qty step of ${sym}`);
-    steps[sym] = step;
-  }
+export function settingsOf(c: NormConfig): KernelSettings {
   return {
-    namespace: c.namespace,
-    initial_capital_usdt: c.initial_capital_usdt,
+    symbols: [...c.symbols],
     rate_limit_cooldown_ms: c.rate_limit_cooldown_ms,
     rate_limit_persistent_ms: c.rate_limit_persistent_ms,
     max_hold_bars: c.max_hold_bars,
-    symbols: [...new Set(c.symbols)],
+    drift_tolerance_usdt: c.drift_tolerance_usdt,
+    qty_step_by_symbol: { ...c.qty_step_by_symbol },
+  };
+}
+
+/** KernelConfig with its defaults, checked: a bad config is a programmer error (assert). */
+export function normalizeConfig(c: KernelConfig): NormConfig {
+  assert(c !== null && typeof c === 'object', 'KernelConfig missing');
+  assert(typeof c.namespace === 'string' && c.namespace !== '', 'namespace');
+  assert(Number.isFinite(c.initial_capital_usdt) && c.initial_capital_usdt >= 0 && c.initial_capital_usdt <= CAPITAL_USDT_MAX, `initial_capital_usdt=${c.initial_capital_usdt}`);
+  const settings: KernelSettings = {
+    symbols: Array.isArray(c.symbols) ? [...new Set(c.symbols)] : c.symbols,
+    rate_limit_cooldown_ms: c.rate_limit_cooldown_ms,
+    rate_limit_persistent_ms: c.rate_limit_persistent_ms,
+    max_hold_bars: c.max_hold_bars,
     drift_tolerance_usdt: c.drift_tolerance_usdt ?? DRIFT_TOLERANCE_USDT_DEFAULT,
-    qty_step_by_symbol: steps,
+    qty_step_by_symbol: copySteps(c.qty_step_by_symbol ?? {}),
+  };
+  const bad = checkSettings(settings);
+  assert(bad === null, `KernelConfig: ${bad}`);
+  const bound = (v: number | undefined, max: number, what: string): number => {
+    assert(v === undefined || (Number.isInteger(v) && v > 0 && v <= max), `${what}=${v}`);
+    return v ?? max;
+  };
+  const fill_ids_max = bound(c.fill_ids_max, FILL_IDS_MAX, 'fill_ids_max');
+  return {
+    namespace: c.namespace,
+    initial_capital_usdt: c.initial_capital_usdt,
+    ...settings,
+    orders_remembered_max: bound(c.orders_remembered_max, ORDERS_REMEMBERED_MAX, 'orders_remembered_max'),
+    fill_ids_max,
+    fill_ids_intents_max: Math.min(fill_ids_max, bound(c.fill_ids_intents_max, FILL_IDS_INTENTS_MAX, 'fill_ids_intents_max')),
   };
 }
 
 /**
  * A trade's record when it begins, in one place for both ways a trade begins: an entry sent
  * (`pending`, nothing filled yet) or a position adopted from the venue by reconcile (`open`).
- * Its id is the symbol and the kernel sequence number of the input that began it.
+ * Its id is the symbol, the history and the kernel sequence number of the input that began it.
  */
-export function newTrade(symbol: Symbol, seq: number, side: PositionSide, entry: { status: 'pending' | 'open'; ts: number; price: number; qty: number }): TradeRec {
+export function newTrade(st: State, symbol: Symbol, side: PositionSide, entry: { status: 'pending' | 'open'; ts: number; price: number; qty: number }): TradeRec {
   return {
-    trade_id: `${symbol}-${seq}`,
+    trade_id: tradeId(st.history_id, symbol, st.seq),
     side,
     status: entry.status,
     entry_ts: entry.ts,
@@ -208,15 +255,16 @@ export function newSlot(symbol: Symbol): SlotRec {
     hold_alerted: false,
     trade: null,
     working: null,
-    trade_orders: [],
   };
 }
 
 export function newState(config: KernelConfig): State {
+  assert(typeof config?.history_id === 'string' && HISTORY_ID_PATTERN.test(config.history_id), `history_id ${JSON.stringify(config?.history_id)} is not 10 chars of [a-z0-9]`);
   const cfg = normalizeConfig(config);
   const slots = new Map<Symbol, SlotRec>();
   for (const s of cfg.symbols) slots.set(s, newSlot(s));
   return {
+    history_id: config.history_id,
     config: cfg,
     seq: 0,
     last_ts: null,
@@ -232,6 +280,8 @@ export function newState(config: KernelConfig): State {
     },
     rate_limit: { cooling_until_ts: null, consecutive: 0, first_ts: null, persistent: false },
     funding_ids: new Set(),
+    fill_ids: new Map(),
+    pruned_ts: null,
   };
 }
 
@@ -239,33 +289,41 @@ export function newState(config: KernelConfig): State {
 export function toPlain(st: State): unknown {
   return {
     version: CHECKPOINT_VERSION,
+    history_id: st.history_id,
     config: st.config,
     seq: st.seq,
     last_ts: st.last_ts,
     slots: [...st.slots.values()],
-    orders: [...st.orders.values()].map((o) => ({ ...o, seen_event_ids: [...o.seen_event_ids], seen_fill_ids: [...o.seen_fill_ids] })),
+    orders: [...st.orders.values()].map((o) => ({ ...o, seen_event_ids: [...o.seen_event_ids] })),
     account: st.account,
     rate_limit: st.rate_limit,
     funding_ids: [...st.funding_ids],
+    fill_ids: [...st.fill_ids],
+    pruned_ts: st.pruned_ts,
   };
 }
 
 /** Inverse of toPlain. Throws (a plain Error) on a document that is not a kernel checkpoint. */
 export function fromPlain(doc: unknown): State {
   const d = doc as Record<string, unknown>;
-  if (d === null || typeof d !== 'object' || d['version'] !== CHECKPOINT_VERSION) {
-    throw new Error(`not a kernel checkpoint of version ${CHECKPOINT_VERSION}`);
+  if (d === null || typeof d !== 'object') throw new Error('not a kernel checkpoint');
+  if (d['version'] === 1) {
+    throw new Error('a kernel checkpoint of version 1 (before history ids): this PINK cannot continue that history; finish it (flatten, stop) with the PINK that wrote it, then start a new history in a new PINK_HOME');
   }
-  const need = ['config', 'seq', 'slots', 'orders', 'account', 'rate_limit', 'funding_ids'];
+  if (d['version'] !== CHECKPOINT_VERSION) throw new Error(`not a kernel checkpoint of version ${CHECKPOINT_VERSION}`);
+  const need = ['history_id', 'config', 'seq', 'slots', 'orders', 'account', 'rate_limit', 'funding_ids', 'fill_ids', 'pruned_ts'];
   for (const k of need) if (d[k] === undefined) throw new Error(`kernel checkpoint lacks "${k}"`);
-  const config = normalizeConfig(d['config'] as KernelConfig);
+  const history_id = d['history_id'];
+  if (typeof history_id !== 'string' || !HISTORY_ID_PATTERN.test(history_id)) throw new Error(`kernel checkpoint has a bad history_id ${JSON.stringify(history_id)}`);
+  const config = normalizeConfig({ ...(d['config'] as KernelConfig), history_id });
   const slots = new Map<Symbol, SlotRec>();
-  for (const s of d['slots'] as SlotRec[]) slots.set(s.symbol, { ...s, trade: s.trade ? { ...s.trade } : null, trade_orders: s.trade_orders.map((l) => [...l]) });
+  for (const s of d['slots'] as SlotRec[]) slots.set(s.symbol, { ...s, trade: s.trade ? { ...s.trade } : null });
   const orders = new Map<string, OrderRec>();
-  for (const o of d['orders'] as Array<Omit<OrderRec, 'seen_event_ids' | 'seen_fill_ids'> & { seen_event_ids: string[]; seen_fill_ids: string[] }>) {
-    orders.set(o.client_order_id, { ...o, seen_event_ids: new Set(o.seen_event_ids), seen_fill_ids: new Set(o.seen_fill_ids) });
+  for (const o of d['orders'] as Array<Omit<OrderRec, 'seen_event_ids'> & { seen_event_ids: string[] }>) {
+    orders.set(o.client_order_id, { ...o, seen_event_ids: new Set(o.seen_event_ids) });
   }
   return {
+    history_id,
     config,
     seq: d['seq'] as number,
     last_ts: (d['last_ts'] as number | null) ?? null,
@@ -274,5 +332,7 @@ export function fromPlain(doc: unknown): State {
     account: { ...(d['account'] as AccountRec) },
     rate_limit: { ...(d['rate_limit'] as RateLimitRec) },
     funding_ids: new Set(d['funding_ids'] as string[]),
+    fill_ids: new Map(d['fill_ids'] as Array<[string, number]>),
+    pruned_ts: d['pruned_ts'] as number | null,
   };
 }

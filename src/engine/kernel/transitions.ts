@@ -15,6 +15,8 @@ export type SlotEvent =
   | 'ENTRY_FILL'
   | 'ENTRY_FILLED'
   | 'ENTRY_REJECTED'
+  /** The venue rejected an entry order that had already filled in part: OPEN with what filled. */
+  | 'ENTRY_REJECTED_PARTIAL'
   | 'ENTRY_CANCELED_EMPTY'
   | 'ENTRY_CANCELED_PARTIAL'
   | 'ENTRY_NOT_PLACED'
@@ -43,6 +45,25 @@ type Table = { readonly [S in SlotState]: Readonly<Partial<Record<SlotEvent, Slo
 
 const STALE: SlotState = 'STALE_STATE_RECONCILING';
 
+/**
+ * What a reconcile may learn about a stale slot before it settles it: inferred fills, its order
+ * gone, the venue flat. The slot stays STALE_STATE_RECONCILING (only a converged reconcile
+ * releases it, through RECONCILED_*); Core.move advances the state it left (prev_state) through
+ * this same table, so the settle starts from what the slot would be.
+ */
+const STALE_FACTS: Partial<Record<SlotEvent, SlotState>> = {
+  ENTRY_FILL: STALE,
+  ENTRY_FILLED: STALE,
+  ENTRY_CANCELED_EMPTY: STALE,
+  ENTRY_CANCELED_PARTIAL: STALE,
+  EXIT_FILL: STALE,
+  EXIT_FILLED: STALE,
+  EXIT_CANCELED: STALE,
+  LATE_ENTRY_FILL: STALE,
+  LATE_EXIT_FILL: STALE,
+  POSITION_FLAT: STALE,
+};
+
 /** Reconcile may settle any slot on what the venue shows. */
 const RECONCILED: Partial<Record<SlotEvent, SlotState>> = {
   RECONCILED_IDLE: 'IDLE',
@@ -66,11 +87,14 @@ const TABLE: Table = {
     ENTRY_FILL: 'ENTRY_WORKING',
     ENTRY_FILLED: 'OPEN',
     ENTRY_REJECTED: 'IDLE',
+    ENTRY_REJECTED_PARTIAL: 'OPEN',
     ENTRY_CANCELED_EMPTY: 'IDLE',
     ENTRY_CANCELED_PARTIAL: 'OPEN',
     ENTRY_NOT_PLACED: 'IDLE',
     CANCEL_REQUEST: 'ENTRY_WORKING',
     CANCEL_REJECTED: 'ENTRY_WORKING',
+    /** A reconcile found the venue flat under a partly filled entry: its order is canceled too. */
+    POSITION_FLAT: 'CLOSED',
     SEND_UNKNOWN: STALE,
     ...RECONCILED,
   },
@@ -107,6 +131,7 @@ const TABLE: Table = {
     ...RECONCILED,
   },
   STALE_STATE_RECONCILING: {
+    ...STALE_FACTS,
     SEND_UNKNOWN: STALE,
     ADOPT: 'OPEN',
     ...RECONCILED,

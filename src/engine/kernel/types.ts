@@ -154,7 +154,14 @@ export type KernelInput =
   /** SPEC 3.6: the full (or one-symbol) reconcile against the venue's truth. */
   | { type: 'RECONCILE'; ts: number; snapshot: VenueSnapshot; symbols?: Symbol[]; adopt_orphans?: boolean }
   /** Funding paid (negative amount) or received (positive) on a symbol. */
-  | { type: 'FUNDING'; ts: number; symbol: Symbol; amount_usdt: number; funding_id: string };
+  | { type: 'FUNDING'; ts: number; symbol: Symbol; amount_usdt: number; funding_id: string }
+  /**
+   * The settings a start runs with, when they differ from the kernel's (a changed environment,
+   * the venue's lot steps): they take effect from this input on, journaled like any other, so a
+   * replay takes them at the same point. Removing a symbol whose slot holds a position, an order
+   * or waits for a reconcile is refused.
+   */
+  | { type: 'SETTINGS'; ts: number; settings: KernelSettings };
 
 export type KernelInputType = KernelInput['type'];
 
@@ -195,6 +202,11 @@ export interface KernelOutcome {
 }
 
 export interface KernelConfig extends KernelConfigOptional {
+  /**
+   * The kernel history's id (10 chars of [a-z0-9], minted once by the runner at the first start,
+   * then kept in the kernel's state): every trade_id, row_id and client order id includes it.
+   */
+  history_id: string;
   namespace: string;
   initial_capital_usdt: number;
   rate_limit_cooldown_ms: number;
@@ -202,6 +214,23 @@ export interface KernelConfig extends KernelConfigOptional {
   rate_limit_persistent_ms: number;
   max_hold_bars: number;
   symbols: Symbol[];
+}
+
+/** The settings that may change between two starts of one history (the SETTINGS input). */
+export interface KernelSettings {
+  symbols: Symbol[];
+  rate_limit_cooldown_ms: number;
+  rate_limit_persistent_ms: number;
+  max_hold_bars: number;
+  drift_tolerance_usdt: number;
+  qty_step_by_symbol: Record<Symbol, number>;
+}
+
+/** One changed setting: `setting` is a KernelSettings key (`qty_step_by_symbol.BTC-USDT` per symbol). */
+export interface SettingChange {
+  setting: string;
+  from: number | string | null;
+  to: number | string | null;
 }
 
 // ---- Added by the kernel (additive only) ------------------------------------------------------
@@ -215,6 +244,10 @@ export interface KernelConfig extends KernelConfigOptional {
 export interface KernelConfigOptional {
   drift_tolerance_usdt?: number;
   qty_step_by_symbol?: Record<Symbol, number>;
+  /** Tests only: smaller memory bounds than limits.ts's, so that a run reaches them. */
+  orders_remembered_max?: number;
+  fill_ids_max?: number;
+  fill_ids_intents_max?: number;
 }
 
 export type OrderPurpose = 'entry' | 'exit' | 'flatten';
@@ -275,6 +308,11 @@ export interface RateLimitView {
 
 /** For `pink ditav2-status`: the kernel's state in the operator's words. */
 export interface KernelView {
+  /** The history every id of this kernel carries (SPEC 6: `engine.history_id`). */
+  history_id: string;
+  settings: KernelSettings;
+  /** What the kernel remembers (orders, applied fill ids) against its bounds. */
+  memory: { orders: number; orders_max: number; fill_ids: number; fill_ids_max: number };
   slots: SlotView[];
   account: AccountView;
   rateLimit: RateLimitView;

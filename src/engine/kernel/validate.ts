@@ -1,7 +1,34 @@
-// Shape checks of every input, before anything is mutated. Each returns null when the input is
-// well-formed, else the reason (which names the field) for an INVALID_INPUT / INVALID_INTENT
-// outcome. They judge shape only; whether the slot allows it is the transition table's job.
-import type { Intent, KernelInput, VenueEvent } from './types.js';
+// Shape and bound checks of every input, before anything is mutated. Each returns null when the
+// input is well-formed, else the reason (which names the field) for an INVALID_INPUT /
+// INVALID_INTENT outcome. They judge shape and limits (limits.ts) only; whether the slot allows
+// it is the transition table's job.
+//
+// JSON-invariance: the runner journals inputs as JSON and replay reads them back, so an input and
+// its JSON form must be judged alike. JSON turns a non-finite number into null and drops an
+// undefined key: a key whose value is undefined counts as absent here, and the one field where
+// null is valid (a snapshot's balance_usdt) reads a non-finite number as null (unknown), as the
+// journal will hold it.
+import {
+  BALANCE_USDT_ABS_MAX,
+  COOLDOWN_MS_MAX,
+  DRIFT_TOLERANCE_USDT_MAX,
+  FEE_USDT_ABS_MAX,
+  FUNDING_USDT_ABS_MAX,
+  HOLD_BARS_MAX,
+  NOTIONAL_USDT_MAX,
+  PRICE_USDT_MAX,
+  PRICE_USDT_MIN,
+  QTY_MAX,
+  QTY_MIN,
+  QTY_STEP_MAX,
+  QTY_STEP_MIN,
+  RATE_LIMIT_PERSISTENT_MS_MAX,
+  RETRY_AFTER_MS_MAX,
+  SYMBOL_CHARS_MAX,
+  SYMBOLS_MAX,
+  TS_MS_MAX,
+} from './limits.js';
+import type { Intent, KernelInput, KernelSettings, VenueEvent } from './types.js';
 
 type Obj = Record<string, unknown>;
 
@@ -21,11 +48,23 @@ export function isId(v: unknown): v is string {
   return typeof v === 'string' && v.length > 0 && v.length <= ID_CHARS_MAX;
 }
 
-const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const positive = (v: unknown): v is number => finite(v) && v > 0;
+export function isSymbol(v: unknown): v is string {
+  return typeof v === 'string' && v.length > 0 && v.length <= SYMBOL_CHARS_MAX;
+}
 
+export const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const within = (min: number, max: number) => (v: unknown): v is number => finite(v) && v >= min && v <= max;
+export const isQty = within(QTY_MIN, QTY_MAX);
+export const isPrice = within(PRICE_USDT_MIN, PRICE_USDT_MAX);
+const isFee = within(-FEE_USDT_ABS_MAX, FEE_USDT_ABS_MAX);
+const isNotional = (v: unknown): v is number => finite(v) && v > 0 && v <= NOTIONAL_USDT_MAX;
+
+const QTY_TEXT = `a number in [${QTY_MIN}, ${QTY_MAX}]`;
+const PRICE_TEXT = `a number in [${PRICE_USDT_MIN}, ${PRICE_USDT_MAX}] USDT`;
+
+/** Epoch ms: an integer (the store's DateTime64(3) takes whole ms) in [0, TS_MS_MAX]. */
 export function validTs(v: unknown): v is number {
-  return finite(v) && v >= 0;
+  return Number.isInteger(v) && (v as number) >= 0 && (v as number) <= TS_MS_MAX;
 }
 
 function optional(o: Obj, key: string, ok: (v: unknown) => boolean, what: string): string | null {
@@ -35,17 +74,17 @@ function optional(o: Obj, key: string, ok: (v: unknown) => boolean, what: string
 export function checkIntent(v: unknown): string | null {
   if (!isObj(v)) return 'intent must be an object';
   if (!isId(v['intent_id'])) return 'intent_id must be a non-empty string';
-  if (typeof v['symbol'] !== 'string' || v['symbol'] === '') return 'symbol must be a non-empty string';
+  if (!isSymbol(v['symbol'])) return `symbol must be a non-empty string of at most ${SYMBOL_CHARS_MAX} chars`;
   if (typeof v['action'] !== 'string' || !ACTIONS.has(v['action'])) return 'action must be ENTER, EXIT or CANCEL';
   if (typeof v['reason'] !== 'string') return 'reason must be a string';
   const bad =
     optional(v, 'side', (x) => typeof x === 'string' && SIDES.has(x), 'long or short') ??
-    optional(v, 'qty', positive, 'a positive number') ??
-    optional(v, 'notional', positive, 'a positive number') ??
-    optional(v, 'fraction', (x) => positive(x) && x <= 1, 'a number in (0, 1]') ??
+    optional(v, 'qty', isQty, QTY_TEXT) ??
+    optional(v, 'notional', isNotional, `a positive number of at most ${NOTIONAL_USDT_MAX} USDT`) ??
+    optional(v, 'fraction', (x) => finite(x) && x > 0 && x <= 1, 'a number in (0, 1]') ??
     optional(v, 'final', (x) => typeof x === 'boolean', 'a boolean') ??
     optional(v, 'order_type', (x) => typeof x === 'string' && ORDER_TYPES.has(x), 'market or limit') ??
-    optional(v, 'price', positive, 'a positive number');
+    optional(v, 'price', isPrice, PRICE_TEXT);
   if (bad) return bad;
   if (v['order_type'] === 'limit' && v['price'] === undefined) return 'a limit order needs a price';
   const i = v as unknown as Intent;
@@ -65,13 +104,13 @@ export function checkEvent(v: unknown): string | null {
   if (!isId(v['event_id'])) return 'event_id must be a non-empty string';
   if (typeof v['kind'] !== 'string' || !EVENT_KINDS.has(v['kind'])) return 'kind must be one of ' + [...EVENT_KINDS].join(', ');
   if (!isId(v['client_order_id'])) return 'client_order_id must be a non-empty string';
-  if (!validTs(v['ts'])) return 'event ts must be a finite number >= 0';
+  if (!validTs(v['ts'])) return `event ts must be an integer in [0, ${TS_MS_MAX}]`;
   const bad =
-    optional(v, 'venue_order_id', (x) => typeof x === 'string', 'a string') ??
+    optional(v, 'venue_order_id', (x) => typeof x === 'string' && x.length <= ID_CHARS_MAX, 'a string') ??
     optional(v, 'reason', (x) => typeof x === 'string', 'a string') ??
-    optional(v, 'qty', positive, 'a positive number') ??
-    optional(v, 'price', positive, 'a positive number') ??
-    optional(v, 'fee', finite, 'a finite number') ??
+    optional(v, 'qty', isQty, QTY_TEXT) ??
+    optional(v, 'price', isPrice, PRICE_TEXT) ??
+    optional(v, 'fee', isFee, `a number in [-${FEE_USDT_ABS_MAX}, ${FEE_USDT_ABS_MAX}] USDT`) ??
     optional(v, 'fill_id', isId, 'a non-empty string');
   if (bad) return bad;
   const e = v as unknown as VenueEvent;
@@ -93,53 +132,87 @@ function checkArray(v: unknown, what: string, each: (x: Obj) => string | null): 
   return null;
 }
 
+/** A map of symbol → price (TICK and snapshot marks); an undefined value counts as absent. */
+function checkMarks(marks: unknown, what: string): string | null {
+  if (!isObj(marks)) return `${what} must be an object`;
+  // for-in, not Object.entries: this runs on every step and should not allocate.
+  for (const k in marks) {
+    if (!Object.hasOwn(marks, k) || marks[k] === undefined) continue;
+    if (!isPrice(marks[k])) return `${what}.${k} must be ${PRICE_TEXT}`;
+  }
+  return null;
+}
+
+/** The venue balance the kernel reads: a non-finite number is null (unknown), as JSON holds it. */
+export function balanceOf(v: unknown): number | null {
+  return finite(v) ? v : null;
+}
+
 export function checkSnapshot(v: unknown): string | null {
   if (!isObj(v)) return 'snapshot must be an object';
-  if (!validTs(v['ts'])) return 'snapshot.ts must be a finite number >= 0';
-  if (v['balance_usdt'] !== null && !finite(v['balance_usdt'])) return 'snapshot.balance_usdt must be a number or null';
-  const marks = v['marks'];
-  if (!isObj(marks)) return 'snapshot.marks must be an object';
-  for (const [k, m] of Object.entries(marks)) if (!positive(m)) return `snapshot.marks.${k} must be a positive number`;
-  const sym = (x: Obj): string | null => (typeof x['symbol'] === 'string' && x['symbol'] !== '' ? null : 'symbol missing');
+  if (!validTs(v['ts'])) return `snapshot.ts must be an integer in [0, ${TS_MS_MAX}]`;
+  const b = v['balance_usdt'];
+  if (b !== null && typeof b !== 'number') return 'snapshot.balance_usdt must be a number or null';
+  if (finite(b) && Math.abs(b) > BALANCE_USDT_ABS_MAX) return `snapshot.balance_usdt must be within ±${BALANCE_USDT_ABS_MAX} USDT`;
+  const sym = (x: Obj): string | null => (isSymbol(x['symbol']) ? null : 'symbol missing');
   return (
+    checkMarks(v['marks'], 'snapshot.marks') ??
     checkArray(v['positions'], 'snapshot.positions', (p) =>
       sym(p) ??
       (typeof p['side'] === 'string' && SIDES.has(p['side']) ? null : 'side must be long or short') ??
-      (positive(p['qty']) ? null : 'qty must be a positive number') ??
-      (finite(p['entry_price']) && p['entry_price'] >= 0 ? null : 'entry_price must be a number >= 0') ??
-      optional(p, 'mark_price', positive, 'a positive number'),
+      (isQty(p['qty']) ? null : `qty must be ${QTY_TEXT}`) ??
+      // 0: the venue did not say (reconcile adopts such a position at the mark, never at 0).
+      (p['entry_price'] === 0 || isPrice(p['entry_price']) ? null : `entry_price must be 0 (unknown) or ${PRICE_TEXT}`) ??
+      optional(p, 'mark_price', isPrice, PRICE_TEXT),
     ) ??
     checkArray(v['open_orders'], 'snapshot.open_orders', (o) =>
       sym(o) ??
-      (typeof o['client_order_id'] === 'string' ? null : 'client_order_id missing') ??
+      (typeof o['client_order_id'] === 'string' && o['client_order_id'].length <= ID_CHARS_MAX ? null : 'client_order_id missing') ??
       (typeof o['side'] === 'string' && ORDER_SIDES.has(o['side']) ? null : 'side must be buy or sell') ??
-      (finite(o['qty']) && finite(o['filled_qty']) ? null : 'qty and filled_qty must be numbers'),
+      (within(0, QTY_MAX)(o['qty']) && within(0, QTY_MAX)(o['filled_qty']) ? null : `qty and filled_qty must be numbers in [0, ${QTY_MAX}]`),
     ) ??
     checkArray(v['fills'], 'snapshot.fills', (f) =>
       sym(f) ??
       (isId(f['fill_id']) ? null : 'fill_id missing') ??
-      (typeof f['client_order_id'] === 'string' ? null : 'client_order_id missing') ??
-      (positive(f['qty']) && positive(f['price']) ? null : 'qty and price must be positive numbers') ??
-      (finite(f['fee']) ? null : 'fee must be a number') ??
-      (validTs(f['ts']) ? null : 'ts must be a finite number >= 0'),
+      (typeof f['client_order_id'] === 'string' && f['client_order_id'].length <= ID_CHARS_MAX ? null : 'client_order_id missing') ??
+      (isQty(f['qty']) ? null : `qty must be ${QTY_TEXT}`) ??
+      (isPrice(f['price']) ? null : `price must be ${PRICE_TEXT}`) ??
+      (isFee(f['fee']) ? null : `fee must be within ±${FEE_USDT_ABS_MAX} USDT`) ??
+      (validTs(f['ts']) ? null : `ts must be an integer in [0, ${TS_MS_MAX}]`),
     )
   );
+}
+
+/** The SETTINGS input's settings (and a KernelConfig's): each within its documented range. */
+export function checkSettings(v: unknown): string | null {
+  if (!isObj(v)) return 'settings must be an object';
+  const symbols = v['symbols'];
+  if (!Array.isArray(symbols) || !symbols.every(isSymbol)) return 'symbols must be an array of symbols';
+  if (symbols.length > SYMBOLS_MAX) return `at most ${SYMBOLS_MAX} symbols`;
+  if (new Set(symbols).size !== symbols.length) return 'symbols must not repeat';
+  if (!within(0, COOLDOWN_MS_MAX)(v['rate_limit_cooldown_ms'])) return `rate_limit_cooldown_ms must be in [0, ${COOLDOWN_MS_MAX}]`;
+  if (!within(0, RATE_LIMIT_PERSISTENT_MS_MAX)(v['rate_limit_persistent_ms'])) return `rate_limit_persistent_ms must be in [0, ${RATE_LIMIT_PERSISTENT_MS_MAX}]`;
+  const hold = v['max_hold_bars'];
+  if (!Number.isInteger(hold) || !within(1, HOLD_BARS_MAX)(hold)) return `max_hold_bars must be an integer in [1, ${HOLD_BARS_MAX}]`;
+  if (!within(0, DRIFT_TOLERANCE_USDT_MAX)(v['drift_tolerance_usdt'])) return `drift_tolerance_usdt must be in [0, ${DRIFT_TOLERANCE_USDT_MAX}]`;
+  const steps = v['qty_step_by_symbol'];
+  if (!isObj(steps)) return 'qty_step_by_symbol must be an object';
+  for (const [sym, step] of Object.entries(steps)) {
+    if (step === undefined) continue;
+    if (!isSymbol(sym) || !within(QTY_STEP_MIN, QTY_STEP_MAX)(step)) return `qty step of ${sym} must be in [${QTY_STEP_MIN}, ${QTY_STEP_MAX}]`;
+  }
+  return null;
 }
 
 /** The fields of the non-intent, non-event inputs. */
 export function checkOther(input: KernelInput): string | null {
   const o = input as unknown as Obj;
   switch (input.type) {
-    case 'TICK': {
-      const marks = o['marks'];
-      if (!isObj(marks)) return 'TICK.marks must be an object';
-      // for-in, not Object.entries: this runs on every step and should not allocate.
-      for (const k in marks) if (Object.hasOwn(marks, k) && !positive(marks[k])) return `TICK.marks.${k} must be a positive number`;
-      return null;
-    }
+    case 'TICK':
+      return checkMarks(o['marks'], 'TICK.marks');
     case 'RATE_LIMITED':
       return (
-        optional(o, 'retry_after_ms', (x) => finite(x) && x >= 0, 'a number >= 0') ??
+        optional(o, 'retry_after_ms', within(0, RETRY_AFTER_MS_MAX), `a number in [0, ${RETRY_AFTER_MS_MAX}]`) ??
         optional(o, 'client_order_id', isId, 'a non-empty string') ??
         (typeof o['reason'] === 'string' ? null : 'reason must be a string')
       );
@@ -148,15 +221,18 @@ export function checkOther(input: KernelInput): string | null {
     case 'VENUE_UNAVAILABLE':
       return typeof o['reason'] === 'string' ? null : 'reason must be a string';
     case 'FUNDING':
-      if (typeof o['symbol'] !== 'string' || o['symbol'] === '') return 'FUNDING.symbol must be a non-empty string';
-      if (!finite(o['amount_usdt'])) return 'FUNDING.amount_usdt must be a finite number';
+      if (!isSymbol(o['symbol'])) return 'FUNDING.symbol must be a non-empty string';
+      if (!within(-FUNDING_USDT_ABS_MAX, FUNDING_USDT_ABS_MAX)(o['amount_usdt'])) return `FUNDING.amount_usdt must be within ±${FUNDING_USDT_ABS_MAX} USDT`;
       return isId(o['funding_id']) ? null : 'FUNDING.funding_id must be a non-empty string';
     case 'RECONCILE':
       if (o['symbols'] !== undefined && !(Array.isArray(o['symbols']) && o['symbols'].every((s) => typeof s === 'string'))) return 'RECONCILE.symbols must be an array of strings';
       if (o['adopt_orphans'] !== undefined && typeof o['adopt_orphans'] !== 'boolean') return 'RECONCILE.adopt_orphans must be a boolean';
       return checkSnapshot(o['snapshot']);
+    case 'SETTINGS': {
+      const bad = checkSettings(o['settings']);
+      return bad === null ? null : `SETTINGS: ${bad}`;
+    }
     default:
       return null;
   }
 }
-

@@ -1,7 +1,7 @@
 // The kernel's state in the operator's words, for `pink ditav2-status` and the runner. A fresh
 // copy every call: nothing a caller does to it reaches the kernel.
 import { equityOf, unrealizedOf } from './core.js';
-import { capitalOf, isLive, type SlotRec, type State } from './state.js';
+import { capitalOf, isLive, settingsOf, type SlotRec, type State } from './state.js';
 import type { KernelView, SlotView, WorkingOrderView } from './types.js';
 
 function workingView(st: State, slot: SlotRec): WorkingOrderView | null {
@@ -45,6 +45,9 @@ export function viewOf(st: State): KernelView {
   const a = st.account;
   const rl = st.rate_limit;
   return {
+    history_id: st.history_id,
+    settings: settingsOf(st.config),
+    memory: { orders: st.orders.size, orders_max: st.config.orders_remembered_max, fill_ids: st.fill_ids.size, fill_ids_max: st.config.fill_ids_max },
     slots: [...st.slots.values()].map((s) => slotView(st, s)),
     account: {
       initial_capital: a.initial_capital_usdt,

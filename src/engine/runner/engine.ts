@@ -5,9 +5,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { homePaths, type Config } from '../../config.js';
-import { EXIT, ExitError } from '../../errors.js';
-import { Kernel } from '../kernel/index.js';
-import type { KernelInput, KernelOutcome, RowOut, VenueCommand } from '../kernel/types.js';
+import { EXIT, ExitError, usageError } from '../../errors.js';
+import { Kernel, RECONCILE_LOOKBACK_MS } from '../kernel/index.js';
+import type { KernelInput, KernelOutcome, KernelSettings, RowOut, SettingChange, VenueCommand } from '../kernel/types.js';
 import type { Store } from '../store/index.js';
 import { VenueReadError } from '../venue/errors.js';
 import type { Venue } from '../venue/types.js';
@@ -16,7 +16,7 @@ import { FaultWindow } from './faults-window.js';
 import { Journal, outcomeDigest, readJournal } from './journal.js';
 import type { Logger } from './log.js';
 import type { EngineObserver } from '../observe/observer.js';
-import { kernelConfig, slotFacts } from './kernel-glue.js';
+import { batchToken, kernelConfig, kernelSettings, newHistoryId, settingLine, slotFacts } from './kernel-glue.js';
 import { demoIntents, SignalsTail, type SignalsCursor, type SignalsNotice } from './strategies.js';
 
 export interface EngineOptions {
@@ -47,6 +47,8 @@ export interface ReconcileReport {
   corrections: Correction[];
   drift: number | null;
   converged: boolean;
+  /** What changed in the settings at this start (the SETTINGS input), empty otherwise. */
+  settings_changed: SettingChange[];
 }
 
 /**
@@ -71,8 +73,12 @@ export class ReconcileReadError extends ExitError {
 
 /** Bound on send → answer → send rounds in one step (an answer can yield a follow-up command). */
 const SEND_ROUNDS_MAX = 4;
-/** Reconcile looks this far before the checkpoint for fills it may have missed. */
-const RECONCILE_LOOKBACK_MS = 10 * 60 * 1000;
+/**
+ * A stale slot whose reconcile did not converge (the venue's position is not PINK's) stays stale
+ * until one does or the operator acts; the step loop asks again at most this often, not every
+ * step (each reconcile is a full venue snapshot, journaled).
+ */
+export const STALE_RECONCILE_RETRY_MS = 5_000;
 
 export class Engine {
   readonly opts: EngineOptions;
@@ -91,6 +97,10 @@ export class Engine {
   private replaying = false;
   private serial: Promise<unknown> = Promise.resolve();
   private lastCheckpointTs = 0;
+  /** Per stale symbol: no reconcile of it before this time (after one that did not converge). */
+  private staleRetryTs = new Map<string, number>();
+  /** The settings this start changed (reported by the next reconcile: the startup one). */
+  private settingsChanged: SettingChange[] = [];
   lastReport: ReconcileReport | undefined;
   readonly started_ts = Date.now();
   heartbeat_ts = Date.now();
@@ -107,16 +117,44 @@ export class Engine {
     this.journal = new Journal(homePaths(opts.config.home).journal);
   }
 
-  /** Checkpoint + journal replay (no sends: what was sent is settled by the reconcile). */
+  /**
+   * Checkpoint + journal replay (no sends: what was sent is settled by the reconcile), then this
+   * start's settings. With no checkpoint, a new kernel history: its id is minted here and made
+   * durable (a first checkpoint) before any input, so every row it ever writes carries it.
+   * Throws ExitError(2), before anything is sent, when the settings drop a symbol PINK holds.
+   */
   static restore(opts: EngineOptions): Engine {
     const paths = homePaths(opts.config.home);
     mkdirSync(paths.home, { recursive: true, mode: 0o700 });
     const cp = readCheckpoint(paths.checkpoint);
-    const kernel = cp ? Kernel.restore(cp.kernel) : new Kernel(kernelConfig(opts.config));
+    const settings = kernelSettings(opts.config, opts.venue.qtySteps(opts.config.symbols));
+    const kernel = cp ? Kernel.restore(cp.kernel) : new Kernel(kernelConfig(opts.config, newHistoryId(), settings));
     const runner: RunnerState = cp?.runner ?? { steps: 0, signals_offset: 0, started_ts: Date.now() };
     const engine = new Engine(opts, kernel, cp?.seq ?? 0, runner);
+    if (!cp) {
+      writeCheckpoint(paths.checkpoint, paths.checkpoints, { version: 1, seq: 0, ts: Date.now(), run_id: opts.run_id, kernel: kernel.checkpoint(), runner });
+      opts.logger.info(`a new kernel history ${kernel.history_id} begins (no checkpoint in ${paths.home})`);
+    }
     engine.replayJournal();
+    engine.takeSettings(settings);
     return engine;
+  }
+
+  /** This start's settings, as a journaled SETTINGS input when they differ from the kernel's. */
+  private takeSettings(settings: KernelSettings): void {
+    const check = this.kernel.checkSettings(settings);
+    if (check.invalid !== null) throw usageError(`the settings are out of range: ${check.invalid}.`, 'Fix the variable named (see `pink --help` for each range).');
+    if (check.refusal !== null) {
+      throw usageError(
+        `refused to start: the symbols (DOLPHIN_PINK_SYMBOLS or --symbols) drop ${check.refusal}; PINK never drops a symbol it holds. Nothing was sent.`,
+        'Put the symbol back in DOLPHIN_PINK_SYMBOLS (or --symbols), get flat on it (pink flatten SYMBOL), then remove it and start again.',
+      );
+    }
+    if (check.changes.length === 0) return;
+    this.feed([{ type: 'SETTINGS', ts: Date.now(), settings }]);
+    this.recordRows();
+    this.settingsChanged = check.changes;
+    for (const ch of check.changes) this.opts.logger.info(`setting changed: ${settingLine(ch)}`);
   }
 
   private replayJournal(): void {
@@ -201,7 +239,7 @@ export class Engine {
       this.journal.appendOutput({ t: 'batch', first, seq: this.seq });
       this.journal.flush();
     }
-    this.opts.store.write({ token: `seq:${first}-${this.seq}`, rows: this.rows });
+    this.opts.store.write({ token: batchToken(this.kernel.history_id, first, this.seq), rows: this.rows });
     this.rows = [];
   }
 
@@ -237,7 +275,8 @@ export class Engine {
     }
     const after = this.kernel.view().slots;
     if (after.some((s) => s.state === 'STALE_STATE_RECONCILING')) converged = false;
-    const report: ReconcileReport = { ts, before, after, corrections, drift, converged };
+    const report: ReconcileReport = { ts, before, after, corrections, drift, converged, settings_changed: this.settingsChanged };
+    this.settingsChanged = [];
     this.lastReport = report;
     await this.checkpoint();
     return report;
@@ -248,8 +287,16 @@ export class Engine {
     const t0 = performance.now();
     const ts = Date.now();
     this.feed(await this.opts.venue.poll(this.opts.config.symbols, ts));
-    const stale = this.kernel.view().slots.filter((s) => s.state === 'STALE_STATE_RECONCILING').map((s) => s.symbol);
-    if (stale.length > 0) await this.reconcile(stale);
+    const now = Date.now();
+    const stale = this.kernel.view().slots.filter((s) => s.state === 'STALE_STATE_RECONCILING' && now >= (this.staleRetryTs.get(s.symbol) ?? 0)).map((s) => s.symbol);
+    if (stale.length > 0) {
+      await this.reconcile(stale);
+      for (const s of this.kernel.view().slots) {
+        if (!stale.includes(s.symbol)) continue;
+        if (s.state === 'STALE_STATE_RECONCILING') this.staleRetryTs.set(s.symbol, Date.now() + STALE_RECONCILE_RETRY_MS);
+        else this.staleRetryTs.delete(s.symbol);
+      }
+    }
     if (!this.stopping) this.decide(ts);
     await this.sendPending();
     this.recordRows();
@@ -297,12 +344,13 @@ export class Engine {
     const details = JSON.stringify({ reason, ...extra });
     this.faults.record(code, 'WARNING', ts, undefined, { reason, ...extra });
     this.opts.logger.fault(code, 'WARNING', undefined, `signals file: ${reason}`);
+    const history = this.kernel.history_id;
     this.opts.store.write({
-      token: `signals:${code}:${key}`,
+      token: `${history}:signals:${code}:${key}`,
       rows: [
         {
           family: 'anomalies',
-          row: { row_id: `anomalies:signals:${code}:${key}`, ts, origin: 'signals', code, severity: 'WARNING', slot_id: '', symbol: '', details },
+          row: { row_id: `anomalies:${history}:signals:${code}:${key}`, ts, origin: 'signals', code, severity: 'WARNING', slot_id: '', symbol: '', details },
         },
       ],
     });

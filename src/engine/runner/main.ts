@@ -9,6 +9,7 @@ import { openVenue } from '../venue/index.js';
 import type { Venue } from '../venue/types.js';
 import { Engine, newRunId, ReconcileReadError, type ReconcileReport } from './engine.js';
 import { flattenSymbol } from './flatten.js';
+import { settingLine } from './kernel-glue.js';
 import { writeFileAtomic } from './fsutil.js';
 import { acquirePidLock } from './lock.js';
 import { createLogger, type Logger } from './log.js';
@@ -77,7 +78,15 @@ export async function openEngine(o: Omit<RunOptions, 'steps' | 'duration_ms' | '
     await venue.close();
     throw err;
   }
-  const engine = Engine.restore({ config, venue, store, logger, strategy: o.strategy, ...(o.signals_path ? { signals_path: o.signals_path } : {}), seed: o.seed, run_id, ...(o.observer ? { observer: o.observer } : {}) });
+  let engine: Engine;
+  try {
+    engine = Engine.restore({ config, venue, store, logger, strategy: o.strategy, ...(o.signals_path ? { signals_path: o.signals_path } : {}), seed: o.seed, run_id, ...(o.observer ? { observer: o.observer } : {}) });
+  } catch (err) {
+    // E.g. settings that drop a held symbol (exit 2): nothing was sent; release what was opened.
+    await store.close().catch(() => {});
+    await venue.close().catch(() => {});
+    throw err;
+  }
   o.observer?.attach(engine, store, venue);
   return {
     engine,
@@ -113,6 +122,7 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
     o.progress('pink: startup reconcile against the venue...');
     const startup = await startupReconcile(engine, o.progress);
     writeFileAtomic(`${paths.home}/last-reconcile.json`, `${JSON.stringify(startup)}\n`);
+    for (const ch of startup.settings_changed) o.progress(`pink: setting changed: ${settingLine(ch)}`);
     o.progress(`pink: reconciled: ${startup.corrections.length} correction(s), ${startup.converged ? 'converged' : 'NOT converged'}.`);
     observer.engineStarted({ stale_pid: lock.stale_pid, converged: startup.converged, corrections: startup.corrections.length });
 

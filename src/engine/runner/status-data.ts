@@ -23,6 +23,8 @@ export interface EngineFacts {
   uptime_s: number | null;
   venue: string;
   namespace: string;
+  /** SPEC 6: the kernel history every trade_id, row_id and client order id carries. */
+  history_id: string | null;
   run_id: string | null;
   heartbeat_ts: number | null;
   heartbeat_age_ms: number | null;
@@ -105,6 +107,7 @@ export function engineStatus(engine: Engine, store: Store, venue: Venue): Status
       uptime_s: Math.round((now - engine.started_ts) / 1000),
       venue: cfg.venue,
       namespace: cfg.namespace,
+      history_id: engine.kernel.history_id,
       run_id: engine.opts.run_id,
       heartbeat_ts: engine.heartbeat_ts,
       heartbeat_age_ms: now - engine.heartbeat_ts,

@@ -90,24 +90,29 @@ async function tradeLegs(q: Queryable, db: string, have: Map<RowFamily, Set<stri
 async function accountIdentity(q: Queryable, db: string, have: Map<RowFamily, Set<string>>, o: AuditOptions, tol: number): Promise<AuditCheck> {
   const id = 'account_identity';
   if (!have.has('account')) return { id, ok: true, detail: 'no account table yet' };
-  const [a] = await q.query<{ n: number; capital: number; realized: number; fees: number }>(
+  const [a] = await q.query<{ n: number; capital: number; realized: number; fees: number; last_id: string; last_ts: string }>(
     `SELECT count() AS n, argMax(capital, (ts, row_id)) AS capital, argMax(realized_pnl, (ts, row_id)) AS realized,
-            argMax(fees, (ts, row_id)) AS fees FROM ${db}.account`,
+            argMax(fees, (ts, row_id)) AS fees, argMax(row_id, (ts, row_id)) AS last_id, toString(max(ts)) AS last_ts FROM ${db}.account`,
   );
   if (a === undefined || a.n === 0) return { id, ok: true, detail: 'no account rows yet' };
+  // The latest row's kernel history (row ids are family:history:seq:i, docs/ids.md): each history
+  // has its own capital, so the identity is checked within it (a database may hold several).
+  const parts = a.last_id.split(':');
+  const history = parts.length === 4 ? parts[1]! : null;
   // Legs up to the latest account row: a leg written with a later step's account row is not in it yet.
   let legsRealized = 0;
   if (have.has('trade_exit_legs')) {
     const [l] = await q.query<{ realized: number }>(
-      `WITH (SELECT max(ts) FROM ${db}.account) AS last_ts
-       SELECT sum(p) AS realized FROM (
-         SELECT row_id, any(leg_realized_pnl) AS p FROM ${db}.trade_exit_legs WHERE ts <= last_ts GROUP BY row_id
+      `SELECT sum(p) AS realized FROM (
+         SELECT row_id, any(leg_realized_pnl) AS p FROM ${db}.trade_exit_legs
+         WHERE ts <= toDateTime64({last_ts:String}, 3, 'UTC') ${history === null ? '' : 'AND splitByChar(\':\', row_id)[2] = {history:String}'} GROUP BY row_id
        )`,
+      { last_ts: a.last_ts, ...(history === null ? {} : { history }) },
     );
     legsRealized = l?.realized ?? 0;
   }
   const funding = o.initial_capital_usdt + a.realized - a.fees - a.capital;
-  const identity = `capital ${a.capital} = initial ${o.initial_capital_usdt} + realized ${a.realized} - fees ${a.fees} - funding ${funding}`;
+  const identity = `${history === null ? '' : `history ${history}: `}capital ${a.capital} = initial ${o.initial_capital_usdt} + realized ${a.realized} - fees ${a.fees} - funding ${funding}`;
   const problems: string[] = [];
   if (!close(a.realized, legsRealized, tol)) problems.push(`realized_pnl ${a.realized} but exit legs realized ${legsRealized}`);
   if (o.funding_paid_usdt !== undefined && !close(funding, o.funding_paid_usdt, tol)) {

@@ -132,6 +132,16 @@ export class CcxtVenue implements Venue {
     return this.byEndpoint;
   }
 
+  qtySteps(symbols: Symbol[]): Record<Symbol, number> {
+    const out: Record<Symbol, number> = {};
+    for (const s of symbols) {
+      // bingx's precisionMode is TICK_SIZE: precision.amount is the step itself (0.0001), not decimals.
+      const step = this.ex.markets?.[toCcxtSymbol(s)]?.precision?.amount;
+      if (typeof step === 'number' && Number.isFinite(step) && step > 0) out[s] = step;
+    }
+    return out;
+  }
+
   private reason(c: Classified | string): string {
     return redactReason(typeof c === 'string' ? c : c.message, this.secrets);
   }

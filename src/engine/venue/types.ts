@@ -53,6 +53,12 @@ export interface Venue {
    */
   lookupOrder(client_order_id: string, symbol: Symbol): Promise<LookedUpOrder | null>;
 
+  /**
+   * Each symbol's lot step (the quantity step orders are sized in), from the markets read at
+   * connect (ccxt's market precision.amount): no call. A symbol without one is left out.
+   */
+  qtySteps(symbols: Symbol[]): Record<Symbol, number>;
+
   /** REST calls made so far (sent to the venue, whatever the answer). */
   readonly restCalls: number;
 
