@@ -134,7 +134,7 @@ function printError(io: Io, err: ExitError, debug: boolean): void {
 }
 
 const EXIT_CODES_LINE =
-  'Exit codes: 0 ok/healthy · 1 answer is bad (check failed, degraded) · 2 usage or input error, nothing sent · 3 dependency unreachable.';
+  'Exit codes: 0 ok/healthy · 1 answer is bad (check failed, degraded) · 2 usage or input error, nothing sent · 3 dependency unreachable · 4 the engine stopped itself fail-closed (internal error), nothing sent after it.';
 
 /** The top-level help, from the registry (the fast path prints it without loading commander). */
 export function renderHelp(): string {
