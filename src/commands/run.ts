@@ -1,6 +1,6 @@
 // `pink run`: the engine in the foreground, or --detach'ed in the background.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { homePaths, parseSymbols, parseVenue, type Config } from '../config.js';
 import { EXIT, ExitError, unreachableError, usageError } from '../errors.js';
@@ -57,6 +57,7 @@ export function parseRunOptions(ctx: Context, opts: Record<string, unknown>): Ru
     ...(opts['duration'] !== undefined ? { duration_ms: parseDuration(String(opts['duration']), '--duration') } : {}),
     seed: opts['seed'] !== undefined ? parseCount(opts['seed'], '--seed') : 1,
     live,
+    ...(opts['newHistory'] === true ? { new_history: true } : {}),
     detach: opts['detach'] === true,
   };
 }
@@ -68,6 +69,8 @@ export function runArgv(r: Omit<RunRequest, 'detach' | 'config'> & { venue: stri
   if (r.steps !== undefined) argv.push('--steps', String(r.steps));
   if (r.duration_ms !== undefined) argv.push('--duration', `${r.duration_ms}ms`);
   if (r.live) argv.push('--live');
+  // Never recorded in run.json: `pink restart` does not start a new history by itself.
+  if (r.new_history) argv.push('--new-history');
   return argv;
 }
 
@@ -86,6 +89,8 @@ export async function startDetached(ctx: Context, argv: string[], home: string, 
   const paths = homePaths(home);
   mkdirSync(home, { recursive: true, mode: 0o700 });
   const log = join(home, 'engine.out');
+  // Only this start's lines are read back if it fails (engine.out keeps every start's output).
+  const logStart = existsSync(log) ? statSync(log).size : 0;
   const out = openSync(log, 'a');
   const child = spawn(process.execPath, [...ENGINE_NODE_FLAGS, ctx.bin, ...argv], { detached: true, stdio: ['ignore', out, out], env: { ...ctx.env } as NodeJS.ProcessEnv });
   closeSync(out);
@@ -94,9 +99,12 @@ export async function startDetached(ctx: Context, argv: string[], home: string, 
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 150));
     if (child.exitCode !== null) {
-      const tail = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').filter((l) => l.startsWith('pink:') && !l.startsWith('pink: startup') && !l.startsWith('pink: reconciled')).slice(-2).join(' ') : '';
-      const code = child.exitCode === EXIT.USAGE ? EXIT.USAGE : EXIT.UNREACHABLE;
-      throw new ExitError(code, `the engine exited (code ${child.exitCode}) before it came up${tail ? `: ${tail.replace(/^pink: /, '')}` : ''}.`, `See ${log}.`);
+      const lines = existsSync(log) ? readFileSync(log).subarray(logStart).toString('utf8').trim().split('\n') : [];
+      const tail = lines.filter((l) => l.startsWith('pink:') && !l.startsWith('pink: startup') && !l.startsWith('pink: reconciled')).slice(-2).join(' ');
+      const fix = lines.filter((l) => l.startsWith('  fix: ')).pop();
+      // Refused (2) and stopped fail-closed (4) keep their code; anything else is "did not come up" (3).
+      const code = child.exitCode === EXIT.USAGE || child.exitCode === EXIT.FAIL_STOP ? child.exitCode : EXIT.UNREACHABLE;
+      throw new ExitError(code, `the engine exited (code ${child.exitCode}) before it came up${tail ? `: ${tail.replace(/^pink: /, '')}` : ''}.`, fix ? `${fix.slice(7)} (engine output: ${log})` : `See ${log}.`);
     }
     const answer = await askEngine(paths.socket, { op: 'status' }, 1000);
     if (answer?.ok) return { pid: child.pid ?? 0, socket: paths.socket, log };
