@@ -25,6 +25,8 @@ export interface LoopOptions {
 
 /** While the disk stays full, one DISK_FULL line per this long (the error log may share that disk). */
 const DISK_FULL_LOG_EVERY_MS = 10_000;
+/** While held, a reconcile (a venue snapshot, then a journal append) is tried at most this often. */
+const HOLD_RETRY_MS = 1000;
 /** The fail-stop's anomaly row and checkpoint wait for the store this long at most. */
 const FAIL_STOP_FLUSH_MS_MAX = 10_000;
 
@@ -46,20 +48,24 @@ export async function runLoop(engine: Engine, store: Store, logger: Logger, o: L
   let consecutiveErrors = 0;
   let diskFullSince: number | undefined;
   let diskFullLogged = 0;
+  let holdTried = 0;
   // Bounded: each round is one step (or one reconcile attempt) and a wait of the poll interval.
   while (!engine.stopping && !engine.failure) {
     const t0 = Date.now();
     try {
-      if (engine.must_reconcile) {
-        // After a failed append the venue's truth settles whatever that step lost, before any intent.
+      if (!engine.must_reconcile) {
+        await engine.serialize(() => engine.step());
+        consecutiveErrors = 0;
+      } else if (Date.now() - holdTried >= HOLD_RETRY_MS) {
+        // Held after a failed append: the venue's truth settles whatever that step lost, before any
+        // intent. Tried at most every HOLD_RETRY_MS: the venue is not read for nothing at every poll.
+        holdTried = Date.now();
         await engine.serialize(() => engine.reconcile(undefined, true));
         engine.must_reconcile = false;
+        consecutiveErrors = 0;
         logger.info(`journal writable again${diskFullSince !== undefined ? ` after ${Math.round((Date.now() - diskFullSince) / 1000)} s` : ''}: reconciled with the venue; trading resumes`);
         diskFullSince = undefined;
-      } else {
-        await engine.serialize(() => engine.step());
       }
-      consecutiveErrors = 0;
     } catch (err) {
       const c = classifyLoopError(err);
       if (c.kind === 'internal') {
