@@ -13,7 +13,8 @@ import { writeFileAtomic } from '../../src/engine/runner/fsutil.js';
 import { homePaths } from '../../src/config.js';
 import { tempDir } from '../support/cli.js';
 import { ExitError } from '../../src/errors.js';
-import { Kernel } from '../../src/engine/kernel/index.js';
+import { Kernel, KernelAssertionError } from '../../src/engine/kernel/index.js';
+import { replay } from '../../src/engine/runner/replay.js';
 import { failingWrites } from './inject-fs.js';
 
 /** A real kernel state: readCheckpoint checks that the state it reads restores. */
@@ -284,11 +285,13 @@ function homeOf(root: string, n: number, every: number): ReturnType<typeof homeP
   const paths = homePaths(join(root, 'home'));
   mkdirSync(paths.home, { recursive: true });
   const j = new Journal(paths.journal);
+  const kernel = Kernel.restore(KERNEL_STATE);
   for (let seq = 1; seq <= n; seq += 1) {
     j.appendInputs([tick(seq)]);
+    kernel.apply(tick(seq).input);
     if (seq % every === 0) {
       j.flush();
-      const oldest = writeCheckpoint(paths.checkpoint, paths.checkpoints, cp(seq));
+      const oldest = writeCheckpoint(paths.checkpoint, paths.checkpoints, { ...cp(seq), kernel: kernel.checkpoint() });
       j.rotate(seq + 1);
       j.prune(oldest);
     }
@@ -336,6 +339,28 @@ test('history: no checkpoint while the journal shows a history is refused; --new
     assert.equal(fresh.records.length, 0);
     assert.equal(archiveHistory(paths, Date.now()), undefined, 'nothing left to move');
   } finally {
+    dir.remove();
+  }
+});
+
+test('replay: a journaled input the kernel fails on is reported as an assertion divergence at its seq (the fail-stop reproduced)', () => {
+  const dir = tempDir();
+  const apply = Kernel.prototype.apply;
+  try {
+    const paths = homeOf(dir.path, 64, 4);
+    const clean = replay({ journalDir: paths.journal, checkpointsDir: paths.checkpoints, latestCheckpoint: paths.checkpoint });
+    assert.equal(clean?.identical, true, JSON.stringify(clean?.divergence));
+    Kernel.prototype.apply = function (this: Kernel, input) {
+      if (input.ts === 1_700_000_000_000 + 62) throw new KernelAssertionError('slot state impossible (test)');
+      return apply.call(this, input);
+    };
+    const r = replay({ journalDir: paths.journal, checkpointsDir: paths.checkpoints, latestCheckpoint: paths.checkpoint });
+    assert.equal(r?.identical, false);
+    assert.equal(r?.divergence?.kind, 'assertion');
+    assert.equal(r?.divergence?.seq, 62);
+    assert.match(r?.divergence?.actual ?? '', /KernelAssertionError: kernel assertion failed: slot state impossible/);
+  } finally {
+    Kernel.prototype.apply = apply;
     dir.remove();
   }
 });

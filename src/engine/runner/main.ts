@@ -2,7 +2,7 @@
 // reconcile, the control socket, the step loop, and a graceful stop on SIGINT/SIGTERM.
 import { rmSync } from 'node:fs';
 import { homePaths, type Config } from '../../config.js';
-import { EXIT, ExitError } from '../../errors.js';
+import { EXIT, ExitError, unreachableError } from '../../errors.js';
 import { spooledOnDisk } from '../store/spool.js';
 import { openStore, type Store } from '../store/index.js';
 import { openVenue } from '../venue/index.js';
@@ -11,7 +11,7 @@ import { Engine, newRunId, ReconcileReadError, ReplayFailedError, type Reconcile
 import { flattenSymbol } from './flatten.js';
 import { writeFileAtomic } from './fsutil.js';
 import { archiveHistory, historyMissing, locateHistory, stoppedPath, type History } from './history.js';
-import { clearFailStop, failStopReason, readFailStop } from './failstop.js';
+import { classifyLoopError, clearFailStop, describeError, failStopReason, readFailStop } from './failstop.js';
 import { failStopAtStart, runLoop } from './loop.js';
 import { acquirePidLock } from './lock.js';
 import { createLogger, type Logger } from './log.js';
@@ -137,17 +137,32 @@ export async function openEngine(o: Omit<RunOptions, 'steps' | 'duration_ms' | '
     throw failStopAtStart(err.error, err.seq, { paths, logger, run_id });
   }
   for (const note of engine.startup_notes) logger.fault(note.code, 'WARNING', undefined, note.text);
+  let closed = false;
   return {
     engine,
     venue,
     store,
     logger,
     async close() {
-      // Never a checkpoint after a fail-stop here: loop.ts wrote one if, and only if, it was safe.
-      if (!engine.failure) await engine.checkpoint();
-      engine.journal.close();
+      if (closed) return;
+      closed = true;
+      // Everything is closed whatever fails; the first failure is thrown after (a full disk at the
+      // last checkpoint is an operating error: the journal holds every input).
+      let failure: unknown;
+      try {
+        // Never a checkpoint after a fail-stop here: loop.ts wrote one if, and only if, it was safe.
+        if (!engine.failure) await engine.checkpoint();
+      } catch (err) {
+        failure = err;
+      }
+      try {
+        engine.journal.close();
+      } catch (err) {
+        failure ??= err;
+      }
       await store.close();
       await venue.close();
+      if (failure !== undefined) throw failure;
     },
   };
 }
@@ -217,7 +232,13 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
     o.progress('pink: stopping: flushing the store and writing a checkpoint...');
     await engine.serialize(async () => undefined);
     const summary: RunSummary = { run_id: engine.opts.run_id, steps: engine.steps, seq: engine.currentSeq, startup, stopped_by };
-    await opened.close();
+    try {
+      await opened.close();
+    } catch (err) {
+      if (classifyLoopError(err).kind !== 'disk_full') throw err;
+      // Stopped, but the last checkpoint could not be written: the journal holds everything.
+      throw unreachableError(`the engine stopped, but its last checkpoint could not be written: ${describeError(err)}.`, 'Free space on the disk of $PINK_HOME (see `pink fault DISK_FULL`); the journal holds every input: the next start replays it.');
+    }
     opened = undefined;
     logger.info(`engine stopped (${stopped_by}) after ${summary.steps} steps, seq ${summary.seq}`);
     return summary;
