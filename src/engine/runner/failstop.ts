@@ -53,7 +53,7 @@ export function describeError(err: unknown): string {
 
 /** $PINK_HOME/stopped.json: written at a fail-stop, read by `pink ditav2-status`, removed by the next start that comes up. */
 export interface FailStopRecord {
-  /** The journal seq of the last input applied; the failure came with or after seq + 1. */
+  /** Where it stopped: the seq of the input whose apply failed, else of the last input applied. */
   seq: number;
   ts: number;
   code: 'KERNEL_ASSERTION' | 'INTERNAL_ERROR';
