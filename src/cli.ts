@@ -41,6 +41,7 @@ export const COMMANDS: CommandSpec[] = [
       { flags: '--detach', description: 'start in the background, print the pid, exit once the control socket answers' },
       { flags: '--live', description: 'required with --venue bingx-live (and its authorization)' },
       { flags: '--seed <n>', description: 'seed of the demo strategy and of the auto-started simulator' },
+      { flags: '--new-history', description: 'start a new history on purpose: the journal and checkpoints move to $PINK_HOME/archive/ (refused without it when a history exists but no checkpoint continues it)' },
     ],
     load: () => import('./commands/run.js'),
   },
@@ -159,7 +160,7 @@ function printError(io: Io, err: ExitError, debug: boolean): void {
 }
 
 const EXIT_CODES_LINE =
-  'Exit codes: 0 ok/healthy · 1 answer is bad (check failed, degraded) · 2 usage or input error, nothing sent · 3 dependency unreachable.';
+  'Exit codes: 0 ok/healthy · 1 answer is bad (check failed, degraded) · 2 usage or input error, nothing sent · 3 dependency unreachable · 4 the engine stopped itself fail-closed (a broken invariant), nothing sent after it.';
 
 /** The top-level help, from the registry (the fast path prints it without loading commander). */
 export function renderHelp(): string {

@@ -10,6 +10,9 @@ export const EXIT = {
   USAGE: 2,
   /** A dependency is unreachable: engine, venue or store. */
   UNREACHABLE: 3,
+  /** The engine stopped itself fail-closed (an internal error, a broken invariant, a damaged
+   * journal record at run time): nothing was sent after it (SPEC section 6). */
+  FAIL_STOP: 4,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -31,3 +34,6 @@ export const usageError = (message: string, hint?: string): ExitError =>
 
 export const unreachableError = (message: string, hint?: string): ExitError =>
   new ExitError(EXIT.UNREACHABLE, message, hint);
+
+export const failStopError = (message: string, hint?: string): ExitError =>
+  new ExitError(EXIT.FAIL_STOP, message, hint);

@@ -13,22 +13,36 @@ export async function collectStatus(config: Config): Promise<StatusDoc | undefin
   if (answer?.ok) return answer.data as StatusDoc;
   // Engine down. Only this path loads the kernel (about 30 ms of module loading): an operator
   // asking a running engine waits for nothing but the socket.
-  const [{ readCheckpoint }, { readPid }, { buildStatus }, { spooledOnDisk }] = await Promise.all([
-    import('../engine/runner/checkpoint.js'),
+  const [{ locateHistory, stoppedPath }, { readFailStop, failStopReason }, { readPid }, { buildStatus }, { spooledOnDisk }] = await Promise.all([
+    import('../engine/runner/history.js'),
+    import('../engine/runner/failstop.js'),
     import('../engine/runner/lock.js'),
     import('../engine/runner/status-data.js'),
     import('../engine/store/spool.js'),
   ]);
-  const cp = readCheckpoint(paths.checkpoint);
-  if (!cp) return undefined;
-  // The checkpoint, then the journal after it: the last state the kernel reached before the
-  // engine stopped (or was killed), offline, without sending anything.
-  const [{ Kernel }, { readJournal }] = await Promise.all([import('../engine/kernel/index.js'), import('../engine/runner/journal.js')]);
-  const kernel = Kernel.restore(cp.kernel);
+  // The checkpoint (a kept one if checkpoint.json is lost), then the journal after it, verified:
+  // the last state the kernel reached before the engine stopped, offline, without sending anything.
+  // A damaged record or a missing history is exit 2 here (history.ts), never read past.
+  const history = locateHistory(paths);
+  const cp = history.checkpoint;
+  const stopped = readFailStop(stoppedPath(paths));
+  if (!cp) return stopped ? failStopOnly(config, failStopReason(stopped), stopped) : undefined;
+  const { Kernel } = await import('../engine/kernel/index.js');
+  const inputs = history.records.filter((r) => r.t === 'in');
+  let kernel = Kernel.restore(cp.kernel);
   let seq = cp.seq;
-  for (const rec of readJournal(paths.journal, cp.seq)) {
-    if (rec.t !== 'in') continue;
-    kernel.apply(rec.input);
+  const first: string[] = stopped ? [`${failStopReason(stopped)}; next: ${stopped.next.join('; ')}`] : [];
+  for (const [i, rec] of inputs.entries()) {
+    try {
+      kernel.apply(rec.input);
+    } catch (err) {
+      // The input a fail-stop failed on is journaled. The kernel threw mid-input: the state shown
+      // is rebuilt up to the input before it.
+      first.push(`the journaled input at seq ${rec.seq} fails in the kernel (${err instanceof Error ? err.message.split('\n')[0] : String(err)}): the state shown is the one before it; run pink replay`);
+      kernel = Kernel.restore(cp.kernel);
+      for (const before of inputs.slice(0, i)) kernel.apply(before.input);
+      break;
+    }
     seq = rec.seq;
   }
   const view = kernel.view();
@@ -55,6 +69,8 @@ export async function collectStatus(config: Config): Promise<StatusDoc | undefin
       heap_total_mb: null,
       seq,
       source: 'checkpoint',
+      ...(history.note ? { note: history.note } : {}),
+      fail_stop: stopped ?? null,
     },
     {
       backend: config.clickhouse_url ? 'server' : 'chdb',
@@ -68,7 +84,13 @@ export async function collectStatus(config: Config): Promise<StatusDoc | undefin
     config.poll_interval_ms,
     config.max_hold_bars,
     Date.now(),
+    first,
   );
+}
+
+/** A fail-stop before the first checkpoint (at start): no state to show, only the stop. */
+function failStopOnly(config: Config, reason: string, stopped: unknown): StatusDoc {
+  return { engine: { up: false, source: 'none', home: config.home, fail_stop: stopped }, healthy: false, reasons: [reason] } as unknown as StatusDoc;
 }
 
 const num = (v: unknown, digits = 2): string => {
@@ -87,6 +109,8 @@ export async function renderStatus(doc: StatusDoc, color: boolean): Promise<stri
     ? `engine UP  pid ${e.pid}  uptime ${e.uptime_s}s  venue ${e.venue}  namespace ${e.namespace}  history ${e.history_id ?? '-'}  heartbeat ${Math.round((e.heartbeat_age_ms ?? 0) / 100) / 10}s ago  steps ${e.steps}  last step ${num(e.last_step_ms, 1)} ms  rss ${num(e.rss_mb, 0)} MB`
     : `engine DOWN (read from the last checkpoint and the journal after it, up to seq ${e.seq}; history ${e.history_id ?? '-'}, run ${e.run_id ?? '-'})`;
   lines.push(e.up ? c.green(head) : c.red(head));
+  if (e.note) lines.push(c.yellow(`note: ${e.note}`));
+  if (e.fail_stop) lines.push(c.red(`STOPPED FAIL-CLOSED: ${doc.reasons[0] ?? ''}`));
   const a = doc.account as Record<string, number | null>;
   lines.push(`account  capital ${num(a['capital'])}  realized ${num(a['realized_pnl'])}  fees ${num(a['fees'])}  funding ${num(a['funding'])}  equity ${num(a['equity'])}  venue balance ${num(a['venue_balance'])}  drift ${num(a['drift'])} USDT`);
   const slots = new Table({ head: ['symbol', 'state', 'side', 'qty', 'entry', 'unrealized', 'legs', 'hold bars', 'working order'], style: { head: [], border: [] } });
@@ -135,6 +159,7 @@ async function once(ctx: Context): Promise<CommandResult> {
     const data = { engine: { up: false, source: 'none', home: ctx.config.home }, healthy: false, reasons: ['engine down and no checkpoint in this home: it never ran here (`pink run` starts it)'] };
     return { exit: EXIT.UNREACHABLE, data, text: `engine DOWN: no engine and no checkpoint under ${ctx.config.home}.\n  next: pink run (or pink run --detach)` };
   }
+  if (doc.engine.source === 'none') return { exit: EXIT.UNREACHABLE, data: doc, text: `engine DOWN: ${doc.reasons.join('; ')}` };
   return { exit: exitOf(doc), data: doc, text: ctx.json ? '' : await renderStatus(doc, ctx.color) };
 }
 

@@ -6,7 +6,6 @@ import { EXIT, ExitError, usageError } from '../errors.js';
 import type { FlattenResult } from '../engine/runner/flatten.js';
 import { runningEnginePid } from '../engine/runner/lock.js';
 import { askEngine } from '../engine/runner/socket.js';
-import { readCheckpoint } from '../engine/runner/checkpoint.js';
 import { readRunJson } from '../engine/runner/run-json.js';
 import type { CommandRun, Context } from './types.js';
 
@@ -47,13 +46,16 @@ function render(r: FlattenResult): string {
 async function flattenDown(ctx: Context, symbol: string, timeout_ms: number, dry_run: boolean): Promise<FlattenResult> {
   const paths = homePaths(ctx.config.home);
   if (dry_run) {
-    // A plan needs no connection: PINK's books from the last checkpoint.
-    const cp = readCheckpoint(paths.checkpoint);
-    const { Kernel } = await import('../engine/kernel/index.js');
-    const slot = cp ? Kernel.restore(cp.kernel).view().slots.find((s) => s.symbol === symbol) : undefined;
+    // A plan needs no connection: PINK's books from the last checkpoint and the journal after it
+    // (verified; a kept checkpoint if checkpoint.json is lost: history.ts).
+    const [{ Kernel }, { locateHistory }] = await Promise.all([import('../engine/kernel/index.js'), import('../engine/runner/history.js')]);
+    const history = locateHistory(paths);
+    const kernel = history.checkpoint ? Kernel.restore(history.checkpoint.kernel) : undefined;
+    for (const r of history.records) if (r.t === 'in') kernel?.apply(r.input);
+    const slot = kernel?.view().slots.find((s) => s.symbol === symbol);
     const plan = [];
     if (slot?.working_order) plan.push({ action: 'cancel' as const, detail: `cancel ${slot.working_order.client_order_id}` });
-    if (slot && slot.qty > 0) plan.push({ action: 'exit' as const, detail: `reduce-only market ${slot.side === 'long' ? 'sell' : 'buy'} ${slot.qty} (the whole remainder, as of the last checkpoint)` });
+    if (slot && slot.qty > 0) plan.push({ action: 'exit' as const, detail: `reduce-only market ${slot.side === 'long' ? 'sell' : 'buy'} ${slot.qty} (the whole remainder, as of the last checkpoint and the journal after it)` });
     return { symbol, before: slot, after: slot, plan, orders: [], flat: plan.length === 0, already_flat: plan.length === 0, realized: 0, dry_run: true };
   }
   const { openEngine } = await import('../engine/runner/main.js');

@@ -28,9 +28,10 @@ export const run: CommandRun = async (ctx, _args, opts) => {
     throw usageError(`no checkpoint to replay from under ${ctx.config.home}${typeof opts['from'] === 'string' ? ` (--from ${opts['from']})` : ''}.`, 'Run the engine first (pink run), or point --home / --from at an engine home.');
   }
   const lines = [
-    `replayed ${report.inputs} journaled inputs from ${report.from_checkpoint} (seq ${report.from_seq} → ${report.last_seq})`,
+    `replayed ${report.inputs} journaled inputs from ${report.from_checkpoint} (seq ${report.from_seq} → ${report.last_seq}); every record's checksum verified`,
     `  outcomes compared with the journal: ${report.outcomes_compared}; states compared with checkpoints: ${report.checkpoints_compared}`,
   ];
+  if (report.torn) lines.push(`  note: a torn last record (${report.torn.bytes} bytes at byte ${report.torn.offset} of ${report.torn.path}) was a write a crash cut short, never applied: not replayed (the engine cuts it at its next start)`);
   if (report.identical) lines.push('  IDENTICAL: the kernel reaches the same state and the same outcomes, byte for byte.');
   else {
     const d = report.divergence!;
@@ -40,7 +41,7 @@ export const run: CommandRun = async (ctx, _args, opts) => {
   }
   return {
     exit: report.identical ? EXIT.OK : EXIT.BAD,
-    data: { inputs: report.inputs, identical: report.identical, divergence: report.divergence, from_seq: report.from_seq, last_seq: report.last_seq, outcomes_compared: report.outcomes_compared, checkpoints_compared: report.checkpoints_compared },
+    data: { inputs: report.inputs, identical: report.identical, divergence: report.divergence, from_seq: report.from_seq, last_seq: report.last_seq, outcomes_compared: report.outcomes_compared, checkpoints_compared: report.checkpoints_compared, torn: report.torn },
     text: lines.join('\n'),
   };
 };

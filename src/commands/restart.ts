@@ -134,6 +134,10 @@ export const run: CommandRun = async (ctx: Context, _args, opts) => {
     const stale = readPid(paths.pid);
     say(stale !== undefined ? `pink: engine down (stale pid file ${stale}); starting it...` : 'pink: engine down; starting it...');
   }
+  // The history the engine would start from, verified here first: a damaged journal or a missing
+  // history is exit 2 naming the file and the fix, before anything starts (the engine checks again).
+  const { locateHistory } = await import('../engine/runner/history.js');
+  locateHistory(paths);
   const argv = runArgv({
     home: ctx.config.home,
     venue: recorded?.venue ?? ctx.config.venue,

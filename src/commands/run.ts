@@ -70,6 +70,7 @@ export function parseRunOptions(ctx: Context, opts: Record<string, unknown>): Ru
     ...(opts['duration'] !== undefined ? { duration_ms: parseDuration(String(opts['duration']), '--duration') } : {}),
     seed: opts['seed'] !== undefined ? parseCount(opts['seed'], '--seed') : 1,
     live,
+    ...(opts['newHistory'] === true ? { new_history: true } : {}),
     detach: opts['detach'] === true,
   };
 }
@@ -81,6 +82,8 @@ export function runArgv(r: Omit<RunRequest, 'detach' | 'config'> & { venue: stri
   if (r.steps !== undefined) argv.push('--steps', String(r.steps));
   if (r.duration_ms !== undefined) argv.push('--duration', `${r.duration_ms}ms`);
   if (r.live) argv.push('--live');
+  // Never recorded in run.json: `pink restart` does not start a new history by itself.
+  if (r.new_history) argv.push('--new-history');
   return argv;
 }
 
@@ -101,6 +104,8 @@ export async function startDetached(ctx: Context, argv: string[], home: string, 
   // The log dir is checked here too, so that a refused one is this command's exit 2, not the child's.
   ensurePrivateDir(ctx.config.log_dir, { variable: 'DOLPHIN_LOG_DIR', private: false });
   const log = join(home, 'engine.out');
+  // Only this start's lines are read back if it fails (engine.out keeps every start's output).
+  const logStart = existsSync(log) ? statSync(log).size : 0;
   const out = openAppendPrivate(log);
   const child = spawn(process.execPath, [...ENGINE_NODE_FLAGS, ctx.bin, ...argv], { detached: true, stdio: ['ignore', out, out], env: { ...ctx.env } as NodeJS.ProcessEnv });
   closeSync(out);
@@ -109,9 +114,12 @@ export async function startDetached(ctx: Context, argv: string[], home: string, 
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 150));
     if (child.exitCode !== null) {
-      const tail = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').filter((l) => l.startsWith('pink:') && !l.startsWith('pink: startup') && !l.startsWith('pink: reconciled')).slice(-2).join(' ') : '';
-      const code = child.exitCode === EXIT.USAGE ? EXIT.USAGE : EXIT.UNREACHABLE;
-      throw new ExitError(code, `the engine exited (code ${child.exitCode}) before it came up${tail ? `: ${tail.replace(/^pink: /, '')}` : ''}.`, `See ${log}.`);
+      const lines = existsSync(log) ? readFileSync(log).subarray(logStart).toString('utf8').trim().split('\n') : [];
+      const tail = lines.filter((l) => l.startsWith('pink:') && !l.startsWith('pink: startup') && !l.startsWith('pink: reconciled')).slice(-2).join(' ');
+      const fix = lines.filter((l) => l.startsWith('  fix: ')).pop();
+      // Refused (2) and stopped fail-closed (4) keep their code; anything else is "did not come up" (3).
+      const code = child.exitCode === EXIT.USAGE || child.exitCode === EXIT.FAIL_STOP ? child.exitCode : EXIT.UNREACHABLE;
+      throw new ExitError(code, `the engine exited (code ${child.exitCode}) before it came up${tail ? `: ${tail.replace(/^pink: /, '')}` : ''}.`, fix ? `${fix.slice(7)} (engine output: ${log})` : `See ${log}.`);
     }
     const answer = await askEngine(paths.socket, { op: 'status' }, 1000);
     if (answer?.ok) return { pid: child.pid ?? 0, socket: paths.socket, log };

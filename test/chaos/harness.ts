@@ -2,10 +2,11 @@
 // the seeded fault schedule applied on two lanes (venue faults on time; kills and restarts one
 // after the other), a quiet end, a graceful stop, then the proof (verify.ts). Bounded: a seed that
 // overruns its deadline fails, and its processes and folder are cleaned up whatever happened.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { FLAG } from './inject.js';
 import { adminCalls, CLEAR_ALL_FAULTS, planChaos, storeFailEnv, type ChaosPlan, type ProcessFault, type StoreFail } from './schedule.js';
-import { checkEngineOutput, checkKernelState, checkNoCrossing, checkNoOrderTwice, checkSpoolEmpty, checkStore, checkTruthComplete, type Check } from './verify.js';
+import { checkErrorLog, checkKernelState, checkNoCrossing, checkNoOrderTwice, checkSpoolEmpty, checkStore, checkTruthComplete, type Check } from './verify.js';
 import { ChaosWorld, pidAlive, waitGone } from './world.js';
 
 export const DEFAULT_CHAOS_SYMBOLS = ['BTC-USDT', 'ETH-USDT', 'SOL-USDT'];
@@ -48,8 +49,13 @@ interface Tally {
   kills: number;
   restarts: number;
   faults: number;
+  /** Kernel assertions injected: each must be exactly one fail-stop in the error log and the anomalies. */
+  asserts: number;
   checks: Check[];
 }
+
+/** A crash signal or an injected internal error must end the engine within this. */
+const GONE_MS_MAX = 30_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
@@ -79,6 +85,96 @@ async function restart(w: ChaosWorld, store: StoreFail | null, t: Tally, why: st
   throw new Error(`the engine did not come back after ${why}`);
 }
 
+/** pink exits 2 naming `segment`: the damaged journal is refused, never read past. */
+async function refusesDamage(w: ChaosWorld, t: Tally, argv: string[], segment: string): Promise<void> {
+  const r = await w.pink(argv);
+  if (r.code === 2 && r.stderr.includes(segment) && /the journal is damaged/.test(r.stderr)) return;
+  fail(t, `pink ${argv[0]} refuses a damaged journal`, `exit ${r.code}, expected 2 naming ${segment}: ${r.stderr.trim().split('\n').slice(-2).join(' ')}`);
+  w.enginePid();
+  throw new Error(`pink ${argv.join(' ')} did not refuse a damaged journal`);
+}
+
+/** One byte of a complete journal line (never its newline: a cut last newline is a torn tail) changed; returns how to undo it. */
+function flipJournalByte(home: string, pick: number, xor: number): { segment: string; undo: () => void } {
+  const dir = join(home, 'journal');
+  const lines: { path: string; start: number; length: number }[] = [];
+  for (const name of readdirSync(dir).filter((n) => n.startsWith('seg-')).sort()) {
+    const path = join(dir, name);
+    const data = readFileSync(path);
+    for (let start = 0, end = data.indexOf(0x0a); end >= 0; start = end + 1, end = data.indexOf(0x0a, start)) {
+      if (end > start) lines.push({ path, start, length: end - start });
+    }
+  }
+  if (lines.length === 0) throw new Error('no journal line to damage');
+  const line = lines[Math.min(lines.length - 1, Math.floor(pick * lines.length))]!;
+  const at = line.start + Math.min(line.length - 1, Math.floor(((pick * lines.length) % 1) * line.length));
+  const data = readFileSync(line.path);
+  const original = data[at]!;
+  data[at] = original ^ xor;
+  writeFileSync(line.path, data);
+  return {
+    segment: line.path,
+    undo: () => {
+      const now = readFileSync(line.path);
+      now[at] = original;
+      writeFileSync(line.path, now);
+    },
+  };
+}
+
+/** The fault kinds of issue 16: a crash signal, a full disk, a damaged journal, an internal error. */
+async function durableFault(w: ChaosWorld, pid: number, f: ProcessFault, t: Tally, trace: (l: string) => void): Promise<void> {
+  if (f.kind === 'sigabrt') {
+    process.kill(pid, 'SIGABRT');
+    if (!(await waitGone(pid, GONE_MS_MAX))) {
+      fail(t, 'SIGABRT ends the engine', `pid ${pid} still running ${GONE_MS_MAX / 1000} s after SIGABRT`);
+      throw new Error('engine survived SIGABRT');
+    }
+    t.kills += 1;
+    await restart(w, f.store, t, 'SIGABRT');
+  } else if (f.kind === 'disk_full') {
+    writeFileSync(join(w.faultsDir, FLAG.diskFull), '');
+    await sleep(f.duration_ms);
+    rmSync(join(w.faultsDir, FLAG.diskFull), { force: true });
+    if (!pidAlive(pid)) {
+      fail(t, 'a full disk holds the engine', `the engine (pid ${pid}) exited while the disk was full`);
+      throw new Error('engine died on a full disk');
+    }
+  } else if (f.kind === 'journal_flip') {
+    process.kill(pid, 'SIGTERM');
+    if (!(await waitGone(pid, STOP_MS_MAX))) throw new Error('engine did not stop on SIGTERM');
+    const flip = flipJournalByte(w.home, f.pick, f.xor);
+    trace(`journal byte changed in ${flip.segment}`);
+    await refusesDamage(w, t, ['restart', '--json', '--timeout', '40'], flip.segment);
+    await refusesDamage(w, t, ['ditav2-status', '--json'], flip.segment);
+    await refusesDamage(w, t, ['replay', '--json'], flip.segment);
+    flip.undo(); // the operator puts the copy back
+    t.restarts += 1;
+    await restart(w, f.store, t, 'a damaged journal was restored');
+  } else if (f.kind === 'kernel_assert') {
+    writeFileSync(join(w.faultsDir, FLAG.kernelAssert), '');
+    t.asserts += 1;
+    if (!(await waitGone(pid, GONE_MS_MAX))) {
+      fail(t, 'an internal error stops the engine (exit 4)', `pid ${pid} still running ${GONE_MS_MAX / 1000} s after an injected kernel assertion`);
+      throw new Error('engine kept running after an internal error');
+    }
+    const taken = join(w.faultsDir, `${FLAG.kernelAssert}.taken`);
+    const failed_ms = existsSync(taken) ? statSync(taken).mtimeMs : Number.NaN;
+    rmSync(taken, { force: true });
+    const truth = w.sim.state();
+    const late = [...truth.open_orders, ...truth.closed_orders].filter((o) => o.client_order_id.startsWith('pink-') && o.created_ms > failed_ms);
+    const status = await w.pink(['ditav2-status', '--json']);
+    const ok = Number.isFinite(failed_ms) && late.length === 0 && status.code === 3 && /stopped on an internal error at seq \d+/.test(status.stdout);
+    t.checks.push({
+      name: 'fail-stop: nothing sent after an internal error, status says where',
+      ok,
+      detail: `${late.length} order(s) created after the assertion${late.length ? ` (${late.map((o) => o.client_order_id).join(', ')})` : ''}; status exit ${status.code}${ok ? '' : `: ${status.stdout.slice(0, 300)}`}`,
+    });
+    t.restarts += 1;
+    await restart(w, f.store, t, 'a fail-stop');
+  }
+}
+
 async function processFault(w: ChaosWorld, f: ProcessFault, t: Tally, trace: (l: string) => void): Promise<void> {
   const pid = w.enginePid();
   if (pid === undefined || !pidAlive(pid)) {
@@ -87,7 +183,9 @@ async function processFault(w: ChaosWorld, f: ProcessFault, t: Tally, trace: (l:
   }
   if (f.store) t.faults += 1;
   trace(`${f.kind} pid ${pid}${f.store ? ` (next start: store ${JSON.stringify(f.store)})` : ''}`);
-  if (f.kind === 'kill9') {
+  if (f.kind === 'sigabrt' || f.kind === 'disk_full' || f.kind === 'journal_flip' || f.kind === 'kernel_assert') {
+    await durableFault(w, pid, f, t, trace);
+  } else if (f.kind === 'kill9') {
     process.kill(pid, 'SIGKILL');
     await waitGone(pid, 10_000);
     t.kills += 1;
@@ -142,10 +240,18 @@ async function processLane(w: ChaosWorld, plan: ChaosPlan, t0: number, t: Tally,
   }
 }
 
+/** chDB opens one folder per process: seeds run side by side (--jobs) read their stores one at a time. */
+let storeTurn: Promise<unknown> = Promise.resolve();
+function oneStoreAtATime<T>(fn: () => Promise<T>): Promise<T> {
+  const mine = storeTurn.then(fn, fn);
+  storeTurn = mine.catch(() => undefined);
+  return mine;
+}
+
 /** The proof, after the engine has stopped gracefully. */
 async function prove(w: ChaosWorld, plan: ChaosPlan, t: Tally): Promise<{ fills: number; trades: number; resends: number }> {
   t.checks.push(checkSpoolEmpty(w.home));
-  t.checks.push(checkEngineOutput(w.home));
+  t.checks.push(checkErrorLog(w.logDir, t.asserts));
   const lastPath = join(w.home, 'last-reconcile.json');
   const last = existsSync(lastPath) ? (JSON.parse(readFileSync(lastPath, 'utf8')) as { converged: boolean; corrections: unknown[] }) : undefined;
   t.checks.push({ name: 'last startup reconcile converged', ok: last?.converged === true, detail: last ? `${last.corrections.length} correction(s)` : 'no last-reconcile.json' });
@@ -182,7 +288,7 @@ async function prove(w: ChaosWorld, plan: ChaosPlan, t: Tally): Promise<{ fills:
   t.checks.push(checkNoCrossing(truth));
   const kernel = checkKernelState(w.home, truth, plan.symbols, INITIAL_CAPITAL_USDT);
   t.checks.push(...kernel.checks);
-  const store = await checkStore(w.env, truth, kernel.capital);
+  const store = await oneStoreAtATime(() => checkStore(w.env, truth, kernel.capital, t.asserts));
   t.checks.push(...store.checks);
   return { ...store.facts, resends: twice.resends };
 }
@@ -222,7 +328,7 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
     traced.push(`${new Date().toISOString()} ${line}`);
     o.trace?.(line);
   };
-  const t: Tally = { store_faulted: false, kills: 0, restarts: 0, faults: 0, checks: [] };
+  const t: Tally = { store_faulted: false, kills: 0, restarts: 0, faults: 0, asserts: 0, checks: [] };
   let facts = { fills: 0, trades: 0, resends: 0 };
   const w = await ChaosWorld.open({ seed: o.seed, symbols });
   const deadline_ms = o.seconds * 1000 + SEED_OVERHEAD_MS_MAX;

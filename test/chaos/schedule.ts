@@ -31,6 +31,16 @@ export type VenueFault =
 export type ProcessFault =
   /** kill -9 the engine, then `pink restart` (engine down: it starts it). */
   | { kind: 'kill9'; store: StoreFail | null }
+  /** kill -ABRT: the process must end (chDB's handlers would keep it alive), then `pink restart`. */
+  | { kind: 'sigabrt'; store: StoreFail | null }
+  /** The disk of $PINK_HOME full for a while (inject.ts): the engine holds, then resumes by itself. */
+  | { kind: 'disk_full'; duration_ms: number; store: null }
+  /** SIGTERM, then one byte of a journal record changed while the engine is down: restart, status and
+   * replay must refuse (exit 2) naming the segment; the byte restored (a copy put back), restart. */
+  | { kind: 'journal_flip'; pick: number; xor: number; store: StoreFail | null }
+  /** The engine's next Kernel.apply throws (inject.ts): it must stop fail-closed by itself, send
+   * nothing after it, and say so (error log, anomalies row, stopped.json, status); then restart. */
+  | { kind: 'kernel_assert'; store: StoreFail | null }
   /** SIGTERM the engine, wait for its graceful exit, then `pink restart`. */
   | { kind: 'sigterm'; store: StoreFail | null }
   /** `pink restart` while the engine runs (it stops it gracefully itself). */
@@ -119,8 +129,25 @@ export function planChaos(seed: number, seconds: number, symbols: string[]): Cha
     const kind = roll < 0.5 ? 'kill9' : roll < 0.8 ? 'sigterm' : 'restart';
     process.push({ at_ms, fault: { kind, store } });
   }
+  const start_store = r.chance(0.35) ? storeFail(r) : null;
+  process.push(...durableFaults(seed, span));
   process.sort((a, b) => a.at_ms - b.at_ms);
-  return { seed, seconds, symbols, start_store: r.chance(0.35) ? storeFail(r) : null, venue, process };
+  return { seed, seconds, symbols, start_store, venue, process };
+}
+
+/** Share of seeds that get each durability fault (issue 16), drawn from their own stream so that
+ * the schedules of the faults above stay what they were for every seed. */
+const DURABLE_FAULT_CHANCE = { disk_full: 0.3, journal_flip: 0.15, sigabrt: 0.2, kernel_assert: 0.15 } as const;
+
+function durableFaults(seed: number, span: number): Timed<ProcessFault>[] {
+  const r = rngOf(seed, 'chaos-durable');
+  const at = (): number => LEAD_IN_MS + 800 + Math.floor(r.next() * Math.max(1, span - 1600));
+  const out: Timed<ProcessFault>[] = [];
+  if (r.chance(DURABLE_FAULT_CHANCE.disk_full)) out.push({ at_ms: at(), fault: { kind: 'disk_full', duration_ms: r.int(300, 3000), store: null } });
+  if (r.chance(DURABLE_FAULT_CHANCE.journal_flip)) out.push({ at_ms: at(), fault: { kind: 'journal_flip', pick: r.next(), xor: r.int(1, 255), store: null } });
+  if (r.chance(DURABLE_FAULT_CHANCE.sigabrt)) out.push({ at_ms: at(), fault: { kind: 'sigabrt', store: r.chance(0.3) ? storeFail(r) : null } });
+  if (r.chance(DURABLE_FAULT_CHANCE.kernel_assert)) out.push({ at_ms: at(), fault: { kind: 'kernel_assert', store: null } });
+  return out;
 }
 
 /** PINK_CHAOS_STORE_FAIL's value for a store fault. */

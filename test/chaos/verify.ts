@@ -159,7 +159,7 @@ export function checkKernelState(home: string, truth: SimGroundTruth, symbols: s
 }
 
 /** The store, opened after the engine released it: fills, trades, SPEC 5's audit, the last account row. */
-export async function checkStore(env: Record<string, string>, truth: SimGroundTruth, kernel_capital: number): Promise<{ checks: Check[]; facts: Pick<RecordFacts, 'fills' | 'trades'> }> {
+export async function checkStore(env: Record<string, string>, truth: SimGroundTruth, kernel_capital: number, injected_asserts = 0): Promise<{ checks: Check[]; facts: Pick<RecordFacts, 'fills' | 'trades'> }> {
   const config = loadConfig(env);
   const store = await openStore({ config, runId: 'chaos-verify' });
   try {
@@ -181,6 +181,7 @@ export async function checkStore(env: Record<string, string>, truth: SimGroundTr
          JOIN (SELECT trade_id, argMax(entry_qty, (legs, status = 'closed')) AS q FROM ${db}.trades GROUP BY trade_id) AS t USING trade_id`,
     );
     const [acct] = await store.query<{ capital: number }>(`SELECT argMax(capital, (ts, row_id)) AS capital FROM ${db}.account`);
+    const critical = await store.query<{ code: string; details: string }>(`SELECT code, details FROM (SELECT * FROM ${db}.anomalies LIMIT 1 BY row_id) WHERE severity = 'CRITICAL'`);
     // No funding in a chaos run: the identity is then strict (capital = initial + realized - fees, to 1e-9).
     const audit = await store.audit({ funding_paid_usdt: 0 });
     const checks: Check[] = await checkFills(truth, fills);
@@ -190,6 +191,12 @@ export async function checkStore(env: Record<string, string>, truth: SimGroundTr
       detail: `${legs?.bad ?? 0} leg rows with a negative remainder or an empty leg, ${over?.bad ?? 0} trades whose legs exceed the entry`,
     });
     for (const c of audit.checks) checks.push({ name: `audit ${c.id}`, ok: c.ok, detail: c.detail });
+    const injected = critical.filter((r) => r.code === 'KERNEL_ASSERTION' && r.details.includes('injected by the test harness'));
+    checks.push({
+      name: 'CRITICAL anomalies: one per injected fail-stop, no other',
+      ok: injected.length === injected_asserts && critical.length === injected.length,
+      detail: `${injected_asserts} injected, ${injected.length} fail-stop row(s)${critical.length > injected.length ? `; others: ${critical.filter((r) => !injected.includes(r)).slice(0, 3).map((r) => `${r.code} ${r.details.slice(0, 120)}`).join(' | ')}` : ''}`,
+    });
     const capital = acct?.capital ?? NaN;
     checks.push({
       name: 'last account row is the kernel capital',
@@ -202,10 +209,20 @@ export async function checkStore(env: Record<string, string>, truth: SimGroundTr
   }
 }
 
-/** The engine output (engine.out) must hold no internal error or assertion. */
-export function checkEngineOutput(home: string): Check {
-  const path = join(home, 'engine.out');
+/**
+ * Internal errors are read where the engine records them, not in engine.out: the error log
+ * (DOLPHIN_LOG_DIR/dolphin_live_pink-error.log) holds one CRITICAL fail-stop line per kernel
+ * assertion the harness injected, each naming the injection, and no other internal error.
+ */
+export function checkErrorLog(logDir: string, injected: number): Check {
+  const path = join(logDir, 'dolphin_live_pink-error.log');
   const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
-  const bad = text.split('\n').filter((l) => /internal error|KernelAssertion|RowAssertion|UnhandledPromiseRejection|^\s+at /.test(l));
-  return { name: 'no internal error in the engine output', ok: bad.length === 0, detail: bad.length === 0 ? `${text.split('\n').length} lines, none an internal error` : bad.slice(0, 3).join(' | ') };
+  const internal = text.split('\n').filter((l) => / CRITICAL (KERNEL_ASSERTION|INTERNAL_ERROR) /.test(l));
+  const expected = internal.filter((l) => /engine stopped fail-closed at seq \d+: KernelAssertionError: kernel assertion failed: injected by the test harness/.test(l));
+  const other = internal.filter((l) => !expected.includes(l));
+  return {
+    name: 'no internal error in the error log but the injected ones',
+    ok: other.length === 0 && expected.length === injected,
+    detail: `${injected} kernel assertion(s) injected, ${expected.length} fail-stop line(s) for them${other.length ? `; other internal errors: ${other.slice(0, 3).join(' | ')}` : ''}`,
+  };
 }

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSim, type SimHandle } from '../../src/engine/venue/sim/index.js';
 import { runPink, tempDir, type PinkResult } from '../support/cli.js';
+import { injectEnv } from './inject.js';
 
 export interface ChaosWorldOptions {
   seed: number;
@@ -71,6 +72,8 @@ export class ChaosWorld {
   readonly sim: SimHandle;
   readonly home: string;
   readonly logDir: string;
+  /** Flag files of inject.ts (a full disk, a kernel assertion), loaded into every pink process of this world. */
+  readonly faultsDir: string;
   readonly env: Record<string, string>;
   private readonly dir: { path: string; remove: () => void };
   /** Every engine pid this world started, for cleanup. */
@@ -84,7 +87,9 @@ export class ChaosWorld {
     this.dir = dir;
     this.home = join(dir.path, 'home');
     this.logDir = join(dir.path, 'logs');
+    this.faultsDir = join(dir.path, 'faults');
     mkdirSync(this.logDir, { recursive: true });
+    mkdirSync(this.faultsDir, { recursive: true });
     OPEN_WORLDS.add(this);
     this.env = {
       PINK_HOME: this.home,
@@ -92,6 +97,7 @@ export class ChaosWorld {
       PINK_SIM_URL: sim.url,
       DOLPHIN_PINK_SYMBOLS: symbols.join(','),
       ...CHAOS_ENGINE_ENV,
+      ...injectEnv(this.faultsDir),
     };
   }
 

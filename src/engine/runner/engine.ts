@@ -11,9 +11,10 @@ import type { KernelInput, KernelOutcome, KernelSettings, RowOut, SettingChange,
 import type { Store } from '../store/index.js';
 import { VenueReadError } from '../venue/errors.js';
 import type { Venue } from '../venue/types.js';
-import { CHECKPOINT_EVERY_STEPS, readCheckpoint, writeCheckpoint, type RunnerState } from './checkpoint.js';
+import { CHECKPOINT_EVERY_STEPS, writeCheckpoint, type RunnerState } from './checkpoint.js';
 import { FaultWindow } from './faults-window.js';
-import { Journal, outcomeDigest, readJournal } from './journal.js';
+import { locateHistory, type History } from './history.js';
+import { Journal, JournalWriteError, outcomeDigest, type JournalRecord, type JournalScan } from './journal.js';
 import type { Logger } from './log.js';
 import type { EngineObserver } from '../observe/observer.js';
 import { batchToken, kernelConfig, kernelSettings, newHistoryId, settingLine, slotFacts } from './kernel-glue.js';
@@ -71,6 +72,34 @@ export class ReconcileReadError extends ExitError {
   }
 }
 
+/** The engine stopped fail-closed: it takes no input and sends nothing more (main.ts exits 4). */
+export class EngineStoppedError extends Error {
+  constructor(seq: number) {
+    super(`the engine stopped on an internal error at seq ${seq}: it takes no more input and sends nothing`);
+    this.name = 'EngineStoppedError';
+  }
+}
+
+/** The journal, replayed at start, failed at `seq` (an internal error: the start is a fail-stop). */
+export class ReplayFailedError extends Error {
+  readonly seq: number;
+  readonly error: unknown;
+
+  constructor(error: unknown, seq: number) {
+    super(`replaying the journal failed at seq ${seq}: ${error instanceof Error ? error.message : String(error)}`);
+    this.name = 'ReplayFailedError';
+    this.seq = seq;
+    this.error = error;
+  }
+}
+
+/** Why the engine stopped fail-closed; `in_apply`: the kernel threw mid-input (its state is not to be checkpointed). */
+export interface EngineFailure {
+  error: unknown;
+  seq: number;
+  in_apply: boolean;
+}
+
 /** Bound on send → answer → send rounds in one step (an answer can yield a follow-up command). */
 const SEND_ROUNDS_MAX = 4;
 /**
@@ -102,6 +131,12 @@ export class Engine {
   /** The settings this start changed (reported by the next reconcile: the startup one). */
   private settingsChanged: SettingChange[] = [];
   lastReport: ReconcileReport | undefined;
+  /** Set once, at the first internal error: from then on no input is journaled or applied, nothing is sent. */
+  failure: EngineFailure | undefined;
+  /** A journal append failed for a full disk: no intent until a full reconcile has gone through. */
+  must_reconcile = false;
+  /** What restore found worth saying at start (a torn journal tail cut, a kept checkpoint used). */
+  readonly startup_notes: { code: 'JOURNAL_TORN_TAIL' | 'CHECKPOINT_FALLBACK'; text: string }[] = [];
   readonly started_ts = Date.now();
   heartbeat_ts = Date.now();
   last_step_ms = 0;
@@ -109,33 +144,42 @@ export class Engine {
   stopping = false;
   server: Server | undefined;
 
-  private constructor(opts: EngineOptions, kernel: Kernel, seq: number, runner: RunnerState) {
+  private constructor(opts: EngineOptions, kernel: Kernel, seq: number, runner: RunnerState, scan: JournalScan) {
     this.opts = opts;
     this.kernel = kernel;
     this.seq = seq;
     this.runner = runner;
-    this.journal = new Journal(homePaths(opts.config.home).journal);
+    this.journal = new Journal(homePaths(opts.config.home).journal, scan);
+    if (this.journal.torn) this.startup_notes.push({ code: 'JOURNAL_TORN_TAIL', text: `journal: a torn last record (${this.journal.torn.bytes} bytes at byte ${this.journal.torn.offset} of ${this.journal.torn.path}, a write a crash cut short, never applied) was cut` });
   }
 
   /**
-   * Checkpoint + journal replay (no sends: what was sent is settled by the reconcile), then this
-   * start's settings. With no checkpoint, a new kernel history: its id is minted here and made
-   * durable (a first checkpoint) before any input, so every row it ever writes carries it.
-   * Throws ExitError(2), before anything is sent, when the settings drop a symbol PINK holds.
+   * The history found in the home (checkpoint, or the newest kept one the journal continues from;
+   * refused when a history is there but cannot be continued), its journal replayed (no sends:
+   * what was sent is settled by the reconcile), then this start's settings. With no checkpoint, a
+   * new kernel history: its id is minted here and made durable (a first checkpoint) before any
+   * input, so every row it ever writes carries it. Throws ExitError(2), before anything is sent,
+   * when the settings drop a symbol PINK holds.
    */
-  static restore(opts: EngineOptions): Engine {
+  static restore(opts: EngineOptions, history?: History): Engine {
     const paths = homePaths(opts.config.home);
     mkdirSync(paths.home, { recursive: true, mode: 0o700 });
-    const cp = readCheckpoint(paths.checkpoint);
+    const found = history ?? locateHistory(paths);
+    const cp = found.checkpoint;
     const settings = kernelSettings(opts.config, opts.venue.qtySteps(opts.config.symbols));
     const kernel = cp ? Kernel.restore(cp.kernel) : new Kernel(kernelConfig(opts.config, newHistoryId(), settings));
     const runner: RunnerState = cp?.runner ?? { steps: 0, signals_offset: 0, started_ts: Date.now() };
-    const engine = new Engine(opts, kernel, cp?.seq ?? 0, runner);
+    const engine = new Engine(opts, kernel, cp?.seq ?? 0, runner, found.scan);
+    if (found.note) engine.startup_notes.push({ code: 'CHECKPOINT_FALLBACK', text: found.note });
     if (!cp) {
-      writeCheckpoint(paths.checkpoint, paths.checkpoints, { version: 1, seq: 0, ts: Date.now(), run_id: opts.run_id, kernel: kernel.checkpoint(), runner });
+      writeCheckpoint(paths.checkpoint, paths.checkpoints, { version: 2, seq: 0, ts: Date.now(), run_id: opts.run_id, kernel: kernel.checkpoint(), runner });
       opts.logger.info(`a new kernel history ${kernel.history_id} begins (no checkpoint in ${paths.home})`);
     }
-    engine.replayJournal();
+    try {
+      engine.replayJournal(found.records);
+    } catch (err) {
+      throw new ReplayFailedError(err, engine.failure?.seq ?? engine.seq + 1);
+    }
     engine.takeSettings(settings);
     return engine;
   }
@@ -157,10 +201,10 @@ export class Engine {
     for (const ch of check.changes) this.opts.logger.info(`setting changed: ${settingLine(ch)}`);
   }
 
-  private replayJournal(): void {
+  private replayJournal(records: JournalRecord[]): void {
     this.replaying = true;
     let replayed = 0;
-    for (const rec of readJournal(this.journal.dir, this.seq)) {
+    for (const rec of records) {
       if (rec.t === 'batch') {
         this.recordRows(rec.first);
         continue;
@@ -190,7 +234,14 @@ export class Engine {
   }
 
   private applyOne(input: KernelInput, seq: number): KernelOutcome[] {
-    const outcomes = this.kernel.apply(input);
+    let outcomes: KernelOutcome[];
+    try {
+      outcomes = this.kernel.apply(input);
+    } catch (err) {
+      // Mid-input: the kernel's state is not to be trusted, checkpointed or fed again.
+      this.markFailed(err, seq, true);
+      throw err;
+    }
     this.seq = seq;
     if (!this.replaying) {
       this.journal.appendOutput({ t: 'out', seq, digest: outcomeDigest(outcomes) });
@@ -208,11 +259,29 @@ export class Engine {
     return outcomes;
   }
 
+  /** Stops the engine fail-closed (the first failure wins): nothing is journaled, applied or sent after it. */
+  markFailed(error: unknown, seq = this.seq, in_apply = false): void {
+    this.failure ??= { error, seq, in_apply };
+    this.pendingCommands = [];
+  }
+
+  /** A checkpoint now would hold only what the journal proves: not after the kernel failed mid-input. */
+  get checkpointSafe(): boolean {
+    return this.failure?.in_apply !== true;
+  }
+
   /** Journal (fsync) then apply, in order. */
   feed(inputs: KernelInput[], meta?: { signals_offset?: number }): KernelOutcome[] {
     if (inputs.length === 0) return [];
+    if (this.failure) throw new EngineStoppedError(this.failure.seq);
     const records = inputs.map((input, i) => ({ t: 'in' as const, seq: this.seq + 1 + i, input, ...(meta && i === inputs.length - 1 ? { meta } : {}) }));
-    this.journal.appendInputs(records);
+    try {
+      this.journal.appendInputs(records);
+    } catch (err) {
+      // Not journaled, so not applied; what the venue told us meanwhile is read again by a full reconcile.
+      if (err instanceof JournalWriteError && err.disk_full) this.must_reconcile = true;
+      throw err;
+    }
     const out: KernelOutcome[] = [];
     for (const r of records) out.push(...this.applyOne(r.input, r.seq));
     return out;
@@ -221,6 +290,7 @@ export class Engine {
   /** Sends what the kernel asked for and feeds the venue's answers back, a bounded number of rounds. */
   async sendPending(): Promise<void> {
     for (let round = 0; round < SEND_ROUNDS_MAX && this.pendingCommands.length > 0; round += 1) {
+      if (this.failure) throw new EngineStoppedError(this.failure.seq);
       const commands = this.pendingCommands;
       this.pendingCommands = [];
       const answers = await this.opts.venue.send(commands, Date.now());
@@ -297,7 +367,7 @@ export class Engine {
         else this.staleRetryTs.delete(s.symbol);
       }
     }
-    if (!this.stopping) this.decide(ts);
+    if (!this.stopping && !this.must_reconcile) this.decide(ts);
     await this.sendPending();
     this.recordRows();
     this.runner.steps += 1;
@@ -359,12 +429,13 @@ export class Engine {
   /** The store takes every row up to here durably (ClickHouse or spool) before the checkpoint
    * moves past their inputs: rows are never only in memory once the journal can forget them. */
   async checkpoint(): Promise<void> {
+    if (!this.checkpointSafe) throw new Error('refused: a checkpoint of a kernel state that failed mid-input');
     this.recordRows();
     await this.opts.store.flush();
     const paths = homePaths(this.opts.config.home);
     this.journal.flush();
     const oldest = writeCheckpoint(paths.checkpoint, paths.checkpoints, {
-      version: 1,
+      version: 2,
       seq: this.seq,
       ts: Date.now(),
       run_id: this.opts.run_id,

@@ -3,13 +3,25 @@
 // that `pink replay` can prove the kernel does the same thing again, input by input.
 //
 // Layout: $PINK_HOME/journal/seg-<first seq, 12 digits>.ndjson; a new segment starts at every
-// checkpoint so that old segments can be dropped whole. A crash can leave a torn last line; it is
-// cut off when the journal is opened (its input was never applied, since apply follows fsync).
-import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+// checkpoint so that old segments can be dropped whole. Format 2 (this one): each line is
+// `<crc32, 8 hex> <record JSON>`; the first line of a segment is a header naming the format and
+// the segment's first seq. The checksums are chained: a line's crc32 continues from the one
+// before it (zlib.crc32(json, previous)), so a changed, dropped or reordered line fails its check.
+// Input seqs run on without a gap across segments. Reading verifies all of it (journal-read.ts).
+//
+// Failure rules: a torn last line of the last segment (a write a crash cut short; its input was
+// never applied, since apply follows fsync) is cut back when the engine opens the journal, and
+// reported. An append that fails (ENOSPC, EIO) is cut back to the last good record before the
+// error goes up: the file never keeps half a record in its middle.
+import { closeSync, constants, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import type { KernelInput, KernelOutcome } from '../kernel/types.js';
-import { fsyncDir } from './fsutil.js';
+import { errnoText, fsyncDir, isDiskFull, openAppendNoFollow, writeAll } from './fsutil.js';
+import { crcHex, listSegments, scanJournal, segmentName, type JournalScan, type TornTail } from './journal-read.js';
+
+export { listSegments, readJournal, scanJournal, segmentName, JournalDamageError, JOURNAL_FORMAT_VERSION, type JournalScan, type TornTail } from './journal-read.js';
 
 export interface InputRecord {
   t: 'in';
@@ -41,75 +53,51 @@ export function outcomeDigest(outcomes: KernelOutcome[]): string {
   return createHash('sha256').update(JSON.stringify(outcomes)).digest('hex').slice(0, 32);
 }
 
-const SEGMENT_RE = /^seg-(\d{12})\.ndjson$/;
+/** An append that did not reach the disk. Nothing of it stays in the file (cut_back), unless the
+ * cut itself failed: then the journal refuses every later write (the engine must stop). */
+export class JournalWriteError extends Error {
+  readonly path: string;
+  readonly disk_full: boolean;
+  readonly cut_back: boolean;
 
-export function segmentName(firstSeq: number): string {
-  return `seg-${String(firstSeq).padStart(12, '0')}.ndjson`;
-}
-
-export function listSegments(dir: string): { path: string; first_seq: number }[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .map((name) => ({ name, m: SEGMENT_RE.exec(name) }))
-    .filter((e): e is { name: string; m: RegExpExecArray } => e.m !== null)
-    .map((e) => ({ path: join(dir, e.name), first_seq: Number(e.m[1]) }))
-    .sort((a, b) => a.first_seq - b.first_seq);
-}
-
-/** Every complete record of the journal with seq > afterSeq, in order. */
-export function* readJournal(dir: string, afterSeq = 0): Generator<JournalRecord> {
-  const segments = listSegments(dir);
-  for (let i = 0; i < segments.length; i += 1) {
-    const next = segments[i + 1];
-    // A segment whose successor starts at or before afterSeq+1 holds nothing we need.
-    if (next && next.first_seq <= afterSeq + 1) continue;
-    const text = readFileSync(segments[i]!.path, 'utf8');
-    let start = 0;
-    for (;;) {
-      const end = text.indexOf('\n', start);
-      if (end < 0) break; // a torn last line: never applied, ignore
-      const line = text.slice(start, end);
-      start = end + 1;
-      if (line === '') continue;
-      let rec: JournalRecord;
-      try {
-        rec = JSON.parse(line) as JournalRecord;
-      } catch {
-        continue; // only a torn write can produce this, and only on the last line
-      }
-      if (rec.seq > afterSeq) yield rec;
-    }
+  constructor(path: string, cause: unknown, cutError?: unknown) {
+    super(`journal append to ${path} failed: ${errnoText(cause)}${cutError === undefined ? '; cut back to the last good record' : `; and it could not be cut back (${errnoText(cutError)})`}`);
+    this.name = 'JournalWriteError';
+    this.path = path;
+    this.disk_full = isDiskFull(cause) && cutError === undefined;
+    this.cut_back = cutError === undefined;
   }
+}
+
+/** The segment appended to: where its good bytes end and the checksum the next line continues from. */
+interface Tail {
+  path: string;
+  first_seq: number;
+  bytes: number;
+  crc: number;
 }
 
 export class Journal {
   readonly dir: string;
+  /** The torn last line cut when the journal was opened (reported by the engine at start). */
+  readonly torn: TornTail | undefined;
   private fd: number | null = null;
+  private tail: Tail | undefined;
   private segmentFirstSeq = 0;
   /** Records written but not yet fsynced (output digests ride along with the next fsync). */
   private pending: string[] = [];
+  /** Set when a failed append could not be cut back: nothing more may be written. */
+  private broken: JournalWriteError | undefined;
 
-  constructor(dir: string) {
+  /** Verifies the whole journal (a damaged record throws JournalDamageError) and cuts a torn tail. */
+  constructor(dir: string, scan?: JournalScan) {
     this.dir = dir;
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    this.repairTail();
-  }
-
-  /** Cut a torn last line left by a crash mid-write. */
-  private repairTail(): void {
-    const segments = listSegments(this.dir);
-    const last = segments[segments.length - 1];
-    if (!last) return;
-    const text = readFileSync(last.path, 'utf8');
-    if (text === '' || text.endsWith('\n')) return;
-    const keep = Buffer.byteLength(text.slice(0, text.lastIndexOf('\n') + 1));
-    const fd = openSync(last.path, 'r+');
-    try {
-      ftruncateSync(fd, keep);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    const s = scan ?? scanJournal(dir);
+    this.torn = s.torn;
+    if (s.torn) cutTo(s.torn.path, s.torn.offset);
+    const last = s.segments[s.segments.length - 1];
+    if (last) this.tail = { path: last.path, first_seq: last.first_seq, bytes: last.good_bytes, crc: last.last_crc };
   }
 
   /** Start a new segment (at a checkpoint) whose first record will be `firstSeq`. */
@@ -120,35 +108,80 @@ export class Journal {
 
   private ensureFd(nextSeq: number): number {
     if (this.fd !== null) return this.fd;
-    const segments = listSegments(this.dir);
-    const last = segments[segments.length - 1];
-    const first = this.segmentFirstSeq > 0 ? this.segmentFirstSeq : (last?.first_seq ?? nextSeq);
-    const path = join(this.dir, segmentName(first));
-    this.fd = openSync(path, 'a', 0o600);
-    fsyncDir(this.dir);
+    const first = this.segmentFirstSeq > 0 ? this.segmentFirstSeq : (this.tail?.first_seq ?? nextSeq);
+    if (this.tail?.first_seq === first && existsSync(this.tail.path)) {
+      // The last segment continues (no input since it was started, or no checkpoint since).
+      this.fd = openAppendNoFollow(this.tail.path);
+    } else {
+      const path = join(this.dir, segmentName(first));
+      // A new segment never exists yet: O_EXCL refuses to append into a file we did not verify.
+      this.fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+      this.tail = { path, first_seq: first, bytes: 0, crc: 0 };
+      fsyncDir(this.dir);
+    }
     return this.fd;
+  }
+
+  /**
+   * Writes the lines durably (fsync) or not at all: a failure is cut back to the last good record
+   * before it is thrown (JournalWriteError). Output records waiting in `pending` are dropped with
+   * a failed write: their inputs are journaled already, and a missing digest only means one
+   * comparison fewer for `pink replay`.
+   */
+  private write(jsons: string[]): void {
+    if (this.broken) throw this.broken;
+    const fd = this.ensureFd(0);
+    const tail = this.tail!;
+    let crc = tail.crc;
+    let text = '';
+    if (tail.bytes === 0) {
+      const header = JSON.stringify({ t: 'seg', v: 2, first: tail.first_seq });
+      crc = crc32(header);
+      text += `${crcHex(crc)} ${header}\n`;
+    }
+    for (const json of jsons) {
+      crc = crc32(json, crc);
+      text += `${crcHex(crc)} ${json}\n`;
+    }
+    const data = Buffer.from(text, 'utf8');
+    try {
+      writeAll(fd, data);
+      fsyncSync(fd);
+    } catch (err) {
+      this.pending = [];
+      try {
+        ftruncateSync(fd, tail.bytes);
+        fsyncSync(fd);
+      } catch (cutErr) {
+        this.broken = new JournalWriteError(tail.path, err, cutErr);
+        this.closeQuietly();
+        throw this.broken;
+      }
+      throw new JournalWriteError(tail.path, err);
+    }
+    tail.bytes += data.length;
+    tail.crc = crc;
   }
 
   /** Append inputs durably: returns after fsync. Call before applying them. */
   appendInputs(records: InputRecord[]): void {
     if (records.length === 0) return;
-    const fd = this.ensureFd(records[0]!.seq);
-    const text = this.pending.join('') + records.map((r) => `${JSON.stringify(r)}\n`).join('');
+    this.ensureFd(records[0]!.seq);
+    const jsons = [...this.pending, ...records.map((r) => JSON.stringify(r))];
     this.pending = [];
-    writeSync(fd, text);
-    fsyncSync(fd);
+    this.write(jsons);
   }
 
   /** Record an applied input's outcome digest; made durable with the next input append. */
   appendOutput(record: OutputRecord | BatchRecord): void {
-    this.pending.push(`${JSON.stringify(record)}\n`);
+    this.pending.push(JSON.stringify(record));
   }
 
   flush(): void {
-    if (this.pending.length === 0 || this.fd === null) return;
-    writeSync(this.fd, this.pending.join(''));
+    if (this.pending.length === 0) return;
+    const jsons = this.pending;
     this.pending = [];
-    fsyncSync(this.fd);
+    this.write(jsons);
   }
 
   /** Drop whole segments that only hold records at or before `seq` (an old checkpoint's). */
@@ -175,7 +208,29 @@ export class Journal {
     this.fd = null;
   }
 
+  private closeQuietly(): void {
+    if (this.fd === null) return;
+    try {
+      closeSync(this.fd);
+    } catch {
+      /* already failing */
+    }
+    this.fd = null;
+  }
+
   close(): void {
+    if (this.broken) return this.closeQuietly();
     this.closeFd();
+  }
+}
+
+/** Cuts a torn tail (the engine's own journal, under its lock). */
+function cutTo(path: string, offset: number): void {
+  const fd = openSync(path, constants.O_RDWR | constants.O_NOFOLLOW);
+  try {
+    ftruncateSync(fd, offset);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }

@@ -2,15 +2,19 @@
 // reconcile, the control socket, the step loop, and a graceful stop on SIGINT/SIGTERM.
 import { rmSync } from 'node:fs';
 import { homePaths, type Config } from '../../config.js';
-import { EXIT, ExitError } from '../../errors.js';
+import { EXIT, ExitError, unreachableError } from '../../errors.js';
 import { Observer } from '../observe/observer.js';
+import { spooledOnDisk } from '../store/spool.js';
 import { openStore, type Store } from '../store/index.js';
 import { openVenue } from '../venue/index.js';
 import type { Venue } from '../venue/types.js';
-import { Engine, newRunId, ReconcileReadError, type ReconcileReport } from './engine.js';
+import { Engine, newRunId, ReconcileReadError, ReplayFailedError, type ReconcileReport } from './engine.js';
 import { flattenSymbol } from './flatten.js';
 import { settingLine } from './kernel-glue.js';
 import { writeFileAtomic } from './fsutil.js';
+import { archiveHistory, historyMissing, locateHistory, stoppedPath, type History } from './history.js';
+import { classifyLoopError, clearFailStop, describeError, failStopReason, readFailStop } from './failstop.js';
+import { failStopAtStart, runLoop } from './loop.js';
 import { acquirePidLock } from './lock.js';
 import { createLogger, type Logger } from './log.js';
 import { runNamedQuery } from './queries.js';
@@ -27,6 +31,8 @@ export interface RunSpec {
   duration_ms?: number;
   seed: number;
   live: boolean;
+  /** `--new-history`: start a new history on purpose (the old journal and checkpoints are archived). */
+  new_history?: boolean;
 }
 
 export interface RunOptions extends RunSpec {
@@ -44,6 +50,51 @@ export interface RunSummary {
   stopped_by: 'signal' | 'steps' | 'duration' | 'control';
 }
 
+/** The signals that mean the process is broken (a fault, an abort): they must end it. */
+export const CRASH_SIGNALS = ['SIGABRT', 'SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE', 'SIGSYS', 'SIGTRAP'] as const;
+
+/**
+ * Embedded ClickHouse (chDB) installs its own handlers for the crash signals when its first
+ * connection opens (measured: SigCgt gains ABRT, BUS, FPE, ILL, SEGV, SYS, TRAP); with them a
+ * `kill -ABRT` (or a real fault) leaves the process alive but stepping no more, its socket dead
+ * and its lock held, so a supervisor sees it running. Listening and un-listening through libuv
+ * puts each back to the default disposition (libuv's uv__signal_unregister_handler sets SIG_DFL):
+ * the process ends with the signal, as an unhandled crash should, and `pink restart` takes over.
+ */
+export function restoreCrashSignals(): void {
+  for (const signal of CRASH_SIGNALS) {
+    const noop = (): void => {};
+    process.on(signal, noop);
+    process.off(signal, noop);
+  }
+}
+
+/**
+ * The history this start continues (history.ts), checked before any contact: exit 2 on damage or a
+ * missing history. `--new-history` first moves an existing one aside.
+ */
+function historyAtStart(o: { config: Config; new_history?: boolean }, say: (line: string) => void): History {
+  const paths = homePaths(o.config.home);
+  if (o.new_history) {
+    const archived = archiveHistory(paths, Date.now());
+    say(archived ? `pink: --new-history: the previous history (journal, checkpoints) moved to ${archived}; a new one starts.` : 'pink: --new-history: no previous history here; a new one starts.');
+  }
+  const history = locateHistory(paths);
+  if (!history.checkpoint && !o.new_history) {
+    const spool = spooledOnDisk(paths.spool);
+    if (spool.files > 0) throw historyMissing(`the spool ${paths.spool} holds ${spool.files} batch file(s) of rows from an earlier run`);
+  }
+  return history;
+}
+
+/** A fresh history is refused when the store already holds PINK rows (counters would restart over them). */
+async function assertStoreFresh(store: Store): Promise<void> {
+  const db = store.database;
+  const [row] = await store.query<{ n: number }>(`SELECT (SELECT count() FROM ${db}.account) + (SELECT count() FROM ${db}.orders) AS n`);
+  const n = Number(row?.n ?? 0);
+  if (n > 0) throw historyMissing(`the store (database ${db}) holds ${n} account and order rows of an earlier history`);
+}
+
 export interface OpenedEngine {
   engine: Engine;
   venue: Venue;
@@ -53,10 +104,11 @@ export interface OpenedEngine {
 }
 
 /** Venue + store + restored kernel, without the loop: used by `run`, and by flatten/restart when the engine is down. */
-export async function openEngine(o: Omit<RunOptions, 'steps' | 'duration_ms' | 'progress'> & { echo?: (line: string) => void; observer?: Observer }): Promise<OpenedEngine> {
+export async function openEngine(o: Omit<RunOptions, 'steps' | 'duration_ms' | 'progress'> & { echo?: (line: string) => void; say?: (line: string) => void; observer?: Observer }): Promise<OpenedEngine> {
   const { config } = o;
   const paths = homePaths(config.home);
   const logger = createLogger(config.log_dir, [config.api_key, config.api_secret, config.sim_api_key, config.sim_api_secret, config.clickhouse_password], o.echo);
+  const history = historyAtStart(o, o.say ?? ((l) => logger.info(l)));
   let simUrl = config.sim_url;
   let venueConfig = config;
   if (config.venue === 'sim' && !simUrl) {
@@ -73,31 +125,52 @@ export async function openEngine(o: Omit<RunOptions, 'steps' | 'duration_ms' | '
     const faults = config.chaos_store_faults ? { faults: { ...config.chaos_store_faults } } : {};
     if (config.chaos_store_faults) logger.info(`store: test hook PINK_CHAOS_STORE_FAIL active (${JSON.stringify(config.chaos_store_faults)})`);
     store = await openStore({ config, runId: run_id, spoolDir: paths.spool, logger: (l) => logger.info(l), ...faults });
+    // chDB is loaded now (its first connection installs its signal handlers): crashes must end us.
+    restoreCrashSignals();
     await store.ensureSchema();
+    if (!history.checkpoint && !o.new_history) await assertStoreFresh(store);
   } catch (err) {
     await venue.close();
     throw err;
   }
   let engine: Engine;
   try {
-    engine = Engine.restore({ config, venue, store, logger, strategy: o.strategy, ...(o.signals_path ? { signals_path: o.signals_path } : {}), seed: o.seed, run_id, ...(o.observer ? { observer: o.observer } : {}) });
+    engine = Engine.restore({ config, venue, store, logger, strategy: o.strategy, ...(o.signals_path ? { signals_path: o.signals_path } : {}), seed: o.seed, run_id, ...(o.observer ? { observer: o.observer } : {}) }, history);
   } catch (err) {
     // E.g. settings that drop a held symbol (exit 2): nothing was sent; release what was opened.
-    await store.close().catch(() => {});
-    await venue.close().catch(() => {});
-    throw err;
+    await Promise.allSettled([store.close(), venue.close()]);
+    if (!(err instanceof ReplayFailedError)) throw err;
+    // The journal replays into an internal error: a fail-stop at start (exit 4), recorded for status.
+    throw failStopAtStart(err.error, err.seq, { paths, logger, run_id });
   }
+  for (const note of engine.startup_notes) logger.fault(note.code, 'WARNING', undefined, note.text);
   o.observer?.attach(engine, store, venue);
+  let closed = false;
   return {
     engine,
     venue,
     store,
     logger,
     async close() {
-      await engine.checkpoint();
-      engine.journal.close();
+      if (closed) return;
+      closed = true;
+      // Everything is closed whatever fails; the first failure is thrown after (a full disk at the
+      // last checkpoint is an operating error: the journal holds every input).
+      let failure: unknown;
+      try {
+        // Never a checkpoint after a fail-stop here: loop.ts wrote one if, and only if, it was safe.
+        if (!engine.failure) await engine.checkpoint();
+      } catch (err) {
+        failure = err;
+      }
+      try {
+        engine.journal.close();
+      } catch (err) {
+        failure ??= err;
+      }
       await store.close();
       await venue.close();
+      if (failure !== undefined) throw failure;
     },
   };
 }
@@ -108,12 +181,21 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
   const lock = acquirePidLock(paths.pid);
   let opened: OpenedEngine | undefined;
   let observer: Observer | undefined;
+  const onInternal = (err: unknown): void => {
+    // An error no code path caught (a timer, a stream): the engine stops sending at once, and the loop records it.
+    opened?.engine.markFailed(err);
+    wake?.();
+  };
+  let wake: (() => void) | undefined;
   try {
     if (lock.stale_pid !== undefined) o.progress(`pink: a stale pid file (pid ${lock.stale_pid}, not running) was found and taken over.`);
     // Issue 22: metrics bound (or exit 2) before the venue is contacted; alerts from here on.
     observer = await Observer.create(config);
-    opened = await openEngine({ ...o, echo: undefined, observer });
+    opened = await openEngine({ ...o, echo: undefined, say: o.progress, observer });
     const { engine, logger } = opened;
+    process.on('uncaughtException', onInternal);
+    process.on('unhandledRejection', onInternal);
+    for (const note of engine.startup_notes) o.progress(`pink: ${note.text}.`);
     logger.info(`engine starting: pid ${process.pid}, venue ${config.venue}, symbols ${config.symbols.join(',')}, strategy ${o.strategy}, run ${engine.opts.run_id}`);
     writeFileAtomic(
       paths.runJson,
@@ -125,9 +207,13 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
     for (const ch of startup.settings_changed) o.progress(`pink: setting changed: ${settingLine(ch)}`);
     o.progress(`pink: reconciled: ${startup.corrections.length} correction(s), ${startup.converged ? 'converged' : 'NOT converged'}.`);
     observer.engineStarted({ stale_pid: lock.stale_pid, converged: startup.converged, corrections: startup.corrections.length });
+    const previous = readFailStop(stoppedPath(paths));
+    if (previous) {
+      logger.info(`the previous engine ${failStopReason(previous)}; this one replayed past it and reconciled: record cleared`);
+      clearFailStop(stoppedPath(paths));
+    }
 
     let stopped_by: RunSummary['stopped_by'] = 'signal';
-    let wake: (() => void) | undefined;
     const stop = (why: RunSummary['stopped_by']): void => {
       if (engine.stopping) return;
       stopped_by = why;
@@ -141,43 +227,32 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
     const venue = opened.venue;
     engine.server = await serveControl(paths.socket, (req) => handleControl(engine, store, venue, req, () => stop('control')));
     o.progress(`pink: engine up (pid ${process.pid}); control socket ${paths.socket}`);
-
-    const deadline = o.duration_ms !== undefined ? Date.now() + o.duration_ms : Infinity;
-    let consecutiveErrors = 0;
-    while (!engine.stopping) {
-      const t0 = Date.now();
-      try {
-        await engine.serialize(() => engine.step());
-        consecutiveErrors = 0;
-      } catch (err) {
-        consecutiveErrors += 1;
-        const message = err instanceof ExitError ? err.message : err instanceof Error ? err.message : String(err);
-        logger.fault('VENUE_UNAVAILABLE', 'ERROR', undefined, `step failed (${consecutiveErrors} in a row): ${message}`);
-        if (err instanceof ExitError && err.code === EXIT.USAGE) throw err;
-      }
-      if (o.steps !== undefined && engine.steps >= o.steps) stop('steps');
-      if (Date.now() >= deadline) stop('duration');
-      const wait = Math.max(0, config.poll_interval_ms - (Date.now() - t0));
-      if (!engine.stopping && wait > 0) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, wait);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        wake = undefined;
-      }
+    try {
+      await runLoop(engine, store, logger, {
+        ...(o.steps !== undefined ? { steps: o.steps } : {}),
+        ...(o.duration_ms !== undefined ? { duration_ms: o.duration_ms } : {}),
+        poll_interval_ms: config.poll_interval_ms,
+        setWake: (w) => (wake = w),
+        stop,
+        progress: o.progress,
+      });
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      engine.server.close();
+      rmSync(paths.socket, { force: true });
     }
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     o.progress('pink: stopping: flushing the store and writing a checkpoint...');
     await engine.serialize(async () => undefined);
-    engine.server.close();
-    rmSync(paths.socket, { force: true });
     const summary: RunSummary = { run_id: engine.opts.run_id, steps: engine.steps, seq: engine.currentSeq, startup, stopped_by };
     observer.engineStopped({ stopped_by, steps: summary.steps, seq: summary.seq });
-    await opened.close();
+    try {
+      await opened.close();
+    } catch (err) {
+      if (classifyLoopError(err).kind !== 'disk_full') throw err;
+      // Stopped, but the last checkpoint could not be written: the journal holds everything.
+      throw unreachableError(`the engine stopped, but its last checkpoint could not be written: ${describeError(err)}.`, 'Free space on the disk of $PINK_HOME (see `pink fault DISK_FULL`); the journal holds every input: the next start replays it.');
+    }
     opened = undefined;
     logger.info(`engine stopped (${stopped_by}) after ${summary.steps} steps, seq ${summary.seq}`);
     return summary;
@@ -185,6 +260,8 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
     observer?.engineFailed(err);
     throw err;
   } finally {
+    process.off('uncaughtException', onInternal);
+    process.off('unhandledRejection', onInternal);
     if (opened) {
       try {
         await opened.close();

@@ -1,15 +1,18 @@
 // `pink replay`: the kernel re-run offline over a checkpoint and the journal. Each input's
 // outcomes are compared with the digest the engine journaled when it applied that input, and the
-// state is compared byte for byte with every later checkpoint kept. No venue, no store.
+// state is compared byte for byte with every later checkpoint kept. No venue, no store. The
+// journal is verified first (checksums, seq continuity, that it continues from the start
+// checkpoint): a damaged record is exit 2 naming it, never replayed past (journal-read.ts).
 import { Kernel } from '../kernel/index.js';
 import type { KernelInput } from '../kernel/types.js';
 import { listCheckpoints, readCheckpoint, type Checkpoint } from './checkpoint.js';
-import { outcomeDigest, readJournal } from './journal.js';
+import { outcomeDigest, readJournal, scanJournal, type TornTail } from './journal.js';
 
 export interface Divergence {
   seq: number;
   input: KernelInput | null;
-  kind: 'outcome' | 'state';
+  /** outcome: a digest differs; state: a kept checkpoint differs; assertion: the kernel threw (the fail-stop reproduced). */
+  kind: 'outcome' | 'state' | 'assertion';
   expected: string;
   actual: string;
   before: unknown;
@@ -25,6 +28,8 @@ export interface ReplayReport {
   checkpoints_compared: number;
   identical: boolean;
   divergence: Divergence | null;
+  /** A torn last record (a write a crash cut short, never applied): not replayed; the engine cuts it at its next start. */
+  torn: TornTail | null;
 }
 
 export interface ReplayOptions {
@@ -74,9 +79,12 @@ export function replay(o: ReplayOptions): ReplayReport | undefined {
     checkpoints_compared: 0,
     identical: true,
     divergence: null,
+    torn: null,
   };
+  const scan = scanJournal(o.journalDir);
+  report.torn = scan.torn ?? null;
   const pending = new Map<number, { digest: string; input: KernelInput; before: string }>();
-  for (const rec of readJournal(o.journalDir, start.cp.seq)) {
+  for (const rec of readJournal(o.journalDir, start.cp.seq, scan)) {
     if (rec.t === 'batch') continue;
     if (rec.t === 'out') {
       const mine = pending.get(rec.seq);
@@ -93,7 +101,17 @@ export function replay(o: ReplayOptions): ReplayReport | undefined {
     if (o.until_seq !== undefined && rec.seq > o.until_seq) break;
     if (o.until_ts !== undefined && rec.input.ts > o.until_ts) break;
     const before = kernel.checkpoint();
-    const outcomes = kernel.apply(rec.input);
+    let outcomes: ReturnType<Kernel['apply']>;
+    try {
+      outcomes = kernel.apply(rec.input);
+    } catch (err) {
+      report.inputs += 1;
+      report.last_seq = rec.seq;
+      report.identical = false;
+      const message = err instanceof Error ? `${err.name}: ${err.message.split('\n')[0]}` : String(err);
+      report.divergence = { seq: rec.seq, input: rec.input, kind: 'assertion', expected: 'the input applied', actual: message, before: JSON.parse(before), after: null };
+      return report;
+    }
     pending.set(rec.seq, { digest: outcomeDigest(outcomes), input: rec.input, before });
     // Keep only the newest few pending digests: an input whose digest never came was the last
     // one before a crash, so nothing is lost by forgetting old ones.

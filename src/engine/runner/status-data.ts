@@ -39,6 +39,10 @@ export interface EngineFacts {
   heap_total_mb: number | null;
   seq: number;
   source: 'engine' | 'checkpoint' | 'none';
+  /** Engine down: how the state was found, when not from checkpoint.json (a kept checkpoint). */
+  note?: string;
+  /** Engine down: the fail-stop it ended with ($PINK_HOME/stopped.json), or null. */
+  fail_stop?: unknown;
 }
 
 export interface StatusDoc {
@@ -59,7 +63,7 @@ function percentile(values: number[], p: number): number | null {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-export function buildStatus(view: KernelView, engine: EngineFacts, store: StoreFacts, faults: FaultSummary[], poll_interval_ms: number, max_hold_bars: number, now_ts: number): StatusDoc {
+export function buildStatus(view: KernelView, engine: EngineFacts, store: StoreFacts, faults: FaultSummary[], poll_interval_ms: number, max_hold_bars: number, now_ts: number, firstReasons: string[] = []): StatusDoc {
   const overdue = view.slots
     .filter((s) => s.qty > 0 && s.hold_bars > max_hold_bars)
     .map((s) => ({ symbol: s.symbol, hold_bars: s.hold_bars, max_hold_bars, hint: `pink flatten ${s.symbol}` }));
@@ -87,8 +91,8 @@ export function buildStatus(view: KernelView, engine: EngineFacts, store: StoreF
     rateLimit: { ...rl, cooling_ms, hint: rl.consecutive > 0 ? 'pink fault RATE_LIMITED' : null },
     store,
     overdue,
-    healthy,
-    reasons,
+    healthy: healthy && firstReasons.length === 0,
+    reasons: [...firstReasons, ...reasons],
   };
 }
 
