@@ -194,9 +194,11 @@ test('defect 4 (e2e): an internal error in the loop stops the engine fail-closed
     assert.match(status.doc.reasons[0] ?? '', new RegExp(`^stopped on an internal error at seq ${seq} .*next: pink replay`));
     const store = await openStore({ config: loadConfig(w.env), runId: 'durability-check' });
     try {
-      const rows = await store.query<{ code: string; details: string }>("SELECT code, details FROM dolphin_pink.anomalies WHERE severity = 'CRITICAL' AND origin = 'engine'");
-      assert.equal(rows.length, 1, JSON.stringify(rows));
-      assert.match(rows[0]!.details, new RegExp(`at seq ${seq}: KernelAssertionError`));
+      const rows = await store.query<{ code: string; details: string }>("SELECT code, details FROM dolphin_pink.anomalies WHERE severity = 'CRITICAL' AND origin = 'engine' ORDER BY code");
+      // One fail-stop row, plus the lifecycle row of issue 22 (ENGINE_FAILED with the exit code).
+      assert.deepEqual(rows.map((r) => r.code), ['ENGINE_FAILED', 'KERNEL_ASSERTION'], JSON.stringify(rows));
+      assert.match(rows[1]!.details, new RegExp(`at seq ${seq}: KernelAssertionError`));
+      assert.equal((JSON.parse(rows[0]!.details) as { exit: number }).exit, 4);
     } finally {
       await store.close();
     }

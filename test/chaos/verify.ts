@@ -192,10 +192,13 @@ export async function checkStore(env: Record<string, string>, truth: SimGroundTr
     });
     for (const c of audit.checks) checks.push({ name: `audit ${c.id}`, ok: c.ok, detail: c.detail });
     const injected = critical.filter((r) => r.code === 'KERNEL_ASSERTION' && r.details.includes('injected by the test harness'));
+    // Each injected fail-stop also ends the engine with exit 4: its lifecycle row (ENGINE_FAILED,
+    // issue 22) names the same injection. Any other CRITICAL row is a failure.
+    const lifecycle = critical.filter((r) => r.code === 'ENGINE_FAILED' && r.details.includes('injected by the test harness') && r.details.includes('"exit":4'));
     checks.push({
-      name: 'CRITICAL anomalies: one per injected fail-stop, no other',
-      ok: injected.length === injected_asserts && critical.length === injected.length,
-      detail: `${injected_asserts} injected, ${injected.length} fail-stop row(s)${critical.length > injected.length ? `; others: ${critical.filter((r) => !injected.includes(r)).slice(0, 3).map((r) => `${r.code} ${r.details.slice(0, 120)}`).join(' | ')}` : ''}`,
+      name: 'CRITICAL anomalies: one per injected fail-stop (and its ENGINE_FAILED), no other',
+      ok: injected.length === injected_asserts && lifecycle.length === injected.length && critical.length === injected.length + lifecycle.length,
+      detail: `${injected_asserts} injected, ${injected.length} fail-stop row(s), ${lifecycle.length} ENGINE_FAILED${critical.length > injected.length + lifecycle.length ? `; others: ${critical.filter((r) => !injected.includes(r) && !lifecycle.includes(r)).slice(0, 3).map((r) => `${r.code} ${r.details.slice(0, 120)}`).join(' | ')}` : ''}`,
     });
     const capital = acct?.capital ?? NaN;
     checks.push({
