@@ -4,7 +4,7 @@
 // (runner RSS 10 -> 1 min, soak 30 -> 3 min), for a look, not for a closing note.
 import { SOAK_MINUTES_DEFAULT } from './soak.js';
 
-const AREAS = ['kernel', 'store', 'sim', 'venue', 'runner', 'observe', 'chaos', 'soak'] as const;
+const AREAS = ['kernel', 'store', 'sim', 'venue', 'runner', 'incident', 'observe', 'chaos', 'soak'] as const;
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));

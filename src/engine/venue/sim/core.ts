@@ -52,6 +52,10 @@ export interface RequestRecord {
   path: string;
   /** Decoded query parameters, `signature` removed. */
   query: Record<string, string>;
+  /** Wall time (ms since the epoch, sub-millisecond) the request arrived, before any latency fault. */
+  t0_ms?: number;
+  /** Wall time its answer was written (or its connection dropped); absent while in flight. */
+  t1_ms?: number;
 }
 
 /** The request log keeps the most recent entries only. */

@@ -25,6 +25,7 @@ export type { SimGroundTruth, SimFaults, SimOrder, SimFill, SimPosition, SimAcco
 export { VENUE_ERRORS } from './errors.js';
 export { isLoopbackAddress } from './admin.js';
 export { DEFAULT_SIM_SYMBOLS } from './markets.js';
+export { sequentialRoundTrips, spansBetween, type RequestSpan } from './overlap.js';
 
 export interface SimHandle {
   /** http://127.0.0.1:PORT */

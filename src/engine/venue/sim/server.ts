@@ -8,9 +8,12 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { handleAdmin } from './admin.js';
 import { checkSigned, parseQuery } from './auth.js';
-import type { SimCore } from './core.js';
+import type { RequestRecord, SimCore } from './core.js';
 import { VENUE_ERRORS, VenueError, errorEnvelope, okEnvelope } from './errors.js';
 import { findRoute, type Route } from './routes.js';
+
+/** The machine's wall clock at sub-millisecond resolution (never the venue's skewed clock). */
+const wallMs = (): number => performance.timeOrigin + performance.now();
 
 /** Request bodies are small JSON (admin) or empty (ccxt): anything larger is refused. */
 export const BODY_BYTES_MAX = 1 << 20;
@@ -59,7 +62,9 @@ async function onVenueRequest(core: SimCore, req: IncomingMessage, res: ServerRe
   const method = req.method ?? 'GET';
   const query = parseQuery(rawQuery);
   core.venueRequests += 1;
-  core.record({ method, path, query: { ...query.params } });
+  const entry: RequestRecord = { method, path, query: { ...query.params }, t0_ms: wallMs() };
+  core.record(entry);
+  res.once('close', () => (entry.t1_ms = wallMs()));
   await readBody(req);
   if (core.faults.latencyMs > 0) await sleep(core.faults.latencyMs);
   if (core.faults.rateLimitEvery > 0) {
