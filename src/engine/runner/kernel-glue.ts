@@ -43,6 +43,8 @@ export function kernelSettings(config: Config, qty_steps: Record<Symbol, number>
     // No setting for it: the kernel's default.
     drift_tolerance_usdt: DRIFT_TOLERANCE_USDT_DEFAULT,
     qty_step_by_symbol: steps,
+    max_rejects: config.max_rejects,
+    max_drawdown_usdt: config.max_drawdown_usdt,
   };
 }
 
@@ -63,6 +65,8 @@ const SETTING_NAMES: Record<string, { name: string; scale?: number; unit?: strin
   rate_limit_persistent_ms: { name: 'rate-limit persistent window', scale: 1 / 1000, unit: 's' },
   max_hold_bars: { name: 'DOLPHIN_MAX_HOLD_BARS', unit: 'bars' },
   drift_tolerance_usdt: { name: 'drift tolerance', unit: 'USDT' },
+  max_rejects: { name: 'DOLPHIN_PINK_MAX_REJECTS', unit: 'rejects' },
+  max_drawdown_usdt: { name: 'DOLPHIN_PINK_MAX_DRAWDOWN_USDT', unit: 'USDT' },
 };
 
 /** One line per changed setting, e.g. `DITA_V2_RATE_LIMIT_COOLDOWN_SEC 5 s → 30 s`. */
