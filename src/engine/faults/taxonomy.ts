@@ -574,6 +574,19 @@ const TABLE = [
     commands: ['pink report --since 24h', 'pink resume --all'],
     anomaly_origin: ANOMALY_ORIGIN,
   },
+  {
+    code: 'OPERATOR_ACTION',
+    aliases: ['AUDIT'],
+    severity: 'INFO',
+    title: 'An operator command that changed something (stop, restart): the audit trail',
+    slot_effect: 'None by itself: the command does what it says (a graceful stop writes a checkpoint and ends the engine).',
+    recovery: 'none needed',
+    cause: 'An operator ran `pink stop` or `pink restart`: recorded as an anomalies row of origin `operator` (command, arguments, user, host, pid) and a runtime-log line. Halts, resumes and flattens are TRADING_STATE_CHANGED rows.',
+    response: 'None: read the trail with `pink timeline --since 24h`.',
+    env: [],
+    commands: ['pink timeline --since 24h'],
+    anomaly_origin: 'operator',
+  },
 ] as const satisfies readonly FaultClass[];
 
 function info<C extends string>(code: C, title: string, slot_effect: string, cause: string) {
