@@ -126,7 +126,14 @@ export const run: CommandRun = async (ctx: Context, _args, opts) => {
 
   if (oldPid !== undefined) {
     say(`pink: stopping the engine (pid ${oldPid}) gracefully...`);
-    process.kill(oldPid, 'SIGTERM');
+    // Issue 19: the audit row (origin operator) and the same graceful stop, through the socket; SIGTERM whatever it answers.
+    const { operatorAudit } = await import('../engine/runner/control.js');
+    await askEngine(paths.socket, { op: 'stop', operator: operatorAudit('restart', []) }, 2_000);
+    try {
+      process.kill(oldPid, 'SIGTERM');
+    } catch {
+      /* already gone after the socket's stop */
+    }
     if (!(await waitGone(oldPid, timeout_ms))) {
       throw new ExitError(EXIT.BAD, `the engine (pid ${oldPid}) did not stop within ${timeout_s} s.`, `Look at it (pink ditav2-status); if it is hung, kill -9 ${oldPid} and run pink restart again.`);
     }
