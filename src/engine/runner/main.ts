@@ -313,6 +313,9 @@ async function handleControl(engine: Engine, store: Store, venue: Venue, req: Co
       return { ok: true, data: { stopping: true } };
     case 'trading':
       return tradingControl(engine, req);
+    case 'audit':
+      recordOperatorAction(engine, 'OPERATOR_ACTION', req.operator);
+      return { ok: true, data: { recorded: true } };
     case 'query':
       // Named queries only, through the store's read-only session: how other commands see the
       // embedded store while we hold it, with nothing to write and no SQL of the caller's.

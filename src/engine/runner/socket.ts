@@ -15,7 +15,9 @@ export type ControlRequest =
   /** A named, read-only store query (src/engine/runner/queries.ts); there is no free SQL. */
   | { op: 'query'; name: string; params?: Record<string, unknown> }
   | { op: 'report' }
-  | { op: 'stop'; operator?: OperatorAudit };
+  | { op: 'stop'; operator?: OperatorAudit }
+  /** Issue 19: an operator action done outside the engine (a restart): its audit row. */
+  | { op: 'audit'; operator: OperatorAudit };
 
 export type ControlAnswer = { ok: true; data: unknown } | { ok: false; error: string; exit: number; hint?: string };
 
@@ -54,6 +56,7 @@ const REQUEST_FIELDS: { readonly [K in ControlRequest['op']]: Readonly<Record<st
   status: {},
   report: {},
   stop: { '?operator': operator },
+  audit: { operator },
   flatten: { symbol: text, timeout_ms: flattenMs, dry_run: bool, '?hold': holdScope, '?resume': bool, '?operator': operator },
   trading: { state: tradingState, reason: reasonText, '?symbol': text, '?all': bool, operator },
   query: { name: text, '?params': plainObject },
