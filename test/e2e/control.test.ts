@@ -128,7 +128,7 @@ test('operator control: flatten stays flat (REDUCING) while the demo runs, a sec
   }
 });
 
-test('circuit breakers trip on the simulator and stay tripped: rejects, the persistent rate-limit cycle, drawdown', async () => {
+test('circuit breakers trip on the simulator and stay tripped: rejects, the persistent rate-limit cycle, drawdown, a position mismatch', async () => {
   const w = await makeWorld({
     symbols: ['BTC-USDT'],
     env: { DOLPHIN_PINK_MAX_REJECTS: '2', DOLPHIN_MAX_HOLD_BARS: '4', DOLPHIN_PINK_RATE_LIMIT_PERSISTENT_SEC: '1', DITA_V2_RATE_LIMIT_COOLDOWN_SEC: '0.1' },
@@ -174,6 +174,16 @@ test('circuit breakers trip on the simulator and stay tripped: rejects, the pers
     const s2 = (await status(w)).doc.engine.steps;
     await waitFor('10 steps after the price came back', async () => (await status(w)).doc.engine.steps >= s2 + 10);
     assert.equal((await status(w)).doc.engine.trading_state, 'REDUCING');
+
+    // Mismatch: the venue's position is no longer PINK's (someone traded it); the restart's reconcile trips the symbol.
+    const venue = w.sim.state().positions.find((p) => p.symbol === 'BTC-USDT');
+    assert.ok(venue, 'a venue position');
+    await w.admin('/__sim/position', { symbol: 'BTC-USDT', qty: venue.qty * 3, entryPrice: venue.entry_price });
+    const r = await w.pink(['restart']);
+    assert.equal(r.code, 1, `divergence remains: ${r.stdout}`);
+    const m = await slot(w, 'BTC-USDT');
+    assert.equal(m.trading_state, 'REDUCING');
+    assert.match(m.trading_state_reason, /^BREAKER_MISMATCH/);
   } finally {
     await w.close();
   }

@@ -17,11 +17,11 @@ import type { Intent, KernelInput, KernelOutcome, Symbol, TradingState } from '.
 const RANK: Record<TradingState, number> = { ACTIVE: 0, REDUCING: 1, HALTED: 2 };
 const ACTIVE_REC: TradingRec = { state: 'ACTIVE', reason: '', since_ts: null };
 
-/** The symbol's effective state: the stricter of its own and the engine's (the engine's on a tie). */
+/** The symbol's effective state: the stricter of its own and the engine's (its own on a tie, so its own reason shows). */
 export function effectiveTrading(st: State, symbol: Symbol): TradingRec {
-  const own = st.trading.symbols[symbol] ?? ACTIVE_REC;
+  const own = st.trading.symbols[symbol];
   const eng = st.trading.engine;
-  return RANK[own.state] > RANK[eng.state] ? own : eng;
+  return own !== undefined && RANK[own.state] >= RANK[eng.state] ? own : eng;
 }
 
 /**
