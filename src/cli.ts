@@ -80,8 +80,38 @@ export const COMMANDS: CommandSpec[] = [
       { flags: '--yes', description: 'do not ask for confirmation' },
       { flags: '--dry-run', description: 'print the plan, send nothing' },
       { flags: '--timeout <sec>', description: 'seconds to wait for the venue to show flat', default: '20' },
+      { flags: '--resume', description: 'trade again at once once flat (default: what was flattened stays REDUCING until `pink resume`)' },
+      { flags: '--live', description: 'engine down, run.json names bingx-live: required, as for `pink run --live`' },
     ],
     load: () => import('./commands/flatten.js'),
+  },
+  // Issue 19: operator control (src/commands/control.ts).
+  {
+    name: 'halt',
+    args: '[symbol]',
+    summary: 'Stop entries: REDUCING (only orders that reduce a position), or HALTED with --hard (nothing but cancels)',
+    examples: ['pink halt BTC-USDT', 'pink halt --all --reason "exchange incident"', 'pink halt --all --hard'],
+    options: [
+      { flags: '--all', description: 'the whole engine (also when no symbol is given)' },
+      { flags: '--hard', description: 'HALTED: nothing is sent but cancels of PINK\'s own orders' },
+      { flags: '--reason <text>', description: 'why (shown by ditav2-status, recorded in the audit row)' },
+    ],
+    load: () => import('./commands/control.js').then((m) => ({ run: m.halt })),
+  },
+  {
+    name: 'resume',
+    args: '[symbol]',
+    summary: 'Trade again: the symbol (or with --all the engine and every symbol) back to ACTIVE',
+    examples: ['pink resume BTC-USDT', 'pink resume --all'],
+    options: [{ flags: '--all', description: 'the engine and every symbol' }],
+    load: () => import('./commands/control.js').then((m) => ({ run: m.resume })),
+  },
+  {
+    name: 'stop',
+    summary: 'Graceful stop of the running engine (exit 0 stopped, 1 not in time, 3 no engine)',
+    examples: ['pink stop', 'pink stop --timeout 60s'],
+    options: [{ flags: '--timeout <duration>', description: 'how long to wait for it to stop (30s, 2m)', default: '30s' }],
+    load: () => import('./commands/control.js').then((m) => ({ run: m.stop })),
   },
   {
     name: 'fault',

@@ -14,6 +14,11 @@ export interface Config extends ObserveSettings {
   poll_interval_ms: number;
   max_hold_bars: number;
   rate_limit_cooldown_ms: number;
+  /** Issue 19 breakers: DOLPHIN_PINK_MAX_REJECTS (0 = off), DOLPHIN_PINK_MAX_DRAWDOWN_USDT (0 = none). */
+  max_rejects: number;
+  max_drawdown_usdt: number;
+  /** RATE_LIMITED with no successful call for this long is persistent (and trips the breaker): DOLPHIN_PINK_RATE_LIMIT_PERSISTENT_SEC. */
+  rate_limit_persistent_ms: number;
   venue: VenueName;
   symbols: string[];
   authorize_venue: string | undefined;
@@ -83,6 +88,9 @@ export const ENV_VARS = [
   'DOLPHIN_PINK_SUPERVISOR_CMD',
   'PINK_DEBUG',
   'PINK_CHAOS_STORE_FAIL',
+  'DOLPHIN_PINK_MAX_REJECTS',
+  'DOLPHIN_PINK_MAX_DRAWDOWN_USDT',
+  'DOLPHIN_PINK_RATE_LIMIT_PERSISTENT_SEC',
   ...OBSERVE_ENV_VARS,
 ] as const;
 
@@ -105,6 +113,9 @@ export const NUMERIC_SETTINGS = {
   DOLPHIN_MAX_HOLD_BARS: { fallback: 250, min: 1, max: 100_000, unit: 'bars', integer: true },
   DOLPHIN_PINK_TRADE_NOTIONAL: { fallback: 100, min: 1, max: 1_000_000, unit: 'USDT' },
   DOLPHIN_PINK_INITIAL_CAPITAL: { fallback: 10_000, min: 1, max: 1_000_000_000, unit: 'USDT' },
+  DOLPHIN_PINK_MAX_REJECTS: { fallback: 5, min: 0, max: 1_000, unit: 'rejects', integer: true },
+  DOLPHIN_PINK_MAX_DRAWDOWN_USDT: { fallback: 0, min: 0, max: 1_000_000_000, unit: 'USDT' },
+  DOLPHIN_PINK_RATE_LIMIT_PERSISTENT_SEC: { fallback: 600, min: 1, max: 86_400, unit: 's' },
 } as const satisfies Record<string, { fallback: number; min: number; max: number; unit: string; integer?: boolean }>;
 
 export type NumericSetting = keyof typeof NUMERIC_SETTINGS;
@@ -293,6 +304,9 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): Config {
     poll_interval_ms: Math.round(poll_sec * 1000),
     max_hold_bars: numeric(env, 'DOLPHIN_MAX_HOLD_BARS'),
     rate_limit_cooldown_ms: Math.round(cooldown_sec * 1000),
+    max_rejects: numeric(env, 'DOLPHIN_PINK_MAX_REJECTS'),
+    max_drawdown_usdt: numeric(env, 'DOLPHIN_PINK_MAX_DRAWDOWN_USDT'),
+    rate_limit_persistent_ms: Math.round(numeric(env, 'DOLPHIN_PINK_RATE_LIMIT_PERSISTENT_SEC') * 1000),
     venue: venueRaw === undefined ? 'sim' : parseVenue(venueRaw, 'DOLPHIN_PINK_VENUE'),
     symbols: symbolsRaw === undefined ? [...DEFAULT_SYMBOLS] : parseSymbols(symbolsRaw, 'DOLPHIN_PINK_SYMBOLS'),
     authorize_venue: text(env, 'DOLPHIN_PINK_AUTHORIZE_VENUE'),

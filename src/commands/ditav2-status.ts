@@ -99,6 +99,14 @@ const num = (v: unknown, digits = 2): string => {
   return (Math.abs(v) < 0.5 * 10 ** -digits ? 0 : v).toFixed(digits);
 };
 
+/** The slot's trading state, and when not ACTIVE why and since when. */
+function tradingCell(s: Record<string, unknown>): string {
+  const st = String(s['trading_state'] ?? '-');
+  if (st === 'ACTIVE' || st === '-') return st;
+  const since = typeof s['trading_state_since'] === 'number' ? new Date(s['trading_state_since']).toISOString().slice(11, 19) : '-';
+  return `${st} since ${since}: ${String(s['trading_state_reason'] ?? '')}`.slice(0, 60);
+}
+
 /** Human rendering; its table and colour libraries are loaded only here (not for --json). */
 export async function renderStatus(doc: StatusDoc, color: boolean): Promise<string> {
   const [{ default: Table }, { Chalk }] = await Promise.all([import('cli-table3'), import('chalk')]);
@@ -109,16 +117,21 @@ export async function renderStatus(doc: StatusDoc, color: boolean): Promise<stri
     ? `engine UP  pid ${e.pid}  uptime ${e.uptime_s}s  venue ${e.venue}  namespace ${e.namespace}  history ${e.history_id ?? '-'}  heartbeat ${Math.round((e.heartbeat_age_ms ?? 0) / 100) / 10}s ago  steps ${e.steps}  last step ${num(e.last_step_ms, 1)} ms  rss ${num(e.rss_mb, 0)} MB`
     : `engine DOWN (read from the last checkpoint and the journal after it, up to seq ${e.seq}; history ${e.history_id ?? '-'}, run ${e.run_id ?? '-'})`;
   lines.push(e.up ? c.green(head) : c.red(head));
+  if (e.trading_state !== undefined) {
+    const t = `trading ${e.trading_state}${e.trading_state !== 'ACTIVE' ? ` since ${e.trading_state_since ? new Date(e.trading_state_since).toISOString() : '-'}: ${e.trading_state_reason || '-'} (pink resume --all)` : ''}`;
+    lines.push(e.trading_state === 'ACTIVE' ? t : c.yellow(t));
+  }
   if (e.note) lines.push(c.yellow(`note: ${e.note}`));
   if (e.fail_stop) lines.push(c.red(`STOPPED FAIL-CLOSED: ${doc.reasons[0] ?? ''}`));
   const a = doc.account as Record<string, number | null>;
   lines.push(`account  capital ${num(a['capital'])}  realized ${num(a['realized_pnl'])}  fees ${num(a['fees'])}  funding ${num(a['funding'])}  equity ${num(a['equity'])}  venue balance ${num(a['venue_balance'])}  drift ${num(a['drift'])} USDT`);
-  const slots = new Table({ head: ['symbol', 'state', 'side', 'qty', 'entry', 'unrealized', 'legs', 'hold bars', 'working order'], style: { head: [], border: [] } });
+  const slots = new Table({ head: ['symbol', 'state', 'trading', 'side', 'qty', 'entry', 'unrealized', 'legs', 'hold bars', 'working order'], style: { head: [], border: [] } });
   for (const s of doc.slots as Record<string, unknown>[]) {
     const wo = s['working_order'] as Record<string, unknown> | null | undefined;
     slots.push([
       String(s['symbol']),
       String(s['state']),
+      tradingCell(s),
       String(s['side'] ?? '-'),
       num(s['qty'], 6),
       num(s['avg_entry_price']),

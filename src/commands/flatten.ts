@@ -3,7 +3,8 @@
 import { createInterface } from 'node:readline/promises';
 import { homePaths, normalizeSymbol, type Config } from '../config.js';
 import { EXIT, ExitError, usageError } from '../errors.js';
-import type { FlattenResult } from '../engine/runner/flatten.js';
+import type { FlattenControl, FlattenResult } from '../engine/runner/flatten.js';
+import { operatorAudit } from '../engine/runner/control.js';
 import { runningEnginePid } from '../engine/runner/lock.js';
 import { askEngine } from '../engine/runner/socket.js';
 import { readRunJson } from '../engine/runner/run-json.js';
@@ -29,21 +30,29 @@ function render(r: FlattenResult): string {
   const lines = [`flatten ${r.symbol}${r.dry_run ? ' (dry run: nothing sent)' : ''}`];
   if (r.already_flat) {
     lines.push('  already flat: nothing to do.');
-    return lines.join('\n');
+    return lines.concat(tradingLine(r)).join('\n');
   }
   if (r.blocked) {
     lines.push(`  NOT FLAT, nothing sent: ${r.blocked}`);
-    return lines.join('\n');
+    return lines.concat(tradingLine(r)).join('\n');
   }
   for (const p of r.plan) lines.push(`  plan: ${p.detail}`);
   for (const o of r.orders) lines.push(`  order ${o.client_order_id}: ${o.action} (${o.status})`);
   if (!r.dry_run) {
     lines.push(r.flat ? `  FLAT at the venue; realized ${r.realized.toFixed(4)} USDT (leg recorded as manual_flatten)` : '  NOT FLAT in time: check `pink ditav2-status` and the venue');
   }
-  return lines.join('\n');
+  return lines.concat(tradingLine(r)).join('\n');
 }
 
-async function flattenDown(ctx: Context, symbol: string, timeout_ms: number, dry_run: boolean): Promise<FlattenResult> {
+/** Issue 19: the trading state the flatten left, with the command that ends it. */
+function tradingLine(r: FlattenResult): string[] {
+  if (r.trading_state === undefined) return [];
+  const scope = r.trading_scope === 'engine' ? 'the engine' : r.symbol;
+  if (r.trading_state === 'ACTIVE') return [`  ${scope} is ACTIVE: the strategy may enter again.`];
+  return [`  ${scope} stays ${r.trading_state}: no new entries. To trade again: pink resume ${r.trading_scope === 'engine' ? '--all' : r.symbol}`];
+}
+
+async function flattenDown(ctx: Context, symbol: string, timeout_ms: number, dry_run: boolean, control: FlattenControl, live: boolean): Promise<FlattenResult> {
   const paths = homePaths(ctx.config.home);
   if (dry_run) {
     // A plan needs no connection: PINK's books from the last checkpoint and the journal after it
@@ -63,9 +72,10 @@ async function flattenDown(ctx: Context, symbol: string, timeout_ms: number, dry
   const { flattenSymbol } = await import('../engine/runner/flatten.js');
   const lock = acquirePidLock(paths.pid);
   try {
-    const opened = await openEngine({ config: { ...ctx.config, ...engineRun(ctx) }, env: ctx.env, bin: ctx.bin, strategy: 'demo', seed: 1, live: false });
+    // The venue run.json names, behind its own gate: bingx-live needs --live, as `pink run --live`.
+    const opened = await openEngine({ config: { ...ctx.config, ...engineRun(ctx) }, env: ctx.env, bin: ctx.bin, strategy: 'demo', seed: 1, live });
     try {
-      return await flattenSymbol(opened.engine, symbol, timeout_ms, false);
+      return await flattenSymbol(opened.engine, symbol, timeout_ms, false, control);
     } finally {
       await opened.close();
     }
@@ -98,18 +108,22 @@ export const run: CommandRun = async (ctx, args, opts) => {
       throw usageError('not confirmed; nothing was sent.', 'Answer "yes", or pass --yes.');
     }
   }
+  const resume = opts['resume'] === true;
+  const live = opts['live'] === true;
+  const argv = [...(all ? ['--all'] : symbols), ...(resume ? ['--resume'] : []), ...(live ? ['--live'] : [])];
+  const control: FlattenControl = { hold: all ? 'engine' : 'symbol', resume, operator: operatorAudit('flatten', argv) };
   const paths = homePaths(ctx.config.home);
   const up = runningEnginePid(paths.pid) !== undefined;
   ctx.io.stderr(up ? 'pink: engine up: flattening through the engine.' : 'pink: engine down: flattening directly (checkpoint + reconcile + venue).');
   const results: FlattenResult[] = [];
   for (const symbol of symbols) {
     if (up) {
-      const answer = await askEngine(paths.socket, { op: 'flatten', symbol, timeout_ms: timeout_s * 1000, dry_run }, timeout_s * 1000 + 60_000);
+      const answer = await askEngine(paths.socket, { op: 'flatten', symbol, timeout_ms: timeout_s * 1000, dry_run, hold: control.hold, resume, operator: control.operator }, timeout_s * 1000 + 60_000);
       if (!answer) throw new ExitError(EXIT.UNREACHABLE, 'the engine did not answer the flatten request.', 'Check `pink ditav2-status`; retry (flatten is safe to repeat).');
       if (!answer.ok) throw new ExitError(answer.exit === 2 ? EXIT.USAGE : EXIT.BAD, answer.error, answer.hint);
       results.push(answer.data as FlattenResult);
     } else {
-      results.push(await flattenDown(ctx, symbol, timeout_s * 1000, dry_run));
+      results.push(await flattenDown(ctx, symbol, timeout_s * 1000, dry_run, control, live));
     }
   }
   const flat = results.every((r) => r.flat || r.dry_run);
@@ -117,7 +131,8 @@ export const run: CommandRun = async (ctx, args, opts) => {
   const text = results.map(render).join('\n');
   if (!all) {
     const r = results[0]!;
-    return { exit, text, data: { symbol: r.symbol, before: r.before, after: r.after, orders: r.orders, flat: r.flat, realized: r.realized, already_flat: r.already_flat, dry_run: r.dry_run, plan: r.plan, ...(r.blocked ? { blocked: r.blocked } : {}) } };
+    return { exit, text, data: { symbol: r.symbol, before: r.before, after: r.after, orders: r.orders, flat: r.flat, realized: r.realized, already_flat: r.already_flat, dry_run: r.dry_run, plan: r.plan, ...(r.blocked ? { blocked: r.blocked } : {}), ...(r.trading_state ? { trading_state: r.trading_state, trading_scope: r.trading_scope } : {}) } };
   }
-  return { exit, text, data: { symbols: results.map((r) => ({ symbol: r.symbol, before: r.before, orders: r.orders, flat: r.flat, realized: r.realized, plan: r.plan })), flat } };
+  const last = results[results.length - 1];
+  return { exit, text, data: { symbols: results.map((r) => ({ symbol: r.symbol, before: r.before, orders: r.orders, flat: r.flat, realized: r.realized, plan: r.plan })), flat, ...(last?.trading_state ? { trading_state: last.trading_state, trading_scope: last.trading_scope } : {}) } };
 };

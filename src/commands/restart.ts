@@ -60,6 +60,13 @@ export function renderReport(r: ReconcileReport): string {
   return lines.join('\n');
 }
 
+/** Issue 19: the restart's audit row (origin operator), written by the engine that came back. */
+async function audited(socket: string, report: ReconcileReport): Promise<ReconcileReport> {
+  const { operatorAudit } = await import('../engine/runner/control.js');
+  await askEngine(socket, { op: 'audit', operator: operatorAudit('restart', []) }, 5_000);
+  return report;
+}
+
 function result(report: ReconcileReport, extra: Record<string, unknown>) {
   return {
     exit: report.converged ? EXIT.OK : EXIT.BAD,
@@ -121,7 +128,7 @@ export const run: CommandRun = async (ctx: Context, _args, opts) => {
     const r = await execaCommand(supervisor, { shell: true, reject: false, timeout: timeout_ms, env: ctx.env as NodeJS.ProcessEnv });
     if (r.exitCode !== 0) throw new ExitError(EXIT.BAD, `the supervisor command exited ${String(r.exitCode)}: ${String(r.stderr || r.stdout).split('\n')[0]}`, 'Check the supervisor program name and its logs.');
     say('pink: waiting for the engine to come back and reconcile...');
-    return result(await waitForReport(paths.socket, oldPid, timeout_ms), { started: true, via: 'supervisor' });
+    return result(await audited(paths.socket, await waitForReport(paths.socket, oldPid, timeout_ms)), { started: true, via: 'supervisor' });
   }
 
   if (oldPid !== undefined) {
@@ -149,5 +156,5 @@ export const run: CommandRun = async (ctx: Context, _args, opts) => {
   });
   const started = await startDetached(ctx, argv, ctx.config.home, timeout_ms);
   say(`pink: engine up again (pid ${started.pid}); startup reconcile report follows.`);
-  return result(await waitForReport(paths.socket, oldPid, timeout_ms), { started: true, pid: started.pid });
+  return result(await audited(paths.socket, await waitForReport(paths.socket, oldPid, timeout_ms)), { started: true, pid: started.pid });
 };

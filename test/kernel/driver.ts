@@ -44,7 +44,16 @@ export type Action =
   /** Time jumps past the order and fill memories (31-90 min), then a tick. */
   | { t: 'long_wait'; min: number }
   /** A start with other settings: the SETTINGS input. */
-  | { t: 'settings'; drop_eth: boolean; cooldown_ms: number; max_hold: number; step: boolean };
+  | { t: 'settings'; drop_eth: boolean; cooldown_ms: number; max_hold: number; step: boolean }
+  /** Issue 19: an operator's halt / resume (sym -1: the engine; all: resume --all). Not in actionArb: trading.test.ts mixes it in. */
+  | { t: 'trading'; sym: number; state: 'ACTIVE' | 'REDUCING' | 'HALTED'; all: boolean };
+
+export const tradingActionArb: fc.Arbitrary<Action> = fc.record({
+  t: fc.constant('trading' as const),
+  sym: fc.integer({ min: -1, max: SYMBOLS.length - 1 }),
+  state: fc.constantFrom('ACTIVE' as const, 'REDUCING' as const, 'HALTED' as const),
+  all: fc.boolean(),
+});
 
 const sym = fc.integer({ min: 0, max: SYMBOLS.length - 1 });
 const k = fc.nat(1000);
@@ -327,6 +336,12 @@ export function drive(actions: Action[], observe?: (input: KernelInput, out: Ker
         ts += a.min * 60_000;
         apply({ type: 'TICK', ts, marks: { ...marks } });
         break;
+      case 'trading': {
+        const all = a.all && a.state === 'ACTIVE';
+        const symbol = all || a.sym < 0 ? undefined : SYMBOLS[a.sym];
+        apply({ type: 'TRADING_STATE', ts, state: a.state, reason: `test ${n}`, ...(symbol ? { symbol } : {}), ...(all ? { all: true } : {}), operator: { command: 'halt', args: [], user: 'u', host: 'h', pid: 1 } });
+        break;
+      }
       case 'settings': {
         const base = opts.config ?? DRIVER_CONFIG;
         const settings: KernelSettings = {

@@ -28,6 +28,7 @@ import { handleReconcile } from './reconcile-apply.js';
 import { handleSettings, settingsDiff, settingsRefusal } from './settings.js';
 import { fromPlain, newState, toPlain, type State } from './state.js';
 import { checkOther, checkSettings, isObj, validTs } from './validate.js';
+import { afterInput, handleTradingState } from './trading.js';
 import { viewOf } from './view.js';
 import type { KernelConfig, KernelInput, KernelOutcome, KernelSettings, KernelView, SettingChange } from './types.js';
 
@@ -39,6 +40,7 @@ export { FUNDING_IDS_MAX, CHECKPOINT_VERSION } from './state.js';
 export * from './limits.js';
 export { roundDownToStep, stepDecimals } from './steps.js';
 export { FLATTEN_REASON } from './intents.js';
+export { reducingInput } from './trading.js';
 
 /**
  * State-changing inputs kept since the last base (see "All or nothing"), at most. The engine
@@ -108,6 +110,7 @@ export class Kernel {
     const bad = checkOther(input);
     if (bad !== null) return [c.refuse(c.F.INVALID_INPUT, undefined, { reason: `${String(input.type)}: ${bad}` })];
     const outcomes = this.dispatch(input);
+    afterInput(c, input, outcomes);
     // finish() also asserts the invariants of every slot the input touched.
     return c.finish(outcomes);
   }
@@ -147,6 +150,8 @@ export class Kernel {
         return handleFunding(c, input);
       case 'SETTINGS':
         return handleSettings(c, input);
+      case 'TRADING_STATE':
+        return handleTradingState(c, input);
       default:
         return [c.refuse(c.F.INVALID_INPUT, undefined, { reason: `unknown input type ${JSON.stringify((input as { type?: unknown }).type) ?? 'undefined'}` })];
     }

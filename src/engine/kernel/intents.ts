@@ -9,6 +9,7 @@ import { memoryFullReason } from './memory.js';
 import { decisionRow, orderRow } from './rows.js';
 import { roundDownToStep } from './steps.js';
 import { isLive, newTrade, type OrderRec, type SlotRec } from './state.js';
+import { tradingRefusal } from './trading.js';
 import { checkIntent } from './validate.js';
 import type { FaultClass } from '../faults/taxonomy.js';
 import type { Intent, KernelOutcome, OutcomeDetails, VenueCommand } from './types.js';
@@ -44,6 +45,8 @@ export function handleIntent(c: Core, raw: unknown): KernelOutcome[] {
     return [refuseIntent(c, intent, c.F.STALE_STATE_RECONCILING, { reason: `${intent.action} refused: ${slot.symbol} waits for a reconcile`, stale_since_ts: slot.stale_since_ts })];
   }
   if (intent.action === 'CANCEL') return [handleCancel(c, slot, intent)];
+  const halted = tradingRefusal(c, intent);
+  if (halted !== null) return [halted];
   const coid = clientOrderId(c.st.history_id, intent.intent_id);
   const existing = c.st.orders.get(coid);
   // An intent id is used once for as long as its order is remembered (ORDER_MEMORY_MS past its

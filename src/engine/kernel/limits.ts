@@ -88,3 +88,7 @@ export const FILL_IDS_INTENTS_MAX = 50_000;
 /** The history id: minted by the runner at a kernel's first start (runner/kernel-glue.ts). */
 export const HISTORY_ID_CHARS = 10;
 export const HISTORY_ID_PATTERN = /^[a-z0-9]{10}$/;
+
+/** Issue 19 breakers: DOLPHIN_PINK_MAX_REJECTS in [0, 1000] (0 = off); DOLPHIN_PINK_MAX_DRAWDOWN_USDT in [0, 1e12] (0 = none). */
+export const MAX_REJECTS_MAX = 1_000;
+export const MAX_DRAWDOWN_USDT_MAX = 1e12;

@@ -4,11 +4,13 @@
 // change. Pure helpers (the diff, the refusal) are shared with the runner, which reports the
 // changes at startup and refuses to start (exit 2) rather than feed a refused SETTINGS.
 import type { Core } from './core.js';
-import { newSlot, type NormConfig, type State } from './state.js';
+import { MAX_REJECTS_DEFAULT, newSlot, type NormConfig, type State } from './state.js';
 import { copySteps } from './steps.js';
 import type { KernelInput, KernelOutcome, KernelSettings, SettingChange } from './types.js';
 
 const SCALARS = ['rate_limit_cooldown_ms', 'rate_limit_persistent_ms', 'max_hold_bars', 'drift_tolerance_usdt'] as const;
+/** Issue 19's breaker settings: absent in a SETTINGS input means their default. */
+const BREAKERS = { max_rejects: MAX_REJECTS_DEFAULT, max_drawdown_usdt: 0 } as const;
 
 /** What `next` changes against the kernel's settings, in a fixed order (symbols, scalars, steps). */
 export function settingsDiff(cur: NormConfig, next: KernelSettings): SettingChange[] {
@@ -16,6 +18,10 @@ export function settingsDiff(cur: NormConfig, next: KernelSettings): SettingChan
   for (const s of next.symbols) if (!cur.symbols.includes(s)) out.push({ setting: 'symbols', from: null, to: s });
   for (const s of cur.symbols) if (!next.symbols.includes(s)) out.push({ setting: 'symbols', from: s, to: null });
   for (const k of SCALARS) if (cur[k] !== next[k]) out.push({ setting: k, from: cur[k], to: next[k] });
+  for (const k of ['max_rejects', 'max_drawdown_usdt'] as const) {
+    const to = next[k] ?? BREAKERS[k];
+    if (cur[k] !== to) out.push({ setting: k, from: cur[k], to });
+  }
   const steps = [...new Set([...Object.keys(cur.qty_step_by_symbol), ...Object.keys(next.qty_step_by_symbol)])].sort();
   for (const sym of steps) {
     const from = cur.qty_step_by_symbol[sym] ?? null;
@@ -68,6 +74,8 @@ export function handleSettings(c: Core, input: Extract<KernelInput, { type: 'SET
     max_hold_bars: next.max_hold_bars,
     drift_tolerance_usdt: next.drift_tolerance_usdt,
     qty_step_by_symbol: copySteps(next.qty_step_by_symbol),
+    max_rejects: next.max_rejects ?? BREAKERS.max_rejects,
+    max_drawdown_usdt: next.max_drawdown_usdt ?? BREAKERS.max_drawdown_usdt,
   };
   const text = changes.map((ch) => `${ch.setting} ${ch.from ?? '-'} → ${ch.to ?? '-'}`).join(', ');
   return [c.outcome(c.F.SETTINGS_CHANGED, undefined, { reason: `settings changed: ${text}`, changes })];

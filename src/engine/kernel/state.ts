@@ -17,8 +17,15 @@ import type {
 } from './types.js';
 import { checkSettings } from './validate.js';
 
-/** 2: the history id, the history's fill-id memory, time-bounded order memory (1: none of these). */
-export const CHECKPOINT_VERSION = 2;
+/**
+ * 3: the trading states and the breakers' counters (issue 19). 2: the history id, the history's
+ * fill-id memory, time-bounded order memory (1: none of these). A version 2 checkpoint is read as
+ * every scope ACTIVE with fresh breaker counters (what a version 2 kernel was); a pink that
+ * knows only version 2 refuses a version 3 one, so it can never resume a halted history unknowingly.
+ */
+export const CHECKPOINT_VERSION = 3;
+/** DOLPHIN_PINK_MAX_REJECTS's default: consecutive venue rejects on a symbol that set it REDUCING. */
+export const MAX_REJECTS_DEFAULT = 5;
 
 /** Funding ids kept for idempotency: at 3 fundings a day per symbol, months of history. */
 export const FUNDING_IDS_MAX = 1024;
@@ -123,6 +130,10 @@ export interface NormConfig {
   symbols: Symbol[];
   drift_tolerance_usdt: number;
   qty_step_by_symbol: Record<Symbol, number>;
+  /** 0: the breaker is off. */
+  max_rejects: number;
+  /** 0: no drawdown breaker. */
+  max_drawdown_usdt: number;
   orders_remembered_max: number;
   fill_ids_max: number;
   fill_ids_intents_max: number;
@@ -147,6 +158,30 @@ export interface State {
   fill_ids: Map<string, number>;
   /** Kernel time of the last prune of the memories (memory.ts), null before the first. */
   pruned_ts: number | null;
+  /** Issue 19: trading states (trading.ts). */
+  trading: TradingRecs;
+}
+
+export type TradingStateName = 'ACTIVE' | 'REDUCING' | 'HALTED';
+
+export interface TradingRec {
+  state: TradingStateName;
+  reason: string;
+  since_ts: number | null;
+}
+
+export interface TradingRecs {
+  engine: TradingRec;
+  /** Only symbols whose own state was ever set; absent = ACTIVE. */
+  symbols: Record<Symbol, TradingRec>;
+  /** Consecutive venue rejects per symbol (the rejects breaker). */
+  rejects: Record<Symbol, number>;
+  /** Equity peak since the history began or the engine was last resumed (the drawdown breaker). */
+  equity_peak: number | null;
+}
+
+export function newTrading(): TradingRecs {
+  return { engine: { state: 'ACTIVE', reason: '', since_ts: null }, symbols: {}, rejects: {}, equity_peak: null };
 }
 
 export function isLive(o: OrderRec): boolean {
@@ -184,6 +219,8 @@ export function settingsOf(c: NormConfig): KernelSettings {
     max_hold_bars: c.max_hold_bars,
     drift_tolerance_usdt: c.drift_tolerance_usdt,
     qty_step_by_symbol: { ...c.qty_step_by_symbol },
+    max_rejects: c.max_rejects,
+    max_drawdown_usdt: c.max_drawdown_usdt,
   };
 }
 
@@ -199,6 +236,8 @@ export function normalizeConfig(c: KernelConfig): NormConfig {
     max_hold_bars: c.max_hold_bars,
     drift_tolerance_usdt: c.drift_tolerance_usdt ?? DRIFT_TOLERANCE_USDT_DEFAULT,
     qty_step_by_symbol: copySteps(c.qty_step_by_symbol ?? {}),
+    max_rejects: c.max_rejects ?? MAX_REJECTS_DEFAULT,
+    max_drawdown_usdt: c.max_drawdown_usdt ?? 0,
   };
   const bad = checkSettings(settings);
   assert(bad === null, `KernelConfig: ${bad}`);
@@ -210,7 +249,7 @@ export function normalizeConfig(c: KernelConfig): NormConfig {
   return {
     namespace: c.namespace,
     initial_capital_usdt: c.initial_capital_usdt,
-    ...settings,
+    ...(settings as Required<KernelSettings>),
     orders_remembered_max: bound(c.orders_remembered_max, ORDERS_REMEMBERED_MAX, 'orders_remembered_max'),
     fill_ids_max,
     fill_ids_intents_max: Math.min(fill_ids_max, bound(c.fill_ids_intents_max, FILL_IDS_INTENTS_MAX, 'fill_ids_intents_max')),
@@ -282,6 +321,7 @@ export function newState(config: KernelConfig): State {
     funding_ids: new Set(),
     fill_ids: new Map(),
     pruned_ts: null,
+    trading: newTrading(),
   };
 }
 
@@ -300,6 +340,7 @@ export function toPlain(st: State): unknown {
     funding_ids: [...st.funding_ids],
     fill_ids: [...st.fill_ids],
     pruned_ts: st.pruned_ts,
+    trading: st.trading,
   };
 }
 
@@ -310,7 +351,8 @@ export function fromPlain(doc: unknown): State {
   if (d['version'] === 1) {
     throw new Error('a kernel checkpoint of version 1 (before history ids): this PINK cannot continue that history; finish it (flatten, stop) with the PINK that wrote it, then start a new history in a new PINK_HOME');
   }
-  if (d['version'] !== CHECKPOINT_VERSION) throw new Error(`not a kernel checkpoint of version ${CHECKPOINT_VERSION}`);
+  const v2 = d['version'] === 2;
+  if (!v2 && d['version'] !== CHECKPOINT_VERSION) throw new Error(`not a kernel checkpoint of version ${CHECKPOINT_VERSION}`);
   const need = ['history_id', 'config', 'seq', 'slots', 'orders', 'account', 'rate_limit', 'funding_ids', 'fill_ids', 'pruned_ts'];
   for (const k of need) if (d[k] === undefined) throw new Error(`kernel checkpoint lacks "${k}"`);
   const history_id = d['history_id'];
@@ -334,5 +376,14 @@ export function fromPlain(doc: unknown): State {
     funding_ids: new Set(d['funding_ids'] as string[]),
     fill_ids: new Map(d['fill_ids'] as Array<[string, number]>),
     pruned_ts: d['pruned_ts'] as number | null,
+    trading: v2 ? newTrading() : tradingOf(d['trading']),
   };
+}
+
+function tradingOf(v: unknown): TradingRecs {
+  const t = v as TradingRecs | undefined;
+  const ok = (r: unknown): r is TradingRec => typeof r === 'object' && r !== null && ['ACTIVE', 'REDUCING', 'HALTED'].includes((r as TradingRec).state);
+  if (t === undefined || typeof t !== 'object' || t === null || !ok(t.engine) || typeof t.symbols !== 'object' || typeof t.rejects !== 'object') throw new Error('kernel checkpoint lacks a valid "trading"');
+  for (const r of Object.values(t.symbols)) if (!ok(r)) throw new Error('kernel checkpoint has a bad trading state');
+  return { engine: { ...t.engine }, symbols: Object.fromEntries(Object.entries(t.symbols).map(([k, r]) => [k, { ...r }])), rejects: { ...t.rejects }, equity_peak: t.equity_peak ?? null };
 }

@@ -161,7 +161,26 @@ export type KernelInput =
    * replay takes them at the same point. Removing a symbol whose slot holds a position, an order
    * or waits for a reconcile is refused.
    */
-  | { type: 'SETTINGS'; ts: number; settings: KernelSettings };
+  | { type: 'SETTINGS'; ts: number; settings: KernelSettings }
+  /**
+   * Issue 19: an operator's halt / resume / flatten (or the runner's liquidation hook) sets the
+   * trading state of one symbol, or of the engine when `symbol` is absent. `all` with ACTIVE
+   * resumes the engine and every symbol. `operator` is the audit trail (an anomalies row of
+   * origin `operator`); absent for a state set by PINK itself.
+   */
+  | { type: 'TRADING_STATE'; ts: number; symbol?: Symbol; all?: boolean; state: TradingState; reason: string; operator?: OperatorAudit };
+
+/** SPEC 6: ACTIVE, REDUCING (only orders that reduce a position), HALTED (nothing but cancels). */
+export type TradingState = 'ACTIVE' | 'REDUCING' | 'HALTED';
+
+/** Who changed something, for the anomalies row of origin `operator` (never a secret). */
+export interface OperatorAudit {
+  command: string;
+  args: string[];
+  user: string;
+  host: string;
+  pid: number;
+}
 
 export type KernelInputType = KernelInput['type'];
 
@@ -224,6 +243,10 @@ export interface KernelSettings {
   max_hold_bars: number;
   drift_tolerance_usdt: number;
   qty_step_by_symbol: Record<Symbol, number>;
+  /** Issue 19 breaker: consecutive venue rejects on a symbol that set it REDUCING [5; 0 = off]. */
+  max_rejects?: number;
+  /** Issue 19 breaker: loss from the equity peak (USDT) that sets the engine REDUCING [0 = none]. */
+  max_drawdown_usdt?: number;
 }
 
 /** One changed setting: `setting` is a KernelSettings key (`qty_step_by_symbol.BTC-USDT` per symbol). */
@@ -244,6 +267,9 @@ export interface SettingChange {
 export interface KernelConfigOptional {
   drift_tolerance_usdt?: number;
   qty_step_by_symbol?: Record<Symbol, number>;
+  /** Issue 19 breakers (KernelSettings): [5] and [0 = none]. */
+  max_rejects?: number;
+  max_drawdown_usdt?: number;
   /** Tests only: smaller memory bounds than limits.ts's, so that a run reaches them. */
   orders_remembered_max?: number;
   fill_ids_max?: number;
@@ -281,6 +307,10 @@ export interface SlotView {
   trade_id: string | null;
   working_order: WorkingOrderView | null;
   stale_since_ts: number | null;
+  /** The symbol's effective trading state (the stricter of its own and the engine's), why, since when. */
+  trading_state: TradingState;
+  trading_state_reason: string;
+  trading_state_since: number | null;
 }
 
 export interface AccountView {
@@ -316,6 +346,12 @@ export interface KernelView {
   slots: SlotView[];
   account: AccountView;
   rateLimit: RateLimitView;
+  /** The engine's trading state (issue 19), why and since when (kernel time, epoch ms). */
+  trading_state: TradingState;
+  trading_state_reason: string;
+  trading_state_since: number | null;
+  /** The session's equity peak the drawdown breaker measures from (null before the first tick). */
+  equity_peak: number | null;
   /** Inputs that changed the kernel's state (refused and no-op inputs do not count). */
   seq: number;
   last_ts: number | null;

@@ -15,6 +15,8 @@ import {
   FEE_USDT_ABS_MAX,
   FUNDING_USDT_ABS_MAX,
   HOLD_BARS_MAX,
+  MAX_DRAWDOWN_USDT_MAX,
+  MAX_REJECTS_MAX,
   NOTIONAL_USDT_MAX,
   PRICE_USDT_MAX,
   PRICE_USDT_MIN,
@@ -195,6 +197,9 @@ export function checkSettings(v: unknown): string | null {
   const hold = v['max_hold_bars'];
   if (!Number.isInteger(hold) || !within(1, HOLD_BARS_MAX)(hold)) return `max_hold_bars must be an integer in [1, ${HOLD_BARS_MAX}]`;
   if (!within(0, DRIFT_TOLERANCE_USDT_MAX)(v['drift_tolerance_usdt'])) return `drift_tolerance_usdt must be in [0, ${DRIFT_TOLERANCE_USDT_MAX}]`;
+  const rejects = v['max_rejects'];
+  if (rejects !== undefined && !(Number.isInteger(rejects) && within(0, MAX_REJECTS_MAX)(rejects))) return `max_rejects must be an integer in [0, ${MAX_REJECTS_MAX}]`;
+  if (v['max_drawdown_usdt'] !== undefined && !within(0, MAX_DRAWDOWN_USDT_MAX)(v['max_drawdown_usdt'])) return `max_drawdown_usdt must be in [0, ${MAX_DRAWDOWN_USDT_MAX}]`;
   const steps = v['qty_step_by_symbol'];
   if (!isObj(steps)) return 'qty_step_by_symbol must be an object';
   for (const [sym, step] of Object.entries(steps)) {
@@ -228,6 +233,8 @@ export function checkOther(input: KernelInput): string | null {
       if (o['symbols'] !== undefined && !(Array.isArray(o['symbols']) && o['symbols'].every((s) => typeof s === 'string'))) return 'RECONCILE.symbols must be an array of strings';
       if (o['adopt_orphans'] !== undefined && typeof o['adopt_orphans'] !== 'boolean') return 'RECONCILE.adopt_orphans must be a boolean';
       return checkSnapshot(o['snapshot']);
+    case 'TRADING_STATE':
+      return checkTradingState(o);
     case 'SETTINGS': {
       const bad = checkSettings(o['settings']);
       return bad === null ? null : `SETTINGS: ${bad}`;
@@ -235,4 +242,20 @@ export function checkOther(input: KernelInput): string | null {
     default:
       return null;
   }
+}
+
+const TRADING_STATES = new Set(['ACTIVE', 'REDUCING', 'HALTED']);
+
+function checkTradingState(o: Obj): string | null {
+  if (typeof o['state'] !== 'string' || !TRADING_STATES.has(o['state'])) return 'state must be ACTIVE, REDUCING or HALTED';
+  if (typeof o['reason'] !== 'string' || o['reason'].length > 500) return 'reason must be a string of at most 500 chars';
+  const bad = optional(o, 'symbol', isSymbol, 'a symbol') ?? optional(o, 'all', (x) => typeof x === 'boolean', 'a boolean');
+  if (bad) return bad;
+  if (o['all'] === true && (o['symbol'] !== undefined || o['state'] !== 'ACTIVE')) return 'all is only for ACTIVE (resume --all), without a symbol';
+  const op = o['operator'];
+  if (op === undefined) return null;
+  if (!isObj(op)) return 'operator must be an object';
+  if (typeof op['command'] !== 'string' || typeof op['user'] !== 'string' || typeof op['host'] !== 'string' || !Number.isInteger(op['pid'])) return 'operator needs command, user, host and pid';
+  if (!Array.isArray(op['args']) || !op['args'].every((a) => typeof a === 'string')) return 'operator.args must be an array of strings';
+  return null;
 }

@@ -2,6 +2,7 @@
 // copy every call: nothing a caller does to it reaches the kernel.
 import { equityOf, unrealizedOf } from './core.js';
 import { capitalOf, isLive, settingsOf, type SlotRec, type State } from './state.js';
+import { effectiveTrading } from './trading.js';
 import type { KernelView, SlotView, WorkingOrderView } from './types.js';
 
 function workingView(st: State, slot: SlotRec): WorkingOrderView | null {
@@ -21,6 +22,7 @@ function workingView(st: State, slot: SlotRec): WorkingOrderView | null {
 
 function slotView(st: State, slot: SlotRec): SlotView {
   const t = slot.trade;
+  const tr = effectiveTrading(st, slot.symbol);
   return {
     symbol: slot.symbol,
     slot_id: slot.slot_id,
@@ -38,6 +40,9 @@ function slotView(st: State, slot: SlotRec): SlotView {
     trade_id: t?.trade_id ?? null,
     working_order: workingView(st, slot),
     stale_since_ts: slot.stale_since_ts,
+    trading_state: tr.state,
+    trading_state_reason: tr.reason,
+    trading_state_since: tr.since_ts,
   };
 }
 
@@ -60,6 +65,10 @@ export function viewOf(st: State): KernelView {
       drift: a.drift_usdt,
     },
     rateLimit: { cooling_until_ts: rl.cooling_until_ts, consecutive: rl.consecutive, first_ts: rl.first_ts, persistent: rl.persistent },
+    trading_state: st.trading.engine.state,
+    trading_state_reason: st.trading.engine.reason,
+    trading_state_since: st.trading.engine.since_ts,
+    equity_peak: st.trading.equity_peak,
     seq: st.seq,
     last_ts: st.last_ts,
   };

@@ -2,7 +2,8 @@
 // whole remainder, wait until the venue shows flat, the leg recorded as `manual_flatten`.
 // The same code runs inside the engine (engine up, through the socket) and in a one-off engine
 // built from the checkpoint (engine down).
-import type { Intent } from '../kernel/types.js';
+import type { Intent, OperatorAudit } from '../kernel/types.js';
+import { applyTrading } from './control.js';
 import type { Engine } from './engine.js';
 import { slotOf } from './kernel-glue.js';
 
@@ -23,12 +24,44 @@ export interface FlattenResult {
   dry_run: boolean;
   /** Why nothing was sent although PINK is not flat (an operator must act). */
   blocked?: string;
+  /** Issue 19: the trading state the flatten left (REDUCING unless --resume), and of what. */
+  trading_state?: string;
+  trading_scope?: string;
+}
+
+/**
+ * Issue 19: what a flatten does to the trading state. `hold`: the symbol ('symbol') or the whole
+ * engine ('engine', `--all`) goes REDUCING before anything is sent, so the strategy cannot enter
+ * again; `resume`: once flat, it is ACTIVE again at once (`--resume`).
+ */
+export interface FlattenControl {
+  hold: 'symbol' | 'engine';
+  resume: boolean;
+  operator: OperatorAudit;
 }
 
 /** Between two looks at the venue while waiting for flat. */
 const FLAT_POLL_MS = 250;
 
-export async function flattenSymbol(engine: Engine, symbol: string, timeout_ms: number, dry_run: boolean): Promise<FlattenResult> {
+export async function flattenSymbol(engine: Engine, symbol: string, timeout_ms: number, dry_run: boolean, control?: FlattenControl): Promise<FlattenResult> {
+  const result = await flattenNow(engine, symbol, timeout_ms, dry_run, control);
+  if (control === undefined || dry_run) return result;
+  const scope = control.hold === 'engine' ? undefined : symbol;
+  if (control.resume && result.flat) {
+    applyTrading(engine, { ...(scope ? { symbol: scope } : { all: true }), state: 'ACTIVE', reason: 'flatten --resume', operator: control.operator });
+  }
+  const view = engine.kernel.view();
+  result.trading_state = scope === undefined ? view.trading_state : slotOf(view, symbol)?.trading_state ?? 'ACTIVE';
+  result.trading_scope = scope ?? 'engine';
+  return result;
+}
+
+async function flattenNow(engine: Engine, symbol: string, timeout_ms: number, dry_run: boolean, control?: FlattenControl): Promise<FlattenResult> {
+  if (control !== undefined && !dry_run) {
+    // Before anything is sent, and whatever follows (even a refusal): the strategy enters no more.
+    const scope = control.hold === 'engine' ? {} : { symbol };
+    applyTrading(engine, { ...scope, state: 'REDUCING', reason: `pink flatten${control.hold === 'engine' ? ' --all' : ` ${symbol}`}`, operator: control.operator });
+  }
   // The venue's truth first: PINK's own view may be stale (that is often why an operator is here).
   const first = dry_run ? undefined : await engine.reconcile([symbol], true);
   const before = slotOf(engine.kernel.view(), symbol);
@@ -63,6 +96,11 @@ export async function flattenSymbol(engine: Engine, symbol: string, timeout_ms: 
   }
   const exit: Intent = { intent_id: `flatten-${symbol}-${seq}-exit`, symbol, action: 'EXIT', final: true, order_type: 'market', reason: 'manual_flatten' };
   const outcomes = engine.feed([{ type: 'INTENT', ts: Date.now(), intent: exit }]);
+  const refusedByState = outcomes.find((o) => o.diagnostic_code === 'TRADING_STATE_REFUSED');
+  if (refusedByState) {
+    result.blocked = `${String(refusedByState.details.reason)}. Let exits through with \`pink halt --all\` (REDUCING, without --hard), then flatten again.`;
+    return result;
+  }
   for (const o of outcomes) for (const c of o.commands) if (c.kind === 'PLACE') result.orders.push({ client_order_id: c.client_order_id, action: `${c.side} ${c.qty} reduce-only market`, status: 'sent' });
   await engine.sendPending();
 

@@ -38,11 +38,14 @@ export function kernelSettings(config: Config, qty_steps: Record<Symbol, number>
   return {
     symbols: [...config.symbols],
     rate_limit_cooldown_ms: config.rate_limit_cooldown_ms,
-    rate_limit_persistent_ms: RATE_LIMIT_PERSISTENT_MS,
+    // DOLPHIN_PINK_RATE_LIMIT_PERSISTENT_SEC (issue 19), default RATE_LIMIT_PERSISTENT_MS.
+    rate_limit_persistent_ms: config.rate_limit_persistent_ms ?? RATE_LIMIT_PERSISTENT_MS,
     max_hold_bars: config.max_hold_bars,
     // No setting for it: the kernel's default.
     drift_tolerance_usdt: DRIFT_TOLERANCE_USDT_DEFAULT,
     qty_step_by_symbol: steps,
+    max_rejects: config.max_rejects,
+    max_drawdown_usdt: config.max_drawdown_usdt,
   };
 }
 
@@ -60,9 +63,11 @@ export function batchToken(history_id: string, first_seq: number, last_seq: numb
 const SETTING_NAMES: Record<string, { name: string; scale?: number; unit?: string }> = {
   symbols: { name: 'DOLPHIN_PINK_SYMBOLS' },
   rate_limit_cooldown_ms: { name: 'DITA_V2_RATE_LIMIT_COOLDOWN_SEC', scale: 1 / 1000, unit: 's' },
-  rate_limit_persistent_ms: { name: 'rate-limit persistent window', scale: 1 / 1000, unit: 's' },
+  rate_limit_persistent_ms: { name: 'DOLPHIN_PINK_RATE_LIMIT_PERSISTENT_SEC', scale: 1 / 1000, unit: 's' },
   max_hold_bars: { name: 'DOLPHIN_MAX_HOLD_BARS', unit: 'bars' },
   drift_tolerance_usdt: { name: 'drift tolerance', unit: 'USDT' },
+  max_rejects: { name: 'DOLPHIN_PINK_MAX_REJECTS', unit: 'rejects' },
+  max_drawdown_usdt: { name: 'DOLPHIN_PINK_MAX_DRAWDOWN_USDT', unit: 'USDT' },
 };
 
 /** One line per changed setting, e.g. `DITA_V2_RATE_LIMIT_COOLDOWN_SEC 5 s → 30 s`. */

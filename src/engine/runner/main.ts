@@ -10,6 +10,7 @@ import { openVenue } from '../venue/index.js';
 import type { Venue } from '../venue/types.js';
 import { Engine, newRunId, ReconcileReadError, ReplayFailedError, type ReconcileReport } from './engine.js';
 import { flattenSymbol } from './flatten.js';
+import { recordOperatorAction, tradingControl } from './control.js';
 import { settingLine } from './kernel-glue.js';
 import { writeFileAtomic } from './fsutil.js';
 import { archiveHistory, historyMissing, locateHistory, stoppedPath, type History } from './history.js';
@@ -307,8 +308,14 @@ async function handleControl(engine: Engine, store: Store, venue: Venue, req: Co
     case 'report':
       return { ok: true, data: engine.lastReport ?? null };
     case 'stop':
+      if (req.operator) recordOperatorAction(engine, 'OPERATOR_ACTION', req.operator);
       stop();
       return { ok: true, data: { stopping: true } };
+    case 'trading':
+      return tradingControl(engine, req);
+    case 'audit':
+      recordOperatorAction(engine, 'OPERATOR_ACTION', req.operator);
+      return { ok: true, data: { recorded: true } };
     case 'query':
       // Named queries only, through the store's read-only session: how other commands see the
       // embedded store while we hold it, with nothing to write and no SQL of the caller's.
@@ -317,7 +324,8 @@ async function handleControl(engine: Engine, store: Store, venue: Venue, req: Co
       if (!engine.opts.config.symbols.includes(req.symbol)) {
         return { ok: false, exit: EXIT.USAGE, error: `${req.symbol} is not one of this engine's symbols (${engine.opts.config.symbols.join(', ')}).`, hint: 'Use one of the engine symbols.' };
       }
-      const data = await engine.serialize(() => flattenSymbol(engine, req.symbol, req.timeout_ms, req.dry_run));
+      const control = req.operator ? { hold: req.hold ?? 'symbol', resume: req.resume === true, operator: req.operator } : undefined;
+      const data = await engine.serialize(() => flattenSymbol(engine, req.symbol, req.timeout_ms, req.dry_run, control));
       return { ok: true, data };
     }
     default:

@@ -5,14 +5,19 @@
 // nothing runs. The client side imports only node:net, so `pink ditav2-status` stays light.
 import { createConnection, createServer, type Server } from 'node:net';
 import { chmodSync, existsSync, rmSync } from 'node:fs';
+import type { OperatorAudit, TradingState } from '../kernel/types.js';
 
 export type ControlRequest =
   | { op: 'status' }
-  | { op: 'flatten'; symbol: string; timeout_ms: number; dry_run: boolean }
+  | { op: 'flatten'; symbol: string; timeout_ms: number; dry_run: boolean; hold?: 'symbol' | 'engine'; resume?: boolean; operator?: OperatorAudit }
+  /** Issue 19: `pink halt` / `pink resume` (a TRADING_STATE kernel input). */
+  | { op: 'trading'; state: TradingState; reason: string; symbol?: string; all?: boolean; operator: OperatorAudit }
   /** A named, read-only store query (src/engine/runner/queries.ts); there is no free SQL. */
   | { op: 'query'; name: string; params?: Record<string, unknown> }
   | { op: 'report' }
-  | { op: 'stop' };
+  | { op: 'stop'; operator?: OperatorAudit }
+  /** Issue 19: an operator action done outside the engine (a restart): its audit row. */
+  | { op: 'audit'; operator: OperatorAudit };
 
 export type ControlAnswer = { ok: true; data: unknown } | { ok: false; error: string; exit: number; hint?: string };
 
@@ -32,6 +37,15 @@ const text: FieldCheck = (v) => typeof v === 'string' && v.length > 0 && v.lengt
 const bool: FieldCheck = (v) => typeof v === 'boolean';
 const flattenMs: FieldCheck = (v) => typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= FLATTEN_TIMEOUT_MS_MAX;
 const plainObject: FieldCheck = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
+const tradingState: FieldCheck = (v) => v === 'ACTIVE' || v === 'REDUCING' || v === 'HALTED';
+const reasonText: FieldCheck = (v) => typeof v === 'string' && v.length <= 500;
+const holdScope: FieldCheck = (v) => v === 'symbol' || v === 'engine';
+/** The audit facts of an operator command (the kernel checks them again, field by field). */
+const operator: FieldCheck = (v) => {
+  if (!plainObject(v)) return false;
+  const o = v as Record<string, unknown>;
+  return typeof o['command'] === 'string' && typeof o['user'] === 'string' && typeof o['host'] === 'string' && Number.isInteger(o['pid']) && Array.isArray(o['args']) && o['args'].every((a) => typeof a === 'string' && a.length <= 600) && o['args'].length <= 32;
+};
 
 /**
  * Every op and its fields: required ones, and optional ones after a `?`. A request with an unknown
@@ -41,8 +55,10 @@ const plainObject: FieldCheck = (v) => typeof v === 'object' && v !== null && !A
 const REQUEST_FIELDS: { readonly [K in ControlRequest['op']]: Readonly<Record<string, FieldCheck>> } = {
   status: {},
   report: {},
-  stop: {},
-  flatten: { symbol: text, timeout_ms: flattenMs, dry_run: bool },
+  stop: { '?operator': operator },
+  audit: { operator },
+  flatten: { symbol: text, timeout_ms: flattenMs, dry_run: bool, '?hold': holdScope, '?resume': bool, '?operator': operator },
+  trading: { state: tradingState, reason: reasonText, '?symbol': text, '?all': bool, operator },
   query: { name: text, '?params': plainObject },
 };
 

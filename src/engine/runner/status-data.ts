@@ -43,6 +43,10 @@ export interface EngineFacts {
   note?: string;
   /** Engine down: the fail-stop it ended with ($PINK_HOME/stopped.json), or null. */
   fail_stop?: unknown;
+  /** Issue 19 (SPEC 6): the engine's trading state, why, since when (added by buildStatus). */
+  trading_state?: string;
+  trading_state_reason?: string;
+  trading_state_since?: number | null;
 }
 
 export interface StatusDoc {
@@ -83,17 +87,29 @@ export function buildStatus(view: KernelView, engine: EngineFacts, store: StoreF
     drift,
   });
   const cooling_ms = rl.cooling_until_ts != null ? Math.max(0, rl.cooling_until_ts - now_ts) : 0;
+  // Issue 19: the trading states (SPEC 6 keys); a breaker's REDUCING is a health reason.
+  const breakers = tradingHealthReasons(view);
   return {
-    engine,
+    engine: { ...engine, trading_state: view.trading_state, trading_state_reason: view.trading_state_reason, trading_state_since: view.trading_state_since },
     account: view.account,
     slots: view.slots,
     faults,
     rateLimit: { ...rl, cooling_ms, hint: rl.consecutive > 0 ? 'pink fault RATE_LIMITED' : null },
     store,
     overdue,
-    healthy: healthy && firstReasons.length === 0,
-    reasons: [...firstReasons, ...reasons],
+    healthy: healthy && firstReasons.length === 0 && breakers.length === 0,
+    reasons: [...firstReasons, ...reasons, ...breakers],
   };
+}
+
+/** SPEC 6 health: a scope a circuit breaker set REDUCING (an operator's halt is not a fault). */
+function tradingHealthReasons(view: KernelView): string[] {
+  const out: string[] = [];
+  if (view.trading_state_reason.startsWith('BREAKER_')) out.push(`the engine is ${view.trading_state} by a circuit breaker: ${view.trading_state_reason}; next: pink resume --all once dealt with`);
+  for (const s of view.slots) {
+    if (s.trading_state_reason.startsWith('BREAKER_') && s.trading_state_reason !== view.trading_state_reason) out.push(`${s.symbol} is ${s.trading_state} by a circuit breaker: ${s.trading_state_reason}; next: pink resume ${s.symbol} once dealt with`);
+  }
+  return out;
 }
 
 const mb = (bytes: number): number => Math.round((bytes / 1048576) * 10) / 10;

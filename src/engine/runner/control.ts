@@ -1,0 +1,99 @@
+// Issue 19: operator control inside the engine (halt, resume, the trading state a flatten leaves,
+// the audit of stop). The trading state is a kernel input (kernel/trading.ts): it is fed like any
+// input, so it is journaled before it applies, checkpointed, and replayed.
+import { hostname, userInfo } from 'node:os';
+import type { OperatorAudit, Symbol, TradingState } from '../kernel/types.js';
+import type { Engine } from './engine.js';
+
+/** Longest reason an operator may give (`--reason`); the kernel refuses longer. */
+export const REASON_CHARS_MAX = 500;
+
+/** The audit facts of this process's operator command: never a secret (arguments are PINK's own options). */
+export function operatorAudit(command: string, args: string[]): OperatorAudit {
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    user = process.env['USER'] ?? 'unknown';
+  }
+  return { command, args, user, host: hostname(), pid: process.pid };
+}
+
+export interface TradingRequest {
+  symbol?: Symbol;
+  all?: boolean;
+  state: TradingState;
+  reason: string;
+  operator: OperatorAudit;
+}
+
+export interface TradingResult {
+  changed: boolean;
+  /** The kernel's words: what changed, or why nothing did. */
+  detail: string;
+  /** Refused by the kernel (an unknown symbol, a bad field): the operator's input was wrong. */
+  refused?: string;
+  engine: { trading_state: TradingState; trading_state_reason: string; trading_state_since: number | null };
+  slots: { symbol: Symbol; trading_state: TradingState; trading_state_reason: string; trading_state_since: number | null }[];
+}
+
+/** Feeds one TRADING_STATE input (journaled, then applied) and says what it did. */
+export function applyTrading(engine: Engine, req: TradingRequest): TradingResult {
+  const input = {
+    type: 'TRADING_STATE' as const,
+    ts: Date.now(),
+    state: req.state,
+    reason: req.reason,
+    ...(req.symbol !== undefined ? { symbol: req.symbol } : {}),
+    ...(req.all === true ? { all: true } : {}),
+    operator: req.operator,
+  };
+  const out = engine.feed([input]);
+  const first = out[0];
+  const detail = String(first?.details.reason ?? '');
+  const changed = first?.diagnostic_code === 'TRADING_STATE_CHANGED';
+  const refused = first !== undefined && first.diagnostic_code !== 'TRADING_STATE_CHANGED' && first.diagnostic_code !== 'OK' ? detail : undefined;
+  const op = req.operator;
+  engine.opts.logger.info(`operator ${op.command} ${op.args.join(' ')} by ${op.user}@${op.host} pid ${op.pid}: ${detail}`);
+  return { changed, detail, ...(refused !== undefined ? { refused } : {}), ...tradingStates(engine) };
+}
+
+export function tradingStates(engine: Engine): Pick<TradingResult, 'engine' | 'slots'> {
+  const v = engine.kernel.view();
+  return {
+    engine: { trading_state: v.trading_state, trading_state_reason: v.trading_state_reason, trading_state_since: v.trading_state_since },
+    slots: v.slots.map((s) => ({ symbol: s.symbol, trading_state: s.trading_state, trading_state_reason: s.trading_state_reason, trading_state_since: s.trading_state_since })),
+  };
+}
+
+/**
+ * An operator action that is not a kernel input (stop, restart): an anomalies row of origin
+ * `operator` through the store, and a runtime-log line. Its row id is unique per command
+ * (time and pid of the command's process).
+ */
+export function recordOperatorAction(engine: Engine, code: string, op: OperatorAudit, extra: Record<string, unknown> = {}): void {
+  const ts = Date.now();
+  const history = engine.kernel.history_id;
+  const key = `${code}:${ts}:${op.pid}`;
+  engine.opts.store.write({
+    token: `${history}:operator:${key}`,
+    rows: [
+      {
+        family: 'anomalies',
+        row: { row_id: `anomalies:${history}:operator:${key}`, ts, origin: 'operator', code, severity: 'INFO', slot_id: '', symbol: '', details: JSON.stringify({ command: op.command, args: op.args, user: op.user, host: op.host, pid: op.pid, ...extra }) },
+      },
+    ],
+  });
+  engine.opts.logger.info(`operator ${op.command} ${op.args.join(' ')} by ${op.user}@${op.host} pid ${op.pid}`);
+}
+
+/** The control socket's `trading` op: serialized with the steps, refused (exit 2) on a bad symbol. */
+export async function tradingControl(engine: Engine, req: TradingRequest): Promise<{ ok: true; data: unknown } | { ok: false; error: string; exit: number; hint?: string }> {
+  const symbols = engine.opts.config.symbols;
+  if (req.symbol !== undefined && !symbols.includes(req.symbol)) {
+    return { ok: false, exit: 2, error: `${req.symbol} is not one of this engine's symbols (${symbols.join(', ')}).`, hint: 'Use one of the engine symbols, or --all.' };
+  }
+  const data = await engine.serialize(async () => applyTrading(engine, req));
+  if (data.refused !== undefined) return { ok: false, exit: 2, error: data.refused };
+  return { ok: true, data };
+}
