@@ -156,13 +156,15 @@ export async function renderStatus(doc: StatusDoc, color: boolean): Promise<stri
   lines.push(`rate limit  ${Number(rl['consecutive'] ?? 0) > 0 ? c.yellow(`RATE_LIMITED x${String(rl['consecutive'])}, cooling ${Math.ceil(Number(rl['cooling_ms'] ?? 0) / 1000)} s${rl['persistent'] ? ', PERSISTENT' : ''} (pink fault RATE_LIMITED)`) : 'clear'}`);
   const st = doc.store;
   lines.push(`store  ${st.backend} ${st.database}  pending ${st.pending_rows} rows  spooled ${st.spooled_rows}  last flush ${st.last_flush_age_ms === null ? '-' : `${Math.round(st.last_flush_age_ms / 100) / 10}s ago`}${st.last_error ? `  (${st.last_error})` : ''}`);
+  if (doc.venue_contact_age_s != null) lines.push(`venue  last contact ${doc.venue_contact_age_s}s ago  balance read ${doc.venue_balance_age_s == null ? 'never' : `${doc.venue_balance_age_s}s ago`}  failed steps in a row ${doc.failed_steps_in_row ?? 0}`);
+  for (const d of doc.divergences ?? []) lines.push(c.red(`diverged  ${d.symbol}: slot ${d.pink_qty}, venue ${d.venue_qty} since ${new Date(d.since_ts).toISOString()} (${d.hint})`));
   for (const o of doc.overdue) lines.push(c.yellow(`overdue  ${o.symbol} held ${o.hold_bars} bars > DOLPHIN_MAX_HOLD_BARS ${o.max_hold_bars}: ${o.hint}`));
   lines.push(doc.healthy ? c.green('HEALTHY') : c.red(`NOT HEALTHY: ${doc.reasons.join('; ')}`));
   return lines.join('\n');
 }
 
 function exitOf(doc: StatusDoc): 0 | 1 | 3 {
-  if (!doc.engine.up) return EXIT.UNREACHABLE;
+  if (!doc.engine.up || doc.venue_down) return EXIT.UNREACHABLE;
   return doc.healthy ? EXIT.OK : EXIT.BAD;
 }
 

@@ -11,7 +11,7 @@ const NOW = 1_800_000_000_000;
 const healthy: HealthFacts = { up: true, now_ts: NOW, poll_interval_ms: 1000, heartbeat_ts: NOW - 500, step_ms_p50: 40, slots: [{ symbol: 'BTC-USDT', state: 'OPEN' }], spooled_rows: 0, rate_limit_first_ts: null, rate_limit_persistent: false, overdue: [], drift: 0 };
 
 test('health: each SPEC reason makes the engine degraded, and only those', () => {
-  assert.deepEqual(judgeHealth(healthy), { healthy: true, reasons: [] });
+  assert.deepEqual(judgeHealth(healthy), { healthy: true, reasons: [], venue_down: false });
   const cases: [Partial<HealthFacts>, RegExp][] = [
     [{ slots: [{ symbol: 'BTC-USDT', state: 'STALE_STATE_RECONCILING', stale_since_ts: NOW - 31_000 }] }, /STALE_STATE_RECONCILING for 31 s/],
     [{ heartbeat_ts: NOW - 5_001 }, /heartbeat/],
@@ -21,6 +21,10 @@ test('health: each SPEC reason makes the engine degraded, and only those', () =>
     [{ overdue: [{ symbol: 'ETH-USDT', hold_bars: 300 }] }, /ETH-USDT held 300 bars/],
     [{ drift: 5 }, /drift 5.00/],
     [{ up: false }, /engine down/],
+    [{ venue_contact_ts: NOW - 5_001 }, /no successful venue contact for 5\.0 s \(pink fault VENUE_UNAVAILABLE\)/],
+    [{ failed_steps_in_row: 3 }, /3 steps failed in a row/],
+    [{ divergences: [{ symbol: 'BTC-USDT', pink_qty: 0, venue_qty: 0.0016 }] }, /BTC-USDT: slot holds 0, the venue 0\.0016 \(pink fault SLOT_DIVERGED\)/],
+    [{ unconverged: 'the reconcile at x did not converge (POSITION_MISMATCH)' }, /did not converge.*pink fault POSITION_MISMATCH/],
   ];
   for (const [change, reason] of cases) {
     const r = judgeHealth({ ...healthy, ...change });
@@ -28,6 +32,10 @@ test('health: each SPEC reason makes the engine degraded, and only those', () =>
     assert.match(r.reasons.join('\n'), reason);
   }
   assert.equal(judgeHealth({ ...healthy, slots: [{ symbol: 'BTC-USDT', state: 'STALE_STATE_RECONCILING', stale_since_ts: NOW - 29_000 }] }).healthy, true, 'under 30 s is not yet a reason');
+  assert.equal(judgeHealth({ ...healthy, venue_contact_ts: NOW - 2_000 }).healthy, true, 'venue contact 2 s old is not yet a reason');
+  assert.equal(judgeHealth({ ...healthy, venue_contact_ts: NOW - 20_000 }).venue_down, false, '20 s without contact: degraded, not down');
+  assert.equal(judgeHealth({ ...healthy, venue_contact_ts: NOW - 31_000 }).venue_down, true, '31 s without contact: down (exit 3)');
+  assert.equal(judgeHealth({ ...healthy, failed_steps_in_row: 2 }).healthy, true, 'two failed steps are not yet a reason');
   // A 50 ms poll interval with steps paced at ~250 ms: the loop's period is the step.
   const paced = { ...healthy, poll_interval_ms: 50, step_ms_p50: 250 };
   assert.equal(judgeHealth({ ...paced, heartbeat_ts: NOW - 300 }).healthy, true, 'a heartbeat one paced step old is not stalled');
@@ -66,4 +74,28 @@ test('control socket: mode 0600, one request one answer, and "no engine" when no
   } finally {
     dir.remove();
   }
+});
+
+test('venue check: a lasting difference gets one targeted reconcile, then is a divergence until it clears', async () => {
+  const { VenueCheck, DIVERGED_CHECKS_MAX } = await import('../../src/engine/runner/venue-check.js');
+  const c = new VenueCheck(0);
+  const slot = { symbol: 'BTC-USDT', state: 'ENTRY_WORKING', side: null, qty: 0 } as never;
+  const venue = [{ symbol: 'BTC-USDT', side: 'long' as const, qty: 0.0016, entry_price: 1 }];
+  for (let i = 1; i < DIVERGED_CHECKS_MAX; i++) assert.deepEqual(c.compare([slot], venue, i * 1000), { reconcile: [], fault: [] }, `check ${i}`);
+  assert.deepEqual(c.compare([slot], venue, 3000).reconcile, ['BTC-USDT']);
+  c.reconciled(['BTC-USDT']);
+  assert.deepEqual(c.divergences(), [], 'not a divergence before the check after the reconcile');
+  const after = c.compare([slot], venue, 4000);
+  assert.equal(after.fault.length, 1);
+  assert.deepEqual(c.divergences().map((d) => [d.symbol, d.pink_qty, d.venue_qty]), [['BTC-USDT', 0, 0.0016]]);
+  assert.deepEqual(c.compare([slot], venue, 5000).fault, [], 'the fault is recorded once');
+  const cleared = c.compare([{ symbol: 'BTC-USDT', state: 'OPEN', side: 'long', qty: 0.0016 } as never], venue, 6000);
+  assert.deepEqual(cleared.reconcile, ['BTC-USDT'], 'a cleared divergence is confirmed by a reconcile');
+  assert.deepEqual(c.divergences(), []);
+  c.polled([{ type: 'VENUE_UNAVAILABLE', ts: 7000, reason: 'x' }], 7000);
+  c.polled([{ type: 'VENUE_UNAVAILABLE', ts: 8000, reason: 'x' }], 8000);
+  assert.equal(c.failed_steps_in_row, 2);
+  assert.equal(c.contact_ts, 6000);
+  c.polled([{ type: 'VENUE_OK', ts: 9000 }], 9000);
+  assert.deepEqual([c.failed_steps_in_row, c.contact_ts], [0, 9000]);
 });

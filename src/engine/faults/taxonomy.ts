@@ -587,6 +587,19 @@ const TABLE = [
     commands: ['pink timeline --since 24h'],
     anomaly_origin: 'operator',
   },
+  // ---- Issue 18: truthful health ---------------------------------------------------------------
+  {
+    code: 'SLOT_DIVERGED',
+    aliases: ['DIVERGENCE', 'SLOT_DIVERGENCE'],
+    severity: 'ERROR',
+    title: 'A slot disagrees with the venue\'s position for several checks in a row, and a targeted reconcile did not settle it',
+    slot_effect: 'Unchanged; listed in ditav2-status divergences[] and status is degraded (exit 1) until the venue and the slot agree again.',
+    recovery: 'operator',
+    cause: 'A fill PINK missed, or a position changed at the venue while the engine ran (a manual close, another system trading the symbol).',
+    response: 'Run `pink restart` (a full reconcile with the venue). If the status still lists the divergence, the venue holds a position that is not PINK\'s: follow `pink fault POSITION_MISMATCH`, then `pink ditav2-status`.',
+    env: [],
+    commands: ['pink restart', 'pink ditav2-status'],
+  },
 ] as const satisfies readonly FaultClass[];
 
 function info<C extends string>(code: C, title: string, slot_effect: string, cause: string) {

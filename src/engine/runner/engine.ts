@@ -13,6 +13,7 @@ import { VenueReadError } from '../venue/errors.js';
 import type { Venue } from '../venue/types.js';
 import { CHECKPOINT_EVERY_STEPS, writeCheckpoint, type RunnerState } from './checkpoint.js';
 import { FaultWindow } from './faults-window.js';
+import { checkDivergence, VenueCheck } from './venue-check.js';
 import { locateHistory, type History } from './history.js';
 import { Journal, JournalWriteError, outcomeDigest, type JournalRecord, type JournalScan } from './journal.js';
 import type { Logger } from './log.js';
@@ -114,6 +115,8 @@ export class Engine {
   readonly kernel: Kernel;
   readonly journal: Journal;
   readonly faults = new FaultWindow();
+  /** Venue contact, failed steps in a row, slot-vs-venue divergences (venue-check.ts). */
+  readonly venueCheck = new VenueCheck(Date.now());
   private seq: number;
   /** The runner's state; `signals` (the signals file's cursor, see strategies.ts) rides in the checkpoint with it. */
   private runner: RunnerState & { signals?: SignalsCursor };
@@ -329,6 +332,7 @@ export class Engine {
       this.recordRows();
       throw new ReconcileReadError(err);
     }
+    this.venueCheck.snapshotRead(Date.now());
     const input: KernelInput = { type: 'RECONCILE', ts, snapshot, adopt_orphans, ...(symbols ? { symbols } : {}) };
     const outcomes = this.feed([input]);
     await this.sendPending();
@@ -356,7 +360,9 @@ export class Engine {
   async step(): Promise<void> {
     const t0 = performance.now();
     const ts = Date.now();
-    this.feed(await this.opts.venue.poll(this.opts.config.symbols, ts));
+    const polled = await this.opts.venue.poll(this.opts.config.symbols, ts);
+    this.venueCheck.polled(polled, Date.now());
+    this.feed(polled);
     const now = Date.now();
     const stale = this.kernel.view().slots.filter((s) => s.state === 'STALE_STATE_RECONCILING' && now >= (this.staleRetryTs.get(s.symbol) ?? 0)).map((s) => s.symbol);
     if (stale.length > 0) {
@@ -367,6 +373,7 @@ export class Engine {
         else this.staleRetryTs.delete(s.symbol);
       }
     }
+    if (polled.some((i) => i.type === 'VENUE_OK')) await checkDivergence(this, Date.now());
     if (!this.stopping && !this.must_reconcile) this.decide(ts);
     await this.sendPending();
     this.recordRows();

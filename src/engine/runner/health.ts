@@ -19,9 +19,24 @@ export interface HealthFacts {
   rate_limit_persistent: boolean;
   overdue: { symbol: string; hold_bars: number }[];
   drift: number | null;
+  /** Engine up: the last successful venue read (null: not known, engine down). */
+  venue_contact_ts?: number | null;
+  failed_steps_in_row?: number;
+  divergences?: { symbol: string; pink_qty: number; venue_qty: number }[];
+  /** The last reconcile's verdict when it did not converge (null: it did, or none ran). */
+  unconverged?: string | null;
 }
 
-export function judgeHealth(f: HealthFacts): { healthy: boolean; reasons: string[] } {
+/** Venue contact older than this many step periods (and VENUE_CONTACT_MIN_MS) is a reason. */
+export const VENUE_CONTACT_MAX_POLLS = 5;
+export const VENUE_CONTACT_MIN_MS = 3000;
+/** ... and older than this many periods (and VENUE_DOWN_MIN_MS): the venue is unreachable, exit 3. */
+export const VENUE_DOWN_POLLS = 30;
+export const VENUE_DOWN_MIN_MS = 30_000;
+/** Steps failed in a row before it is a reason. */
+export const FAILED_STEPS_MAX = 3;
+
+export function judgeHealth(f: HealthFacts): { healthy: boolean; reasons: string[]; venue_down: boolean } {
   const reasons: string[] = [];
   if (!f.up) reasons.push('engine down: no engine answers on the control socket (`pink restart` starts it)');
   for (const s of f.slots) {
@@ -35,11 +50,22 @@ export function judgeHealth(f: HealthFacts): { healthy: boolean; reasons: string
   if (f.up && f.heartbeat_ts !== null && f.now_ts - f.heartbeat_ts > HEARTBEAT_MAX_POLLS * period_ms) {
     reasons.push(`heartbeat ${((f.now_ts - f.heartbeat_ts) / 1000).toFixed(1)} s old (over ${HEARTBEAT_MAX_POLLS} poll intervals of ${Math.round(period_ms)} ms)`);
   }
+  let venue_down = false;
+  if (f.up && f.venue_contact_ts != null) {
+    const age = f.now_ts - f.venue_contact_ts;
+    venue_down = age > Math.max(VENUE_DOWN_POLLS * period_ms, VENUE_DOWN_MIN_MS);
+    if (age > Math.max(VENUE_CONTACT_MAX_POLLS * period_ms, VENUE_CONTACT_MIN_MS)) {
+      reasons.push(`no successful venue contact for ${(age / 1000).toFixed(1)} s${venue_down ? ': venue unreachable' : ''} (pink fault VENUE_UNAVAILABLE)`);
+    }
+  }
+  if (f.up && (f.failed_steps_in_row ?? 0) >= FAILED_STEPS_MAX) reasons.push(`${f.failed_steps_in_row} steps failed in a row (pink fault VENUE_UNAVAILABLE; the error log names each)`);
+  for (const d of f.divergences ?? []) reasons.push(`${d.symbol}: slot holds ${d.pink_qty}, the venue ${d.venue_qty} (pink fault SLOT_DIVERGED)`);
+  if (f.unconverged) reasons.push(`${f.unconverged} (pink fault POSITION_MISMATCH)`);
   if (f.spooled_rows > 0) reasons.push(`${f.spooled_rows} rows spooled, ClickHouse not taking them (pink fault STORE_SPOOLING)`);
   if (f.rate_limit_persistent || (f.rate_limit_first_ts !== null && f.now_ts - f.rate_limit_first_ts > RATE_LIMIT_PERSISTENT_REASON_MS)) {
     reasons.push('RATE_LIMITED persistent for over 10 min (pink fault RATE_LIMITED_PERSISTENT)');
   }
   for (const o of f.overdue) reasons.push(`${o.symbol} held ${o.hold_bars} bars, past DOLPHIN_MAX_HOLD_BARS (pink flatten ${o.symbol})`);
   if (f.drift !== null && Math.abs(f.drift) > DRIFT_TOLERANCE_USDT) reasons.push(`account drift ${f.drift.toFixed(2)} USDT vs the venue balance (pink fault ACCOUNT_DRIFT)`);
-  return { healthy: reasons.length === 0, reasons };
+  return { healthy: reasons.length === 0, reasons, venue_down };
 }

@@ -74,6 +74,7 @@ export async function runLoop(engine: Engine, store: Store, logger: Logger, o: L
       }
       if (c.kind === 'venue' && c.auth) throw err; // the key was refused: exit 2 (ReconcileReadError)
       consecutiveErrors += 1;
+      engine.venueCheck.stepFailed();
       const reason = `step failed (${consecutiveErrors} in a row): ${describeError(err)}`;
       // A venue failure was fed to the kernel as an input (counted by its outcome); the others are counted here.
       if (c.kind !== 'venue') engine.faults.record(c.code, FAULT[c.code].severity, Date.now(), undefined, { reason });

@@ -7,6 +7,7 @@ import type { Engine } from './engine.js';
 import type { FaultSummary } from './faults-window.js';
 import { judgeHealth } from './health.js';
 import type { KernelView } from './kernel-glue.js';
+import type { Divergence } from './venue-check.js';
 
 export interface StoreFacts {
   backend: string;
@@ -57,8 +58,26 @@ export interface StatusDoc {
   rateLimit: unknown;
   store: StoreFacts;
   overdue: { symbol: string; hold_bars: number; max_hold_bars: number; hint: string }[];
+  /** Seconds since the last successful venue read (null: engine down). */
+  venue_contact_age_s: number | null;
+  /** Seconds since the venue balance was last read (a reconcile's snapshot; null: engine down or never). */
+  venue_balance_age_s: number | null;
+  failed_steps_in_row: number | null;
+  /** Slots that disagree with the venue's position after a targeted reconcile (venue-check.ts). */
+  divergences: Divergence[];
+  /** The engine runs but has not reached the venue for long: ditav2-status exits 3. */
+  venue_down: boolean;
   healthy: boolean;
   reasons: string[];
+}
+
+/** What only a running engine knows about the venue (venue-check.ts). */
+export interface LiveVenueFacts {
+  contact_ts: number;
+  balance_ts: number | null;
+  failed_steps_in_row: number;
+  divergences: Divergence[];
+  unconverged: string | null;
 }
 
 function percentile(values: number[], p: number): number | null {
@@ -67,13 +86,13 @@ function percentile(values: number[], p: number): number | null {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-export function buildStatus(view: KernelView, engine: EngineFacts, store: StoreFacts, faults: FaultSummary[], poll_interval_ms: number, max_hold_bars: number, now_ts: number, firstReasons: string[] = []): StatusDoc {
+export function buildStatus(view: KernelView, engine: EngineFacts, store: StoreFacts, faults: FaultSummary[], poll_interval_ms: number, max_hold_bars: number, now_ts: number, firstReasons: string[] = [], live?: LiveVenueFacts): StatusDoc {
   const overdue = view.slots
     .filter((s) => s.qty > 0 && s.hold_bars > max_hold_bars)
     .map((s) => ({ symbol: s.symbol, hold_bars: s.hold_bars, max_hold_bars, hint: `pink flatten ${s.symbol}` }));
   const rl = view.rateLimit;
   const drift = typeof view.account.drift === 'number' ? view.account.drift : null;
-  const { healthy, reasons } = judgeHealth({
+  const { healthy, reasons, venue_down } = judgeHealth({
     up: engine.up,
     now_ts,
     poll_interval_ms,
@@ -85,7 +104,12 @@ export function buildStatus(view: KernelView, engine: EngineFacts, store: StoreF
     rate_limit_persistent: Boolean(rl.persistent),
     overdue,
     drift,
+    venue_contact_ts: live?.contact_ts ?? null,
+    failed_steps_in_row: live?.failed_steps_in_row ?? 0,
+    divergences: live?.divergences ?? [],
+    unconverged: live?.unconverged ?? null,
   });
+  const age_s = (ts: number | null | undefined): number | null => (ts == null ? null : Math.round((now_ts - ts) / 100) / 10);
   const cooling_ms = rl.cooling_until_ts != null ? Math.max(0, rl.cooling_until_ts - now_ts) : 0;
   // Issue 19: the trading states (SPEC 6 keys); a breaker's REDUCING is a health reason.
   const breakers = tradingHealthReasons(view);
@@ -97,6 +121,11 @@ export function buildStatus(view: KernelView, engine: EngineFacts, store: StoreF
     rateLimit: { ...rl, cooling_ms, hint: rl.consecutive > 0 ? 'pink fault RATE_LIMITED' : null },
     store,
     overdue,
+    venue_contact_age_s: age_s(live?.contact_ts),
+    venue_balance_age_s: age_s(live?.balance_ts),
+    failed_steps_in_row: live ? live.failed_steps_in_row : null,
+    divergences: live?.divergences ?? [],
+    venue_down,
     healthy: healthy && firstReasons.length === 0 && breakers.length === 0,
     reasons: [...firstReasons, ...reasons, ...breakers],
   };
@@ -154,5 +183,13 @@ export function engineStatus(engine: Engine, store: Store, venue: Venue): Status
     cfg.poll_interval_ms,
     cfg.max_hold_bars,
     now,
+    [],
+    {
+      contact_ts: engine.venueCheck.contact_ts,
+      balance_ts: engine.venueCheck.balance_ts,
+      failed_steps_in_row: engine.venueCheck.failed_steps_in_row,
+      divergences: engine.venueCheck.divergences(),
+      unconverged: engine.lastReport && !engine.lastReport.converged ? `the reconcile at ${new Date(engine.lastReport.ts).toISOString()} did not converge (${engine.lastReport.corrections.map((c) => c.kind).join(', ') || 'a slot still reconciling'})` : null,
+    },
   );
 }

@@ -2,7 +2,7 @@
 // which speaks the same protocol. Translation only: every decision is the kernel's.
 import type { bingx as BingxExchange } from 'ccxt';
 import type { Config, VenueName } from '../../config.js';
-import type { KernelInput, Symbol, VenueCommand, VenueFill, VenueOrder, VenueSnapshot } from '../kernel/types.js';
+import type { KernelInput, Symbol, VenueCommand, VenueFill, VenueOrder, VenuePosition, VenueSnapshot } from '../kernel/types.js';
 import { readFundingPayments } from './funding.js';
 import { redactReason } from './authorize.js';
 import { classify, VenueReadError, type Classified } from './errors.js';
@@ -383,6 +383,15 @@ export class CcxtVenue implements Venue {
     } catch (err) {
       if (!(err instanceof ThrottledError) && classify(err, ts).cls.kind === 'not_found') return null;
       throw this.readError(err, ts);
+    }
+  }
+
+  async positions(): Promise<VenuePosition[]> {
+    try {
+      const positions = await this.paced(['account_reads'], () => this.ex.fetchPositions());
+      return positions.map((p) => toVenuePosition(p)).filter((p) => p !== undefined);
+    } catch (err) {
+      throw this.readError(err, Date.now());
     }
   }
 

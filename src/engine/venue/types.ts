@@ -2,7 +2,7 @@
 // inputs, and one lookup for reconcile. Types only (no code), so importing it costs nothing;
 // the ccxt implementation is in ccxt.ts and is loaded by openVenue (index.ts) on demand.
 import type { VenueName } from '../../config.js';
-import type { KernelInput, OrderSide, Symbol, VenueCommand, VenueOrder, VenueSnapshot } from '../kernel/types.js';
+import type { KernelInput, OrderSide, Symbol, VenueCommand, VenueOrder, VenuePosition, VenueSnapshot } from '../kernel/types.js';
 
 export interface Venue {
   readonly name: VenueName;
@@ -52,6 +52,9 @@ export interface Venue {
    * Throws VenueReadError on failure.
    */
   lookupOrder(client_order_id: string, symbol: Symbol): Promise<LookedUpOrder | null>;
+
+  /** All positions at the venue (one call; the step's divergence check). Throws VenueReadError on failure. */
+  positions(): Promise<VenuePosition[]>;
 
   /**
    * Each symbol's lot step (the quantity step orders are sized in), from the markets read at
