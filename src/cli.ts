@@ -74,11 +74,12 @@ export const COMMANDS: CommandSpec[] = [
     name: 'flatten',
     args: '[symbol]',
     summary: "Get PINK flat on a symbol: cancel PINK's orders, reduce-only market, wait for flat",
-    examples: ['pink flatten BTC-USDT', 'pink flatten --all --yes', 'pink flatten btc-usdt --dry-run'],
+    examples: ['pink flatten BTC-USDT', 'pink flatten --all --yes', 'pink flatten btc-usdt --dry-run', 'pink flatten BTC-USDT --venue-position'],
     options: [
       { flags: '--all', description: 'every symbol PINK holds' },
       { flags: '--yes', description: 'do not ask for confirmation' },
       { flags: '--dry-run', description: 'print the plan, send nothing' },
+      { flags: '--venue-position', description: "close the venue's whole position (not PINK's) with one reduce-only order, then reconcile" },
       { flags: '--timeout <sec>', description: 'seconds to wait for the venue to show flat', default: '20' },
       { flags: '--resume', description: 'trade again at once once flat (default: what was flattened stays REDUCING until `pink resume`)' },
       { flags: '--live', description: 'engine down, run.json names bingx-live: required, as for `pink run --live`' },

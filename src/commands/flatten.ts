@@ -34,6 +34,8 @@ function render(r: FlattenResult): string {
   }
   if (r.blocked) {
     lines.push(`  NOT FLAT, nothing sent: ${r.blocked}`);
+    // Issue 18: the runbook ends in a command that works (older engines' text named none).
+    if (!r.blocked.includes('--venue-position')) lines.push(`  the way out: \`pink flatten ${r.symbol} --venue-position\` closes the venue's whole position (it shows both sizes before sending), then \`pink ditav2-status\`.`);
     return lines.concat(tradingLine(r)).join('\n');
   }
   for (const p of r.plan) lines.push(`  plan: ${p.detail}`);
@@ -102,6 +104,11 @@ export const run: CommandRun = async (ctx, args, opts) => {
     if (!known.includes(sym)) throw usageError(`${sym} is not one of PINK's symbols (${known.join(', ')}).`, 'Flatten one of those, or check DOLPHIN_PINK_SYMBOLS.');
     symbols = [sym];
   }
+  if (opts['venuePosition'] === true) {
+    if (all) throw usageError('--venue-position closes one symbol\'s venue position; give a SYMBOL, not --all.', 'pink flatten BTC-USDT --venue-position');
+    const { venuePositionCommand } = await import('./flatten-venue.js');
+    return venuePositionCommand(ctx, symbols[0]!, timeout_s * 1000, dry_run, yes, confirm, { resume: opts['resume'] === true, live: opts['live'] === true });
+  }
   if (!dry_run && !yes) {
     if (!ctx.io.interactive) throw usageError('refusing to flatten without confirmation: no terminal and no --yes. Nothing was sent.', 'Add --yes to confirm, or --dry-run to see the plan.');
     if (!(await confirm(ctx, `This sends reduce-only market orders to close PINK's position on ${symbols.join(', ')}.`))) {
@@ -127,7 +134,8 @@ export const run: CommandRun = async (ctx, args, opts) => {
     }
   }
   const flat = results.every((r) => r.flat || r.dry_run);
-  const exit = flat ? EXIT.OK : EXIT.BAD;
+  // A refusal (PINK's books do not match the venue: nothing sent) is SPEC's safety refusal, exit 2.
+  const exit = flat ? EXIT.OK : results.some((r) => r.blocked) ? EXIT.USAGE : EXIT.BAD;
   const text = results.map(render).join('\n');
   if (!all) {
     const r = results[0]!;

@@ -11,6 +11,7 @@ import type { Venue } from '../venue/types.js';
 import { Engine, newRunId, ReconcileReadError, ReplayFailedError, type ReconcileReport } from './engine.js';
 import { flattenSymbol } from './flatten.js';
 import { recordOperatorAction, tradingControl } from './control.js';
+import { flattenVenueOp } from './flatten-plan.js';
 import { settingLine } from './kernel-glue.js';
 import { writeFileAtomic } from './fsutil.js';
 import { archiveHistory, historyMissing, locateHistory, stoppedPath, type History } from './history.js';
@@ -328,6 +329,8 @@ async function handleControl(engine: Engine, store: Store, venue: Venue, req: Co
       const data = await engine.serialize(() => flattenSymbol(engine, req.symbol, req.timeout_ms, req.dry_run, control));
       return { ok: true, data };
     }
+    case 'flatten_venue':
+      return flattenVenueOp(engine, req);
     default:
       return { ok: false, exit: EXIT.USAGE, error: 'unknown control request' };
   }
