@@ -52,8 +52,8 @@ export function renderReport(r: ReconcileReport): string {
   if (r.corrections.length === 0) lines.push('  corrections: none (PINK and the venue already agreed)');
   for (const c of r.corrections) lines.push(`  correction  ${c.kind.padEnd(14)} ${c.symbol.padEnd(12)} ${c.detail}`);
   for (const c of r.corrections as Correction[]) {
-    if (c.kind === 'orphan_flagged') lines.push(`  action: ${c.symbol} is held at the venue but not by PINK: close it at the venue, or add ${c.symbol} to DOLPHIN_PINK_SYMBOLS and restart to adopt it.`);
-    if (c.kind === 'position_mismatch') lines.push(`  action: ${c.symbol}: the venue's position is not PINK's (another system traded it): close it at the venue, then pink restart.`);
+    if (c.kind === 'orphan_flagged') lines.push(`  action: ${c.symbol} is held at the venue but not by PINK: close it with \`pink flatten ${c.symbol}\` (it adopts, then exits), then \`pink ditav2-status\`.`);
+    if (c.kind === 'position_mismatch') lines.push(`  action: ${c.symbol}: the venue's position is not PINK's (another system traded it): close it with \`pink flatten ${c.symbol} --venue-position\` (it shows both sizes before sending), then \`pink ditav2-status\`.`);
   }
   lines.push(`  drift: ${r.drift === null ? '-' : `${(Math.abs(r.drift) < 5e-5 ? 0 : r.drift).toFixed(4)} USDT`}`);
   lines.push(r.converged ? '  CONVERGED' : '  NOT CONVERGED: divergences remain that need an operator (see above)');

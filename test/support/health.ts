@@ -1,5 +1,6 @@
 // Issue 18 e2e helpers: ditav2-status as the operator reads it, polled until a condition holds
 // (a situation is seen within a few poll intervals; no timed assertion), and the audit rows.
+import { readdirSync, readFileSync } from 'node:fs';
 import { loadConfig } from '../../src/config.js';
 import { openStore } from '../../src/engine/store/index.js';
 import { waitFor, type World } from './e2e.js';
@@ -17,11 +18,11 @@ export type Status = {
 };
 export type Seen = { code: number | null; doc: Status };
 
-export const status = (w: World): Promise<Seen> => w.json<Status>(['ditav2-status']);
+export const status = (w: World, env: Record<string, string> = {}): Promise<Seen> => w.json<Status>(['ditav2-status'], env);
 
-export async function statusUntil(w: World, what: string, ok: (s: Seen) => boolean, timeout_ms = 60_000): Promise<Seen> {
+export async function statusUntil(w: World, what: string, ok: (s: Seen) => boolean, timeout_ms = 60_000, env: Record<string, string> = {}): Promise<Seen> {
   return waitFor(what, async () => {
-    const s = await status(w);
+    const s = await status(w, env);
     return ok(s) ? s : false;
   }, timeout_ms, 200);
 }
@@ -48,4 +49,21 @@ export async function resumeIfReducing(w: World, symbol: string): Promise<void> 
     const r = await w.pink(['resume', symbol]);
     if (r.code !== 0) throw new Error(`pink resume ${symbol}: exit ${r.code}: ${r.stderr}`);
   }
+}
+
+/** Live processes whose command line is a `sim` on `statePath` (Linux /proc). */
+export function simProcesses(statePath: string): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    const at = argv.indexOf('--state');
+    if (argv.includes('sim') && at >= 0 && argv[at + 1] === statePath) out.push(Number(name));
+  }
+  return out.sort((a, b) => a - b);
 }
