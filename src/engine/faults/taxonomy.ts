@@ -271,9 +271,9 @@ const TABLE = [
     slot_effect: 'Unchanged; flagged. The reconcile does not converge.',
     recovery: 'operator',
     cause: 'A position opened outside PINK, or by fills PINK never saw, and the reconcile policy does not adopt orphans.',
-    response: 'Decide: close it on the venue with `pink flatten SYMBOL` (which adopts then exits), or leave it and accept that `pink restart` reports it. Run `pink mode-verify` to see if another system trades the account.',
+    response: 'If one of PINK\'s orders on the symbol just left the book, it may be a fill PINK missed: `pink restart` reads the venue\'s fills again. Otherwise decide: close it with `pink flatten SYMBOL` (it adopts, then exits; the symbol stays REDUCING until `pink resume SYMBOL`), or leave it and accept that `pink restart` reports it. Run `pink mode-verify` to see if another system trades the account.',
     env: [],
-    commands: ['pink flatten SYMBOL', 'pink restart', 'pink mode-verify'],
+    commands: ['pink restart', 'pink flatten SYMBOL', 'pink resume SYMBOL', 'pink mode-verify'],
   },
   {
     code: 'POSITION_ADOPTED',
@@ -556,9 +556,9 @@ const TABLE = [
     slot_effect: 'The symbol goes REDUCING: no new entry. It stays REDUCING until an operator resumes it, even once a reconcile converges.',
     recovery: 'operator',
     cause: 'A reconcile found a venue position that is not PINK\'s (ORPHAN_POSITION) or not the one PINK holds (POSITION_MISMATCH): someone else traded the symbol on PINK\'s account, or PINK\'s books are wrong.',
-    response: 'Find who traded the symbol. Close or adopt the position at the venue, run `pink restart` to reconcile, check `pink ditav2-status` shows the symbol converged, then `pink resume SYMBOL`.',
+    response: 'Find who traded the symbol (`pink mode-verify`). Close the venue\'s position: a mismatch with `pink flatten SYMBOL --venue-position` (it shows both sizes before sending), an orphan with `pink flatten SYMBOL` (it adopts, then exits); check `pink ditav2-status` lists no divergence for the symbol, then `pink resume SYMBOL`.',
     env: [],
-    commands: ['pink restart', 'pink resume SYMBOL'],
+    commands: ['pink flatten SYMBOL --venue-position', 'pink flatten SYMBOL', 'pink resume SYMBOL'],
     anomaly_origin: ANOMALY_ORIGIN,
   },
   {

@@ -63,14 +63,16 @@ export function judgeHealth(f: HealthFacts): { healthy: boolean; reasons: string
     reasons.push(`heartbeat ${((f.now_ts - f.heartbeat_ts) / 1000).toFixed(1)} s old (over ${HEARTBEAT_MAX_POLLS} poll intervals of ${Math.round(period_ms)} ms)`);
   }
   let venue_down = false;
+  // The venue answers, but refuses for rate: the fault to read is RATE_LIMITED, not VENUE_UNAVAILABLE.
+  const venueCode = f.rate_limit_first_ts !== null ? 'RATE_LIMITED' : 'VENUE_UNAVAILABLE';
   if (f.up && f.venue_contact_ts != null) {
     const age = f.now_ts - f.venue_contact_ts;
     venue_down = age > Math.max(VENUE_DOWN_POLLS * period_ms, VENUE_DOWN_MIN_MS);
     if (age > Math.max(VENUE_CONTACT_MAX_POLLS * period_ms, VENUE_CONTACT_MIN_MS)) {
-      reasons.push(`no successful venue contact for ${(age / 1000).toFixed(1)} s${venue_down ? ': venue unreachable' : ''} (pink fault VENUE_UNAVAILABLE)`);
+      reasons.push(`no successful venue contact for ${(age / 1000).toFixed(1)} s${venue_down ? ': venue unreachable' : ''} (pink fault ${venueCode})`);
     }
   }
-  if (f.up && (f.failed_steps_in_row ?? 0) >= FAILED_STEPS_MAX) reasons.push(`${f.failed_steps_in_row} steps failed in a row (pink fault VENUE_UNAVAILABLE; the error log names each)`);
+  if (f.up && (f.failed_steps_in_row ?? 0) >= FAILED_STEPS_MAX) reasons.push(`${f.failed_steps_in_row} steps failed in a row (pink fault ${venueCode}; the error log names each)`);
   for (const d of f.divergences ?? []) reasons.push(`${d.symbol}: slot holds ${d.pink_qty}, the venue ${d.venue_qty} (pink fault SLOT_DIVERGED)`);
   if (f.unconverged) reasons.push(`${f.unconverged} (${unconvergedFix(f.unconverged)})`);
   if (f.spooled_rows > 0) reasons.push(`${f.spooled_rows} rows spooled, ClickHouse not taking them (pink fault STORE_SPOOLING)`);
