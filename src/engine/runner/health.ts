@@ -48,6 +48,12 @@ export function unconvergedFix(text: string): string {
   return 'pink fault POSITION_MISMATCH';
 }
 
+/** A quantity as text without float noise (0.019999999999999997 → 0.02): 8 decimals at most. */
+export function qtyText(q: number): string {
+  const v = Number(q.toFixed(8));
+  return String(Object.is(v, -0) ? 0 : v);
+}
+
 export function judgeHealth(f: HealthFacts): { healthy: boolean; reasons: string[]; venue_down: boolean } {
   const reasons: string[] = [];
   if (!f.up) reasons.push('engine down: no engine answers on the control socket (`pink restart` starts it)');
@@ -73,7 +79,7 @@ export function judgeHealth(f: HealthFacts): { healthy: boolean; reasons: string
     }
   }
   if (f.up && (f.failed_steps_in_row ?? 0) >= FAILED_STEPS_MAX) reasons.push(`${f.failed_steps_in_row} steps failed in a row (pink fault ${venueCode}; the error log names each)`);
-  for (const d of f.divergences ?? []) reasons.push(`${d.symbol}: slot holds ${d.pink_qty}, the venue ${d.venue_qty} (pink fault SLOT_DIVERGED)`);
+  for (const d of f.divergences ?? []) reasons.push(`${d.symbol}: slot holds ${qtyText(d.pink_qty)}, the venue ${qtyText(d.venue_qty)} (pink fault SLOT_DIVERGED)`);
   if (f.unconverged) reasons.push(`${f.unconverged} (${unconvergedFix(f.unconverged)})`);
   if (f.spooled_rows > 0) reasons.push(`${f.spooled_rows} rows spooled, ClickHouse not taking them (pink fault STORE_SPOOLING)`);
   if (f.rate_limit_persistent || (f.rate_limit_first_ts !== null && f.now_ts - f.rate_limit_first_ts > RATE_LIMIT_PERSISTENT_REASON_MS)) {
