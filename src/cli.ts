@@ -268,6 +268,10 @@ export function fastParse(argv: string[]): FastParse | undefined {
   return undefined;
 }
 
+/** The global options (buildProgram), also listed in each command's --help. */
+const GLOBAL_FLAGS = ['--json', '--home', '--no-color', '--help', '--version'] as const;
+const GLOBAL_HELP = '\nGlobal options (any command):\n  --json        one JSON document on stdout; messages go to stderr\n  --home <dir>  state folder (env PINK_HOME)\n  --no-color    no colours (also NO_COLOR)';
+
 /** Builds the commander program; `onRun` receives the chosen command. Pure of side effects. */
 async function buildProgram(io: Io, onRun: (spec: CommandSpec, args: string[], opts: Record<string, unknown>) => void): Promise<Command> {
   const { Command, Option } = await import('commander');
@@ -296,7 +300,7 @@ async function buildProgram(io: Io, onRun: (spec: CommandSpec, args: string[], o
       .description(spec.summary)
       .exitOverride()
       .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s), outputError: () => {} })
-      .addHelpText('after', `\nExamples:\n${spec.examples.map((e) => `  $ ${e}`).join('\n')}`);
+      .addHelpText('after', `${GLOBAL_HELP}\n\nExamples:\n${spec.examples.map((e) => `  $ ${e}`).join('\n')}`);
     for (const o of spec.options) {
       const opt = new Option(o.flags, o.description);
       if (o.default !== undefined) opt.default(o.default);
@@ -344,7 +348,8 @@ export async function main(argv: string[], env: Env, io: Io = processIo()): Prom
       if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
         if (e.exitCode === 0) return EXIT.OK;
         const message = String(e.message).replace(/^error: /, '').split('\n')[0] ?? String(e.message);
-        printError(io, new ExitError(EXIT.USAGE, message, 'See `pink --help`, or `pink COMMAND --help`.'), false);
+        const { suggestFix } = await import('./suggest.js');
+        printError(io, new ExitError(EXIT.USAGE, message, await suggestFix(message, argv, COMMANDS, GLOBAL_FLAGS)), false);
         return EXIT.USAGE;
       }
       throw err;

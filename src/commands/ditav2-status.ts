@@ -193,7 +193,9 @@ export const run: CommandRun = async (ctx, _args, opts) => {
   let last: CommandResult = await once(ctx);
   while (!stop) {
     if (ctx.json) ctx.io.stdout(JSON.stringify(last.data));
-    else ctx.io.stdout(`\x1b[2J\x1b[H${last.text}\n(refreshing every ${every_s}s; Ctrl-C to stop)`);
+    // Screen codes only on a terminal: into a pipe or a file, each refresh is a block of its own.
+    else if (process.stdout.isTTY) ctx.io.stdout(`\x1b[2J\x1b[H${last.text}\n(refreshing every ${every_s}s; Ctrl-C to stop)`);
+    else ctx.io.stdout(`${last.text}\n`);
     await new Promise((r) => setTimeout(r, every_s * 1000));
     if (!stop) last = await once(ctx);
   }
