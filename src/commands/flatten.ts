@@ -121,9 +121,23 @@ export const run: CommandRun = async (ctx, args, opts) => {
   const control: FlattenControl = { hold: all ? 'engine' : 'symbol', resume, operator: operatorAudit('flatten', argv) };
   const paths = homePaths(ctx.config.home);
   const up = runningEnginePid(paths.pid) !== undefined;
-  ctx.io.stderr(up ? 'pink: engine up: flattening through the engine.' : 'pink: engine down: flattening directly (checkpoint + reconcile + venue).');
   const results: FlattenResult[] = [];
+  let current: string | undefined;
+  const { sayOnCtrlC } = await import('./interrupt.js');
+  const release = sayOnCtrlC(ctx, () => {
+    if (dry_run) return 'Dry run: nothing was sent.';
+    const done = results.map((r) => `${r.symbol} ${r.flat ? 'flat' : r.blocked ? 'refused' : 'not flat'}`);
+    const rest = symbols.slice(results.length + (current ? 1 : 0));
+    return [
+      done.length > 0 ? `Done: ${done.join(', ')}.` : 'Nothing finished.',
+      current ? (up ? `${current}: the engine received the flatten and finishes it by itself (cancel, reduce-only order, wait for flat).` : `${current}: this command was flattening it itself; an order already sent stays at the venue (the journal has it). Run \`pink flatten ${current}\` again (safe to repeat).`) : '',
+      rest.length > 0 ? `Not started: ${rest.join(', ')}.` : '',
+      'Check: pink ditav2-status',
+    ].filter((x) => x).join(' ');
+  });
+  ctx.io.stderr(up ? 'pink: engine up: flattening through the engine.' : 'pink: engine down: flattening directly (checkpoint + reconcile + venue).');
   for (const symbol of symbols) {
+    current = symbol;
     if (up) {
       const answer = await askEngine(paths.socket, { op: 'flatten', symbol, timeout_ms: timeout_s * 1000, dry_run, hold: control.hold, resume, operator: control.operator }, timeout_s * 1000 + 60_000);
       if (!answer) throw new ExitError(EXIT.UNREACHABLE, 'the engine did not answer the flatten request.', 'Check `pink ditav2-status`; retry (flatten is safe to repeat).');
@@ -132,7 +146,9 @@ export const run: CommandRun = async (ctx, args, opts) => {
     } else {
       results.push(await flattenDown(ctx, symbol, timeout_s * 1000, dry_run, control, live));
     }
+    current = undefined;
   }
+  release();
   const flat = results.every((r) => r.flat || r.dry_run);
   // A refusal (PINK's books do not match the venue: nothing sent) is SPEC's safety refusal, exit 2.
   const exit = flat ? EXIT.OK : results.some((r) => r.blocked) ? EXIT.USAGE : EXIT.BAD;

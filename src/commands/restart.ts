@@ -131,6 +131,16 @@ export const run: CommandRun = async (ctx: Context, _args, opts) => {
     return result(await audited(paths.socket, await waitForReport(paths.socket, oldPid, timeout_ms)), { started: true, via: 'supervisor' });
   }
 
+  let newPid: number | undefined;
+  let starting = false;
+  const { sayOnCtrlC } = await import('./interrupt.js');
+  sayOnCtrlC(ctx, () =>
+    starting && newPid === undefined
+      ? 'A new engine was being started (detached): if it came up, it finishes its startup reconcile by itself; check `pink ditav2-status`.'
+      : newPid === undefined
+      ? `${oldPid !== undefined ? `The engine (pid ${oldPid}) was asked to stop and stops by itself (store flushed, checkpoint written). ` : ''}No engine was started: run \`pink restart\` again.`
+      : `The new engine (pid ${newPid}) was started and finishes its startup reconcile by itself; read the result with \`pink ditav2-status\`.`,
+  );
   if (oldPid !== undefined) {
     say(`pink: stopping the engine (pid ${oldPid}) gracefully...`);
     process.kill(oldPid, 'SIGTERM');
@@ -154,7 +164,9 @@ export const run: CommandRun = async (ctx: Context, _args, opts) => {
     seed: recorded?.seed ?? 1,
     live: recorded?.live ?? false,
   });
+  starting = true;
   const started = await startDetached(ctx, argv, ctx.config.home, timeout_ms);
+  newPid = started.pid;
   say(`pink: engine up again (pid ${started.pid}); startup reconcile report follows.`);
   return result(await audited(paths.socket, await waitForReport(paths.socket, oldPid, timeout_ms)), { started: true, pid: started.pid });
 };

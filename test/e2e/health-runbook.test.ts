@@ -5,6 +5,8 @@
 // order, reconciles; after `pink resume` status is HEALTHY. The command leaves an audit row.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { BIN } from '../support/cli.js';
 import { makeWorld } from '../support/e2e.js';
 import { operatorRows, statusUntil, venueQty } from '../support/health.js';
 
@@ -100,6 +102,37 @@ test('runbook: a position changed at the venue → plain flatten refuses (exit 2
     assert.equal(first['venue_qty'], -0.25);
     assert.equal(first['venue_flat'], true);
     assert.equal(first['converged'], true);
+  } finally {
+    await w.close();
+  }
+});
+
+test('Ctrl-C during flatten with the engine up: says the engine finishes it, exit 1; the engine does finish it', async () => {
+  const w = await makeWorld({ symbols: ['BTC-USDT', 'ETH-USDT'] });
+  try {
+    const run = await w.json<{ pid: number }>(['run', '--detach', '--strategy', 'signals', '--signals', w.signalsPath]);
+    assert.equal(run.code, 0, run.stderr);
+    w.signals([{ intent_id: 'ctrlc-eth-1', symbol: 'ETH-USDT', action: 'ENTER', side: 'short', qty: 0.1, order_type: 'market', reason: 'e2e' }]);
+    await statusUntil(w, 'ETH OPEN', (s) => s.code === 0 && s.doc.slots.some((x) => x.symbol === 'ETH-USDT' && x.state === 'OPEN'));
+    // A slow venue keeps the flatten in the engine long enough to be interrupted from outside.
+    await w.admin('/__sim/faults', { latencyMs: 1500 });
+    const child = spawn(process.execPath, [BIN, 'flatten', 'ETH-USDT', '--yes'], { env: { ...process.env, ...w.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    await new Promise<void>((resolve) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (stderr.includes('flattening through the engine')) resolve();
+      });
+    });
+    child.kill('SIGINT');
+    assert.equal(await exited, 1);
+    assert.match(stderr, /interrupted \(Ctrl-C\)\. Nothing finished\. ETH-USDT: the engine received the flatten and finishes it by itself/);
+    assert.match(stderr, /Check: pink ditav2-status/);
+    await w.admin('/__sim/faults', { latencyMs: null });
+    const done = await statusUntil(w, 'the engine finished the flatten', (s) => s.doc.slots.some((x) => x.symbol === 'ETH-USDT' && x.qty === 0 && x.trading_state === 'REDUCING'));
+    assert.equal(done.doc.divergences.length, 0);
+    assert.equal(venueQty(w, 'ETH-USDT'), 0);
   } finally {
     await w.close();
   }
