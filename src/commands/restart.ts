@@ -3,6 +3,7 @@
 import { homePaths } from '../config.js';
 import { EXIT, ExitError, unreachableError, usageError } from '../errors.js';
 import type { Correction, ReconcileReport } from '../engine/runner/engine.js';
+import { qtyText } from '../engine/runner/health.js';
 import { settingLine } from '../engine/runner/kernel-glue.js';
 import { processAlive, readPid, runningEnginePid } from '../engine/runner/lock.js';
 import { askEngine } from '../engine/runner/socket.js';
@@ -37,7 +38,7 @@ async function waitForReport(socket: string, oldPid: number | undefined, timeout
 
 function slotLine(s: Record<string, unknown> | undefined): string {
   if (!s) return '(none)';
-  return `${String(s['state'])}${Number(s['qty'] ?? 0) > 0 ? ` ${String(s['side'])} ${String(s['qty'])}` : ''}`;
+  return `${String(s['state'])}${Number(s['qty'] ?? 0) > 0 ? ` ${String(s['side'])} ${qtyText(Number(s['qty']))}` : ''}`;
 }
 
 export function renderReport(r: ReconcileReport): string {

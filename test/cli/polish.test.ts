@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { fitTable, wrap } from '../../src/commands/ditav2-status.js';
 import { closest } from '../../src/suggest.js';
 import { BIN, runPink, tempDir } from '../support/cli.js';
 
@@ -62,4 +63,19 @@ test('ditav2-status --watch into a pipe: plain blocks, no screen codes', async (
   } finally {
     dir.remove();
   }
+});
+
+test('status tables fit 80 columns: optional columns dropped from the end, details wrapped', () => {
+  const head = ['symbol', 'state', 'qty', 'working order'];
+  const rows = [['BTC-USDT', 'STALE_STATE_RECONCILING', '0.0016', 'pink-BTC-USDT-abcdefghijkl-123456 buy 0.0016 RO']];
+  const wide = fitTable(head, rows, 200, ['working order']);
+  assert.match(wide, /working order/);
+  const narrow = fitTable(head, rows, 80, ['working order']);
+  assert.doesNotMatch(narrow, /working order/);
+  for (const l of narrow.split('\n')) assert.ok(l.length <= 80, l);
+  assert.match(narrow, /^symbol {4}state {20}qty$/m);
+  const lines = wrap(`EXIT_CLAMPED: ${'word '.repeat(40)}`, 40, '  ', 3);
+  assert.equal(lines.length, 3);
+  for (const l of lines) assert.ok(l.length <= 40, l);
+  assert.ok(lines[2]!.endsWith('…'));
 });
