@@ -111,14 +111,18 @@ export async function openEngine(o: Omit<RunOptions, 'steps' | 'duration_ms' | '
   const paths = homePaths(config.home);
   const logger = createLogger(config.log_dir, [config.api_key, config.api_secret, config.sim_api_key, config.sim_api_secret, config.clickhouse_password], o.echo);
   const history = historyAtStart(o, o.say ?? ((l) => logger.info(l)));
+  // Issue 18: the first start says what it waits for (simulator, venue, embedded store).
+  const step = o.say ?? ((l: string) => logger.info(l));
   let simUrl = config.sim_url;
   let venueConfig = config;
   if (config.venue === 'sim' && !simUrl) {
+    step(`pink: simulator under ${paths.sim} (reused if it runs, else started)...`);
     simUrl = (await ensureSimProcess(o.bin, paths.sim, o.env, o.seed, config.initial_capital_usdt, config.symbols)).url;
     logger.info(`venue sim at ${simUrl} (started or reused under ${paths.sim})`);
     // The simulator PINK starts accepts its default credentials; PINK_SIM_API_* name another's.
     venueConfig = { ...config, sim_api_key: undefined, sim_api_secret: undefined };
   }
+  step(`pink: connecting to the venue (${simUrl !== undefined ? `sim at ${simUrl}` : config.venue})...`);
   const venue = await openVenue(venueConfig, { live: o.live, ...(simUrl ? { simUrl } : {}), logger: (l) => logger.info(l) });
   const run_id = newRunId();
   let store: Store;
@@ -126,6 +130,7 @@ export async function openEngine(o: Omit<RunOptions, 'steps' | 'duration_ms' | '
     // config.chaos_store_faults is a test hook (PINK_CHAOS_STORE_FAIL): unset in production.
     const faults = config.chaos_store_faults ? { faults: { ...config.chaos_store_faults } } : {};
     if (config.chaos_store_faults) logger.info(`store: test hook PINK_CHAOS_STORE_FAIL active (${JSON.stringify(config.chaos_store_faults)})`);
+    step(`pink: opening the store (${config.clickhouse_url ? 'ClickHouse server' : 'embedded chDB; its first start takes several seconds'})...`);
     store = await openStore({ config, runId: run_id, spoolDir: paths.spool, logger: (l) => logger.info(l), ...faults });
     // chDB is loaded now (its first connection installs its signal handlers): crashes must end us.
     restoreCrashSignals();
