@@ -126,6 +126,8 @@ export class Engine {
   private rows: RowOut[] = [];
   private rowsFirstSeq = 0;
   private pendingCommands: VenueCommand[] = [];
+  /** Urgent operator actions queued behind the current step (serializeUrgent). */
+  private urgentWaiting = 0;
   private replaying = false;
   private serial: Promise<unknown> = Promise.resolve();
   private lastCheckpointTs = 0;
@@ -236,6 +238,24 @@ export class Engine {
     return next;
   }
 
+  /**
+   * As serialize, for an operator action that should not wait on a step's optional reads: while it
+   * waits, a step in flight skips its divergence check (a positions read; the next step does it),
+   * so a flatten arriving mid-step waits one round trip less (issue 21).
+   */
+  serializeUrgent<T>(fn: () => Promise<T>): Promise<T> {
+    this.urgentWaiting += 1;
+    let started = false;
+    const begin = (): void => {
+      if (!started) this.urgentWaiting -= 1;
+      started = true;
+    };
+    return this.serialize(async () => {
+      begin();
+      return fn();
+    }).finally(begin);
+  }
+
   private applyOne(input: KernelInput, seq: number): KernelOutcome[] {
     let outcomes: KernelOutcome[];
     try {
@@ -298,6 +318,22 @@ export class Engine {
       this.pendingCommands = [];
       const answers = await this.opts.venue.send(commands, Date.now());
       this.feed(answers);
+    }
+  }
+
+  /**
+   * As sendPending, with each symbol's commands sent beside the other symbols' (issue 21: a flatten
+   * of N symbols costs the round trips of one). A symbol's own commands keep their order, and every
+   * request still goes through the venue's token buckets.
+   */
+  async sendPendingBySymbol(): Promise<void> {
+    for (let round = 0; round < SEND_ROUNDS_MAX && this.pendingCommands.length > 0; round += 1) {
+      if (this.failure) throw new EngineStoppedError(this.failure.seq);
+      const bySymbol = new Map<string, VenueCommand[]>();
+      for (const c of this.pendingCommands) bySymbol.set(c.symbol, [...(bySymbol.get(c.symbol) ?? []), c]);
+      this.pendingCommands = [];
+      // Each answer is fed as it comes (feeding is synchronous: journal, then kernel).
+      await Promise.all([...bySymbol.values()].map(async (commands) => this.feed(await this.opts.venue.send(commands, Date.now()))));
     }
   }
 
@@ -373,7 +409,7 @@ export class Engine {
         else this.staleRetryTs.delete(s.symbol);
       }
     }
-    if (polled.some((i) => i.type === 'VENUE_OK')) await checkDivergence(this, Date.now());
+    if (polled.some((i) => i.type === 'VENUE_OK') && this.urgentWaiting === 0) await checkDivergence(this, Date.now());
     if (!this.stopping && !this.must_reconcile) this.decide(ts);
     await this.sendPending();
     this.recordRows();

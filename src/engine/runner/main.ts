@@ -9,7 +9,7 @@ import { openStore, type Store } from '../store/index.js';
 import { openVenue } from '../venue/index.js';
 import type { Venue } from '../venue/types.js';
 import { Engine, newRunId, ReconcileReadError, ReplayFailedError, type ReconcileReport } from './engine.js';
-import { flattenSymbol } from './flatten.js';
+import { flattenSymbols } from './flatten.js';
 import { recordOperatorAction, tradingControl } from './control.js';
 import { settingLine } from './kernel-glue.js';
 import { writeFileAtomic } from './fsutil.js';
@@ -321,12 +321,15 @@ async function handleControl(engine: Engine, store: Store, venue: Venue, req: Co
       // embedded store while we hold it, with nothing to write and no SQL of the caller's.
       return runNamedQuery(req.name, req.params, { q: store.readOnly, config: engine.opts.config, flush: () => store.flush() });
     case 'flatten': {
-      if (!engine.opts.config.symbols.includes(req.symbol)) {
-        return { ok: false, exit: EXIT.USAGE, error: `${req.symbol} is not one of this engine's symbols (${engine.opts.config.symbols.join(', ')}).`, hint: 'Use one of the engine symbols.' };
+      const symbols = req.symbols ?? [req.symbol];
+      const unknown = symbols.find((s) => !engine.opts.config.symbols.includes(s));
+      if (unknown !== undefined) {
+        return { ok: false, exit: EXIT.USAGE, error: `${unknown} is not one of this engine's symbols (${engine.opts.config.symbols.join(', ')}).`, hint: 'Use one of the engine symbols.' };
       }
+      if (new Set(symbols).size !== symbols.length) return { ok: false, exit: EXIT.USAGE, error: 'a symbol is given twice in one flatten request.', hint: 'Name each symbol once.' };
       const control = req.operator ? { hold: req.hold ?? 'symbol', resume: req.resume === true, operator: req.operator } : undefined;
-      const data = await engine.serialize(() => flattenSymbol(engine, req.symbol, req.timeout_ms, req.dry_run, control));
-      return { ok: true, data };
+      const results = await engine.serializeUrgent(() => flattenSymbols(engine, symbols, req.timeout_ms, req.dry_run, control));
+      return { ok: true, data: req.symbols ? results : results[0] };
     }
     default:
       return { ok: false, exit: EXIT.USAGE, error: 'unknown control request' };
