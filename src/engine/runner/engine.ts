@@ -239,9 +239,9 @@ export class Engine {
   }
 
   /**
-   * As serialize, for an operator action that should not wait on a step's optional reads: while it
-   * waits, a step in flight skips its divergence check (a positions read; the next step does it),
-   * so a flatten arriving mid-step waits one round trip less (issue 21).
+   * As serialize, for an operator action that should not wait on a step's optional work: while
+   * it waits, a step starting skips its divergence check (the next step does it), and with it any
+   * targeted reconcile that check could start (issue 21).
    */
   serializeUrgent<T>(fn: () => Promise<T>): Promise<T> {
     this.urgentWaiting += 1;
@@ -396,6 +396,11 @@ export class Engine {
   async step(): Promise<void> {
     const t0 = performance.now();
     const ts = Date.now();
+    // The divergence check's positions read (at most every POSITION_CHECK_MS) beside the poll, not
+    // after it (issue 21): a step is then the poll's two round trips, not three. The check counts
+    // a difference only when it lasts several checks, so a fill between the two reads is harmless.
+    const positions = this.venueCheck.due(ts) && this.urgentWaiting === 0 ? this.opts.venue.positions() : undefined;
+    positions?.catch(() => undefined); // read (or its failure handled) by checkDivergence below
     const polled = await this.opts.venue.poll(this.opts.config.symbols, ts);
     this.venueCheck.polled(polled, Date.now());
     this.feed(polled);
@@ -409,7 +414,8 @@ export class Engine {
         else this.staleRetryTs.delete(s.symbol);
       }
     }
-    if (polled.some((i) => i.type === 'VENUE_OK') && this.urgentWaiting === 0) await checkDivergence(this, Date.now());
+    if (positions !== undefined && polled.some((i) => i.type === 'VENUE_OK')) await checkDivergence(this, Date.now(), positions);
+    else await positions?.catch(() => undefined);
     if (!this.stopping && !this.must_reconcile) this.decide(ts);
     await this.sendPending();
     this.recordRows();

@@ -118,22 +118,35 @@ export async function openEngine(o: Omit<RunOptions, 'steps' | 'duration_ms' | '
     // The simulator PINK starts accepts its default credentials; PINK_SIM_API_* name another's.
     venueConfig = { ...config, sim_api_key: undefined, sim_api_secret: undefined };
   }
-  const venue = await openVenue(venueConfig, { live: o.live, ...(simUrl ? { simUrl } : {}), logger: (l) => logger.info(l) });
   const run_id = newRunId();
-  let store: Store;
-  try {
+  // The venue's connect (its round trips) and the store's open (chDB's load, the schema) side by
+  // side (issue 21): neither needs the other. Whichever fails, what the other opened is closed.
+  const opening = openVenue(venueConfig, { live: o.live, ...(simUrl ? { simUrl } : {}), logger: (l) => logger.info(l) });
+  const storing = (async () => {
     // config.chaos_store_faults is a test hook (PINK_CHAOS_STORE_FAIL): unset in production.
     const faults = config.chaos_store_faults ? { faults: { ...config.chaos_store_faults } } : {};
     if (config.chaos_store_faults) logger.info(`store: test hook PINK_CHAOS_STORE_FAIL active (${JSON.stringify(config.chaos_store_faults)})`);
-    store = await openStore({ config, runId: run_id, spoolDir: paths.spool, logger: (l) => logger.info(l), ...faults });
-    // chDB is loaded now (its first connection installs its signal handlers): crashes must end us.
-    restoreCrashSignals();
-    await store.ensureSchema();
-    if (!history.checkpoint && !o.new_history) await assertStoreFresh(store);
-  } catch (err) {
-    await venue.close();
-    throw err;
+    const opened = await openStore({ config, runId: run_id, spoolDir: paths.spool, logger: (l) => logger.info(l), ...faults });
+    try {
+      // chDB is loaded now (its first connection installs its signal handlers): crashes must end us.
+      restoreCrashSignals();
+      await opened.ensureSchema();
+      if (!history.checkpoint && !o.new_history) await assertStoreFresh(opened);
+    } catch (err) {
+      await opened.close().catch(() => undefined);
+      throw err;
+    }
+    return opened;
+  })();
+  const [venueOpen, storeOpen] = await Promise.allSettled([opening, storing]);
+  if (venueOpen.status === 'rejected' || storeOpen.status === 'rejected') {
+    if (venueOpen.status === 'fulfilled') await venueOpen.value.close().catch(() => undefined);
+    if (storeOpen.status === 'fulfilled') await storeOpen.value.close().catch(() => undefined);
+    // The venue's refusal first (exit 2/3 with its fix), as when the venue was opened first.
+    throw venueOpen.status === 'rejected' ? venueOpen.reason : (storeOpen as PromiseRejectedResult).reason;
   }
+  const venue = venueOpen.value;
+  const store: Store = storeOpen.value;
   let engine: Engine;
   try {
     engine = Engine.restore({ config, venue, store, logger, strategy: o.strategy, ...(o.signals_path ? { signals_path: o.signals_path } : {}), seed: o.seed, run_id, ...(o.observer ? { observer: o.observer } : {}) }, history);
