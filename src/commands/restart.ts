@@ -16,7 +16,7 @@ async function waitGone(pid: number, timeout_ms: number): Promise<boolean> {
   const deadline = Date.now() + timeout_ms;
   while (Date.now() < deadline) {
     if (!processAlive(pid)) return true;
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 20));
   }
   return !processAlive(pid);
 }
@@ -31,7 +31,7 @@ async function waitForReport(socket: string, oldPid: number | undefined, timeout
       const report = await askEngine(socket, { op: 'report' }, 2000);
       if (report?.ok && report.data) return report.data as ReconcileReport;
     }
-    await new Promise((r) => setTimeout(r, 150));
+    await new Promise((r) => setTimeout(r, 25));
   }
   throw unreachableError(`the engine did not come back within ${Math.round(timeout_ms / 1000)} s.`, 'See the engine log (DOLPHIN_LOG_DIR/dolphin_live_pink.log) and `pink ditav2-status`.');
 }
@@ -133,29 +133,20 @@ export const run: CommandRun = async (ctx: Context, _args, opts) => {
   }
 
   let newPid: number | undefined;
-  let starting = false;
   const { sayOnCtrlC } = await import('./interrupt.js');
   sayOnCtrlC(ctx, () =>
-    starting && newPid === undefined
-      ? 'A new engine was being started (detached): if it came up, it finishes its startup reconcile by itself; check `pink ditav2-status`.'
-      : newPid === undefined
-      ? `${oldPid !== undefined ? `The engine (pid ${oldPid}) was asked to stop and stops by itself (store flushed, checkpoint written). ` : ''}No engine was started: run \`pink restart\` again.`
-      : `The new engine (pid ${newPid}) was started and finishes its startup reconcile by itself; read the result with \`pink ditav2-status\`.`,
+    newPid === undefined
+      ? `${oldPid !== undefined ? `The engine (pid ${oldPid}) may have been asked to stop; it stops by itself (store flushed, checkpoint written). ` : ''}A new engine was being started (detached): if it comes up, it finishes its startup reconcile by itself. Check: pink ditav2-status (run \`pink restart\` again if no engine answers).`
+      : `The new engine (pid ${newPid}) is up and finishes its startup reconcile by itself; read the result with \`pink ditav2-status\`.`,
   );
-  if (oldPid !== undefined) {
-    say(`pink: stopping the engine (pid ${oldPid}) gracefully...`);
-    process.kill(oldPid, 'SIGTERM');
-    if (!(await waitGone(oldPid, timeout_ms))) {
-      throw new ExitError(EXIT.BAD, `the engine (pid ${oldPid}) did not stop within ${timeout_s} s.`, `Look at it (pink ditav2-status); if it is hung, kill -9 ${oldPid} and run pink restart again.`);
-    }
-  } else {
+  if (oldPid === undefined) {
     const stale = readPid(paths.pid);
     say(stale !== undefined ? `pink: engine down (stale pid file ${stale}); starting it...` : 'pink: engine down; starting it...');
+    // The history the engine would start from, verified here first: a damaged journal or a missing
+    // history is exit 2 naming the file and the fix, before anything starts (the engine checks again).
+    const { locateHistory } = await import('../engine/runner/history.js');
+    locateHistory(paths);
   }
-  // The history the engine would start from, verified here first: a damaged journal or a missing
-  // history is exit 2 naming the file and the fix, before anything starts (the engine checks again).
-  const { locateHistory } = await import('../engine/runner/history.js');
-  locateHistory(paths);
   const argv = runArgv({
     home: ctx.config.home,
     venue: recorded?.venue ?? ctx.config.venue,
@@ -165,8 +156,34 @@ export const run: CommandRun = async (ctx: Context, _args, opts) => {
     seed: recorded?.seed ?? 1,
     live: recorded?.live ?? false,
   });
-  starting = true;
-  const started = await startDetached(ctx, argv, ctx.config.home, timeout_ms);
+  if (oldPid === undefined) {
+    const started = await startDetached(ctx, argv, ctx.config.home, timeout_ms);
+    newPid = started.pid;
+    say(`pink: engine up again (pid ${started.pid}); startup reconcile report follows.`);
+    return result(await audited(paths.socket, await waitForReport(paths.socket, oldPid, timeout_ms)), { started: true, pid: started.pid });
+  }
+  // Issue 21: the new engine process starts first and loads its code (most of a start's CPU) while
+  // the old one stops gracefully; it touches nothing (journal, store, pid file) until the old pid
+  // is gone, and checks the history then, as any start does.
+  say(`pink: stopping the engine (pid ${oldPid}) gracefully; the new one loads meanwhile...`);
+  let stopSent = false;
+  const stop = (): void => {
+    stopSent = true;
+    try {
+      process.kill(oldPid, 'SIGTERM');
+    } catch {
+      // Gone already (it stopped or crashed meanwhile): the new engine starts all the same.
+    }
+  };
+  let started: Awaited<ReturnType<typeof startDetached>>;
+  try {
+    started = await startDetached(ctx, argv, ctx.config.home, timeout_ms, { pid: oldPid, stop });
+  } catch (err) {
+    if (stopSent && processAlive(oldPid) && !(await waitGone(oldPid, 1_000))) {
+      throw new ExitError(EXIT.BAD, `the engine (pid ${oldPid}) did not stop within ${timeout_s} s.`, `Look at it (pink ditav2-status); if it is hung, kill -9 ${oldPid} and run pink restart again.`);
+    }
+    throw err;
+  }
   newPid = started.pid;
   say(`pink: engine up again (pid ${started.pid}); startup reconcile report follows.`);
   return result(await audited(paths.socket, await waitForReport(paths.socket, oldPid, timeout_ms)), { started: true, pid: started.pid });

@@ -9,7 +9,7 @@ import { openStore, type Store } from '../store/index.js';
 import { openVenue } from '../venue/index.js';
 import type { Venue } from '../venue/types.js';
 import { Engine, newRunId, ReconcileReadError, ReplayFailedError, type ReconcileReport } from './engine.js';
-import { flattenSymbol } from './flatten.js';
+import { flattenSymbols } from './flatten.js';
 import { recordOperatorAction, tradingControl } from './control.js';
 import { flattenVenueOp } from './flatten-plan.js';
 import { settingLine } from './kernel-glue.js';
@@ -122,24 +122,36 @@ export async function openEngine(o: Omit<RunOptions, 'steps' | 'duration_ms' | '
     // The simulator PINK starts accepts its default credentials; PINK_SIM_API_* name another's.
     venueConfig = { ...config, sim_api_key: undefined, sim_api_secret: undefined };
   }
-  step(`pink: connecting to the venue (${simUrl !== undefined ? `sim at ${simUrl}` : config.venue})...`);
-  const venue = await openVenue(venueConfig, { live: o.live, ...(simUrl ? { simUrl } : {}), logger: (l) => logger.info(l) });
   const run_id = newRunId();
-  let store: Store;
-  try {
+  // The venue's connect (its round trips) and the store's open (chDB's load, the schema) side by
+  // side (issue 21): neither needs the other. Whichever fails, what the other opened is closed.
+  step(`pink: connecting to the venue (${simUrl !== undefined ? `sim at ${simUrl}` : config.venue}) and opening the store (${config.clickhouse_url ? 'ClickHouse server' : 'embedded chDB; its first start takes several seconds'})...`);
+  const opening = openVenue(venueConfig, { live: o.live, ...(simUrl ? { simUrl } : {}), logger: (l) => logger.info(l) });
+  const storing = (async () => {
     // config.chaos_store_faults is a test hook (PINK_CHAOS_STORE_FAIL): unset in production.
     const faults = config.chaos_store_faults ? { faults: { ...config.chaos_store_faults } } : {};
     if (config.chaos_store_faults) logger.info(`store: test hook PINK_CHAOS_STORE_FAIL active (${JSON.stringify(config.chaos_store_faults)})`);
-    step(`pink: opening the store (${config.clickhouse_url ? 'ClickHouse server' : 'embedded chDB; its first start takes several seconds'})...`);
-    store = await openStore({ config, runId: run_id, spoolDir: paths.spool, logger: (l) => logger.info(l), ...faults });
-    // chDB is loaded now (its first connection installs its signal handlers): crashes must end us.
-    restoreCrashSignals();
-    await store.ensureSchema();
-    if (!history.checkpoint && !o.new_history) await assertStoreFresh(store);
-  } catch (err) {
-    await venue.close();
-    throw err;
+    const opened = await openStore({ config, runId: run_id, spoolDir: paths.spool, logger: (l) => logger.info(l), ...faults });
+    try {
+      // chDB is loaded now (its first connection installs its signal handlers): crashes must end us.
+      restoreCrashSignals();
+      await opened.ensureSchema();
+      if (!history.checkpoint && !o.new_history) await assertStoreFresh(opened);
+    } catch (err) {
+      await opened.close().catch(() => undefined);
+      throw err;
+    }
+    return opened;
+  })();
+  const [venueOpen, storeOpen] = await Promise.allSettled([opening, storing]);
+  if (venueOpen.status === 'rejected' || storeOpen.status === 'rejected') {
+    if (venueOpen.status === 'fulfilled') await venueOpen.value.close().catch(() => undefined);
+    if (storeOpen.status === 'fulfilled') await storeOpen.value.close().catch(() => undefined);
+    // The venue's refusal first (exit 2/3 with its fix), as when the venue was opened first.
+    throw venueOpen.status === 'rejected' ? venueOpen.reason : (storeOpen as PromiseRejectedResult).reason;
   }
+  const venue = venueOpen.value;
+  const store: Store = storeOpen.value;
   let engine: Engine;
   try {
     engine = Engine.restore({ config, venue, store, logger, strategy: o.strategy, ...(o.signals_path ? { signals_path: o.signals_path } : {}), seed: o.seed, run_id, ...(o.observer ? { observer: o.observer } : {}) }, history);
@@ -327,12 +339,15 @@ async function handleControl(engine: Engine, store: Store, venue: Venue, req: Co
       // embedded store while we hold it, with nothing to write and no SQL of the caller's.
       return runNamedQuery(req.name, req.params, { q: store.readOnly, config: engine.opts.config, flush: () => store.flush() });
     case 'flatten': {
-      if (!engine.opts.config.symbols.includes(req.symbol)) {
-        return { ok: false, exit: EXIT.USAGE, error: `${req.symbol} is not one of this engine's symbols (${engine.opts.config.symbols.join(', ')}).`, hint: 'Use one of the engine symbols.' };
+      const symbols = req.symbols ?? [req.symbol];
+      const unknown = symbols.find((s) => !engine.opts.config.symbols.includes(s));
+      if (unknown !== undefined) {
+        return { ok: false, exit: EXIT.USAGE, error: `${unknown} is not one of this engine's symbols (${engine.opts.config.symbols.join(', ')}).`, hint: 'Use one of the engine symbols.' };
       }
+      if (new Set(symbols).size !== symbols.length) return { ok: false, exit: EXIT.USAGE, error: 'a symbol is given twice in one flatten request.', hint: 'Name each symbol once.' };
       const control = req.operator ? { hold: req.hold ?? 'symbol', resume: req.resume === true, operator: req.operator } : undefined;
-      const data = await engine.serialize(() => flattenSymbol(engine, req.symbol, req.timeout_ms, req.dry_run, control));
-      return { ok: true, data };
+      const results = await engine.serializeUrgent(() => flattenSymbols(engine, symbols, req.timeout_ms, req.dry_run, control));
+      return { ok: true, data: req.symbols ? results : results[0] };
     }
     case 'flatten_venue':
       return flattenVenueOp(engine, req);
