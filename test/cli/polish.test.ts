@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { fitTable, wrap } from '../../src/commands/ditav2-status.js';
+import { fitTable, wrap } from '../../src/commands/text-fit.js';
 import { closest } from '../../src/suggest.js';
 import { BIN, runPink, tempDir } from '../support/cli.js';
 
