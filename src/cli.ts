@@ -74,11 +74,12 @@ export const COMMANDS: CommandSpec[] = [
     name: 'flatten',
     args: '[symbol]',
     summary: "Get PINK flat on a symbol: cancel PINK's orders, reduce-only market, wait for flat",
-    examples: ['pink flatten BTC-USDT', 'pink flatten --all --yes', 'pink flatten btc-usdt --dry-run'],
+    examples: ['pink flatten BTC-USDT', 'pink flatten --all --yes', 'pink flatten btc-usdt --dry-run', 'pink flatten BTC-USDT --venue-position'],
     options: [
       { flags: '--all', description: 'every symbol PINK holds' },
       { flags: '--yes', description: 'do not ask for confirmation' },
       { flags: '--dry-run', description: 'print the plan, send nothing' },
+      { flags: '--venue-position', description: "close the venue's whole position (not PINK's) with one reduce-only order, then reconcile" },
       { flags: '--timeout <sec>', description: 'seconds to wait for the venue to show flat', default: '20' },
       { flags: '--resume', description: 'trade again at once once flat (default: what was flattened stays REDUCING until `pink resume`)' },
       { flags: '--live', description: 'engine down, run.json names bingx-live: required, as for `pink run --live`' },
@@ -267,6 +268,10 @@ export function fastParse(argv: string[]): FastParse | undefined {
   return undefined;
 }
 
+/** The global options (buildProgram), also listed in each command's --help. */
+const GLOBAL_FLAGS = ['--json', '--home', '--no-color', '--help', '--version'] as const;
+const GLOBAL_HELP = '\nGlobal options (any command):\n  --json        one JSON document on stdout; messages go to stderr\n  --home <dir>  state folder (env PINK_HOME)\n  --no-color    no colours (also NO_COLOR)';
+
 /** Builds the commander program; `onRun` receives the chosen command. Pure of side effects. */
 async function buildProgram(io: Io, onRun: (spec: CommandSpec, args: string[], opts: Record<string, unknown>) => void): Promise<Command> {
   const { Command, Option } = await import('commander');
@@ -295,7 +300,7 @@ async function buildProgram(io: Io, onRun: (spec: CommandSpec, args: string[], o
       .description(spec.summary)
       .exitOverride()
       .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s), outputError: () => {} })
-      .addHelpText('after', `\nExamples:\n${spec.examples.map((e) => `  $ ${e}`).join('\n')}`);
+      .addHelpText('after', `${GLOBAL_HELP}\n\nExamples:\n${spec.examples.map((e) => `  $ ${e}`).join('\n')}`);
     for (const o of spec.options) {
       const opt = new Option(o.flags, o.description);
       if (o.default !== undefined) opt.default(o.default);
@@ -343,7 +348,8 @@ export async function main(argv: string[], env: Env, io: Io = processIo()): Prom
       if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
         if (e.exitCode === 0) return EXIT.OK;
         const message = String(e.message).replace(/^error: /, '').split('\n')[0] ?? String(e.message);
-        printError(io, new ExitError(EXIT.USAGE, message, 'See `pink --help`, or `pink COMMAND --help`.'), false);
+        const { suggestFix } = await import('./suggest.js');
+        printError(io, new ExitError(EXIT.USAGE, message, await suggestFix(message, argv, COMMANDS, GLOBAL_FLAGS)), false);
         return EXIT.USAGE;
       }
       throw err;

@@ -1,5 +1,7 @@
 // `pink ditav2-status`: asked over the control socket when the engine is up; read from the last
 // checkpoint (and said so) when it is down. Loads neither ccxt nor chDB.
+import { qtyText } from '../engine/runner/health.js';
+import { fitTable, termWidth, wrap } from './text-fit.js';
 import { homePaths, type Config } from '../config.js';
 import { EXIT } from '../errors.js';
 import { askEngine } from '../engine/runner/socket.js';
@@ -99,22 +101,23 @@ const num = (v: unknown, digits = 2): string => {
   return (Math.abs(v) < 0.5 * 10 ** -digits ? 0 : v).toFixed(digits);
 };
 
-/** The slot's trading state, and when not ACTIVE why and since when. */
-function tradingCell(s: Record<string, unknown>): string {
+/** The slot's trading state, and when not ACTIVE why and since when (a line under the table). */
+function tradingLine(s: Record<string, unknown>): string | undefined {
   const st = String(s['trading_state'] ?? '-');
-  if (st === 'ACTIVE' || st === '-') return st;
+  if (st === 'ACTIVE' || st === '-') return undefined;
   const since = typeof s['trading_state_since'] === 'number' ? new Date(s['trading_state_since']).toISOString().slice(11, 19) : '-';
-  return `${st} since ${since}: ${String(s['trading_state_reason'] ?? '')}`.slice(0, 60);
+  return `${String(s['symbol'])} ${st} since ${since}: ${String(s['trading_state_reason'] ?? '')}`;
 }
+
 
 /** Human rendering; its table and colour libraries are loaded only here (not for --json). */
 export async function renderStatus(doc: StatusDoc, color: boolean): Promise<string> {
-  const [{ default: Table }, { Chalk }] = await Promise.all([import('cli-table3'), import('chalk')]);
+  const { Chalk } = await import('chalk');
   const c = new Chalk({ level: color ? 1 : 0 });
   const e = doc.engine;
   const lines: string[] = [];
   const head = e.up
-    ? `engine UP  pid ${e.pid}  uptime ${e.uptime_s}s  venue ${e.venue}  namespace ${e.namespace}  history ${e.history_id ?? '-'}  heartbeat ${Math.round((e.heartbeat_age_ms ?? 0) / 100) / 10}s ago  steps ${e.steps}  last step ${num(e.last_step_ms, 1)} ms  rss ${num(e.rss_mb, 0)} MB`
+    ? `engine UP  pid ${e.pid}  uptime ${e.uptime_s}s  venue ${e.venue}  namespace ${e.namespace}  history ${e.history_id ?? '-'}\n  heartbeat ${Math.round((e.heartbeat_age_ms ?? 0) / 100) / 10}s ago  steps ${e.steps}  last step ${num(e.last_step_ms, 1)} ms  rss ${num(e.rss_mb, 0)} MB`
     : `engine DOWN (read from the last checkpoint and the journal after it, up to seq ${e.seq}; history ${e.history_id ?? '-'}, run ${e.run_id ?? '-'})`;
   lines.push(e.up ? c.green(head) : c.red(head));
   if (e.trading_state !== undefined) {
@@ -124,31 +127,37 @@ export async function renderStatus(doc: StatusDoc, color: boolean): Promise<stri
   if (e.note) lines.push(c.yellow(`note: ${e.note}`));
   if (e.fail_stop) lines.push(c.red(`STOPPED FAIL-CLOSED: ${doc.reasons[0] ?? ''}`));
   const a = doc.account as Record<string, number | null>;
-  lines.push(`account  capital ${num(a['capital'])}  realized ${num(a['realized_pnl'])}  fees ${num(a['fees'])}  funding ${num(a['funding'])}  equity ${num(a['equity'])}  venue balance ${num(a['venue_balance'])}  drift ${num(a['drift'])} USDT`);
-  const slots = new Table({ head: ['symbol', 'state', 'trading', 'side', 'qty', 'entry', 'unrealized', 'legs', 'hold bars', 'working order'], style: { head: [], border: [] } });
+  lines.push(`account  capital ${num(a['capital'])}  realized ${num(a['realized_pnl'])}  fees ${num(a['fees'])}  funding ${num(a['funding'])}\n  equity ${num(a['equity'])}  venue balance ${num(a['venue_balance'])}  drift ${num(a['drift'])} USDT`);
+  const slotRows: string[][] = [];
+  const held: string[] = [];
   for (const s of doc.slots as Record<string, unknown>[]) {
     const wo = s['working_order'] as Record<string, unknown> | null | undefined;
-    slots.push([
+    slotRows.push([
       String(s['symbol']),
       String(s['state']),
-      tradingCell(s),
+      String(s['trading_state'] ?? '-'),
       String(s['side'] ?? '-'),
-      num(s['qty'], 6),
+      typeof s['qty'] === 'number' ? qtyText(s['qty']) : '-',
       num(s['avg_entry_price']),
       num(s['unrealized_pnl']),
       String(s['legs'] ?? 0),
       String(s['hold_bars'] ?? 0),
-      wo ? `${String(wo['client_order_id'])} ${String(wo['side'] ?? '')} ${num(wo['qty'], 6)}${wo['reduce_only'] ? ' RO' : ''}` : '-',
+      wo ? `${String(wo['client_order_id'])} ${String(wo['side'] ?? '')} ${typeof wo['qty'] === 'number' ? qtyText(wo['qty']) : '-'}${wo['reduce_only'] ? ' RO' : ''}` : '-',
     ]);
+    const t = tradingLine(s);
+    if (t) held.push(t);
   }
-  lines.push(slots.toString());
+  lines.push(fitTable(['symbol', 'state', 'trading', 'side', 'qty', 'entry', 'unreal.', 'legs', 'bars', 'working order'], slotRows, termWidth(), ['working order', 'entry', 'bars', 'legs']));
+  for (const t of held) lines.push(c.yellow(t));
   if (doc.faults.length > 0) {
-    const faults = new Table({ head: ['fault (15 min)', 'severity', 'count', 'last', 'details', 'hint'], style: { head: [], border: [] }, colWidths: [26, 10, 7, 10, 44, 32], wordWrap: true });
+    // One line per code, then its last details indented and cut to the width (80 columns).
+    const width = termWidth();
+    lines.push(fitTable(['fault (15 min)', 'severity', 'count', 'last', 'hint'], doc.faults.map((f) => [f.code, f.severity, String(f.count), `${Math.round((Date.now() - f.last_ts) / 1000)}s ago`, f.hint]), width, ['hint']));
     for (const f of doc.faults) {
       const d = f.last_details as Record<string, unknown> | null;
-      faults.push([f.code, f.severity, String(f.count), `${Math.round((Date.now() - f.last_ts) / 1000)}s ago`, `${f.last_symbol ?? ''} ${String(d?.['reason'] ?? '')}`.trim(), f.hint]);
+      const detail = `${f.last_symbol ?? ''} ${String(d?.['reason'] ?? '')}`.trim();
+      if (detail) lines.push(...wrap(`${f.code}: ${detail}`, Math.max(40, width), '  ', 3));
     }
-    lines.push(faults.toString());
   } else {
     lines.push('faults (15 min): none');
   }
@@ -157,7 +166,7 @@ export async function renderStatus(doc: StatusDoc, color: boolean): Promise<stri
   const st = doc.store;
   lines.push(`store  ${st.backend} ${st.database}  pending ${st.pending_rows} rows  spooled ${st.spooled_rows}  last flush ${st.last_flush_age_ms === null ? '-' : `${Math.round(st.last_flush_age_ms / 100) / 10}s ago`}${st.last_error ? `  (${st.last_error})` : ''}`);
   if (doc.venue_contact_age_s != null) lines.push(`venue  last contact ${doc.venue_contact_age_s}s ago  balance read ${doc.venue_balance_age_s == null ? 'never' : `${doc.venue_balance_age_s}s ago`}  failed steps in a row ${doc.failed_steps_in_row ?? 0}`);
-  for (const d of doc.divergences ?? []) lines.push(c.red(`diverged  ${d.symbol}: slot ${d.pink_qty}, venue ${d.venue_qty} since ${new Date(d.since_ts).toISOString()} (${d.hint})`));
+  for (const d of doc.divergences ?? []) lines.push(c.red(`diverged  ${d.symbol}: slot ${qtyText(d.pink_qty)}, venue ${qtyText(d.venue_qty)} since ${new Date(d.since_ts).toISOString().slice(11, 19)} (${d.hint})`));
   for (const o of doc.overdue) lines.push(c.yellow(`overdue  ${o.symbol} held ${o.hold_bars} bars > DOLPHIN_MAX_HOLD_BARS ${o.max_hold_bars}: ${o.hint}`));
   lines.push(doc.healthy ? c.green('HEALTHY') : c.red(`NOT HEALTHY: ${doc.reasons.join('; ')}`));
   return lines.join('\n');
@@ -193,7 +202,9 @@ export const run: CommandRun = async (ctx, _args, opts) => {
   let last: CommandResult = await once(ctx);
   while (!stop) {
     if (ctx.json) ctx.io.stdout(JSON.stringify(last.data));
-    else ctx.io.stdout(`\x1b[2J\x1b[H${last.text}\n(refreshing every ${every_s}s; Ctrl-C to stop)`);
+    // Screen codes only on a terminal: into a pipe or a file, each refresh is a block of its own.
+    else if (process.stdout.isTTY) ctx.io.stdout(`\x1b[2J\x1b[H${last.text}\n(refreshing every ${every_s}s; Ctrl-C to stop)`);
+    else ctx.io.stdout(`${last.text}\n`);
     await new Promise((r) => setTimeout(r, every_s * 1000));
     if (!stop) last = await once(ctx);
   }

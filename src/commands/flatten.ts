@@ -34,6 +34,8 @@ function render(r: FlattenResult): string {
   }
   if (r.blocked) {
     lines.push(`  NOT FLAT, nothing sent: ${r.blocked}`);
+    // Issue 18: the runbook ends in a command that works (older engines' text named none).
+    if (!r.blocked.includes('--venue-position')) lines.push(`  the way out: \`pink flatten ${r.symbol} --venue-position\` closes the venue's whole position (it shows both sizes before sending), then \`pink ditav2-status\`.`);
     return lines.concat(tradingLine(r)).join('\n');
   }
   for (const p of r.plan) lines.push(`  plan: ${p.detail}`);
@@ -104,6 +106,11 @@ export const run: CommandRun = async (ctx, args, opts) => {
     if (!known.includes(sym)) throw usageError(`${sym} is not one of PINK's symbols (${known.join(', ')}).`, 'Flatten one of those, or check DOLPHIN_PINK_SYMBOLS.');
     symbols = [sym];
   }
+  if (opts['venuePosition'] === true) {
+    if (all) throw usageError('--venue-position closes one symbol\'s venue position; give a SYMBOL, not --all.', 'pink flatten BTC-USDT --venue-position');
+    const { venuePositionCommand } = await import('./flatten-venue.js');
+    return venuePositionCommand(ctx, symbols[0]!, timeout_s * 1000, dry_run, yes, confirm, { resume: opts['resume'] === true, live: opts['live'] === true });
+  }
   if (!dry_run && !yes) {
     if (!ctx.io.interactive) throw usageError('refusing to flatten without confirmation: no terminal and no --yes. Nothing was sent.', 'Add --yes to confirm, or --dry-run to see the plan.');
     if (!(await confirm(ctx, `This sends reduce-only market orders to close PINK's position on ${symbols.join(', ')}.`))) {
@@ -116,6 +123,14 @@ export const run: CommandRun = async (ctx, args, opts) => {
   const control: FlattenControl = { hold: all ? 'engine' : 'symbol', resume, operator: operatorAudit('flatten', argv) };
   const paths = homePaths(ctx.config.home);
   const up = runningEnginePid(paths.pid) !== undefined;
+  const { sayOnCtrlC } = await import('./interrupt.js');
+  const release = sayOnCtrlC(ctx, () => {
+    if (dry_run) return 'Dry run: nothing was sent.';
+    const list = symbols.join(', ');
+    return up
+      ? `${list}: the engine received the flatten and finishes it by itself (cancel, reduce-only orders, wait for flat). Check: pink ditav2-status`
+      : `${list}: this command was flattening directly; an order already sent stays at the venue (the journal has it). Run \`pink flatten\` again (safe to repeat). Check: pink ditav2-status`;
+  });
   ctx.io.stderr(up ? 'pink: engine up: flattening through the engine.' : 'pink: engine down: flattening directly (checkpoint + reconcile + venue).');
   // Every symbol in one request (issue 21): the engine cancels and closes them side by side.
   let results: FlattenResult[];
@@ -127,6 +142,7 @@ export const run: CommandRun = async (ctx, args, opts) => {
   } else {
     results = await flattenDown(ctx, symbols, timeout_s * 1000, dry_run, control, live);
   }
+  release();
   const flat = results.every((r) => r.flat || r.dry_run);
   // A refusal (PINK's books do not match the venue: nothing sent) is SPEC's safety refusal, exit 2.
   const exit = flat ? EXIT.OK : results.some((r) => r.blocked) ? EXIT.USAGE : EXIT.BAD;

@@ -3,6 +3,7 @@
 import { homePaths } from '../config.js';
 import { EXIT, ExitError, unreachableError, usageError } from '../errors.js';
 import type { Correction, ReconcileReport } from '../engine/runner/engine.js';
+import { qtyText } from '../engine/runner/health.js';
 import { settingLine } from '../engine/runner/kernel-glue.js';
 import { processAlive, readPid, runningEnginePid } from '../engine/runner/lock.js';
 import { askEngine } from '../engine/runner/socket.js';
@@ -37,7 +38,7 @@ async function waitForReport(socket: string, oldPid: number | undefined, timeout
 
 function slotLine(s: Record<string, unknown> | undefined): string {
   if (!s) return '(none)';
-  return `${String(s['state'])}${Number(s['qty'] ?? 0) > 0 ? ` ${String(s['side'])} ${String(s['qty'])}` : ''}`;
+  return `${String(s['state'])}${Number(s['qty'] ?? 0) > 0 ? ` ${String(s['side'])} ${qtyText(Number(s['qty']))}` : ''}`;
 }
 
 export function renderReport(r: ReconcileReport): string {
@@ -52,8 +53,8 @@ export function renderReport(r: ReconcileReport): string {
   if (r.corrections.length === 0) lines.push('  corrections: none (PINK and the venue already agreed)');
   for (const c of r.corrections) lines.push(`  correction  ${c.kind.padEnd(14)} ${c.symbol.padEnd(12)} ${c.detail}`);
   for (const c of r.corrections as Correction[]) {
-    if (c.kind === 'orphan_flagged') lines.push(`  action: ${c.symbol} is held at the venue but not by PINK: close it at the venue, or add ${c.symbol} to DOLPHIN_PINK_SYMBOLS and restart to adopt it.`);
-    if (c.kind === 'position_mismatch') lines.push(`  action: ${c.symbol}: the venue's position is not PINK's (another system traded it): close it at the venue, then pink restart.`);
+    if (c.kind === 'orphan_flagged') lines.push(`  action: ${c.symbol} is held at the venue but not by PINK: close it with \`pink flatten ${c.symbol}\` (it adopts, then exits), then \`pink ditav2-status\`.`);
+    if (c.kind === 'position_mismatch') lines.push(`  action: ${c.symbol}: the venue's position is not PINK's (another system traded it): close it with \`pink flatten ${c.symbol} --venue-position\` (it shows both sizes before sending), then \`pink ditav2-status\`.`);
   }
   lines.push(`  drift: ${r.drift === null ? '-' : `${(Math.abs(r.drift) < 5e-5 ? 0 : r.drift).toFixed(4)} USDT`}`);
   lines.push(r.converged ? '  CONVERGED' : '  NOT CONVERGED: divergences remain that need an operator (see above)');
@@ -131,6 +132,13 @@ export const run: CommandRun = async (ctx: Context, _args, opts) => {
     return result(await audited(paths.socket, await waitForReport(paths.socket, oldPid, timeout_ms)), { started: true, via: 'supervisor' });
   }
 
+  let newPid: number | undefined;
+  const { sayOnCtrlC } = await import('./interrupt.js');
+  sayOnCtrlC(ctx, () =>
+    newPid === undefined
+      ? `${oldPid !== undefined ? `The engine (pid ${oldPid}) may have been asked to stop; it stops by itself (store flushed, checkpoint written). ` : ''}A new engine was being started (detached): if it comes up, it finishes its startup reconcile by itself. Check: pink ditav2-status (run \`pink restart\` again if no engine answers).`
+      : `The new engine (pid ${newPid}) is up and finishes its startup reconcile by itself; read the result with \`pink ditav2-status\`.`,
+  );
   if (oldPid === undefined) {
     const stale = readPid(paths.pid);
     say(stale !== undefined ? `pink: engine down (stale pid file ${stale}); starting it...` : 'pink: engine down; starting it...');
@@ -150,6 +158,7 @@ export const run: CommandRun = async (ctx: Context, _args, opts) => {
   });
   if (oldPid === undefined) {
     const started = await startDetached(ctx, argv, ctx.config.home, timeout_ms);
+    newPid = started.pid;
     say(`pink: engine up again (pid ${started.pid}); startup reconcile report follows.`);
     return result(await audited(paths.socket, await waitForReport(paths.socket, oldPid, timeout_ms)), { started: true, pid: started.pid });
   }
@@ -175,6 +184,7 @@ export const run: CommandRun = async (ctx: Context, _args, opts) => {
     }
     throw err;
   }
+  newPid = started.pid;
   say(`pink: engine up again (pid ${started.pid}); startup reconcile report follows.`);
   return result(await audited(paths.socket, await waitForReport(paths.socket, oldPid, timeout_ms)), { started: true, pid: started.pid });
 };

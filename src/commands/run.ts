@@ -118,7 +118,8 @@ export async function startDetached(ctx: Context, argv: string[], home: string, 
     await new Promise((r) => setTimeout(r, 25));
     if (child.exitCode !== null) {
       const lines = existsSync(log) ? readFileSync(log).subarray(logStart).toString('utf8').trim().split('\n') : [];
-      const tail = lines.filter((l) => l.startsWith('pink:') && !l.startsWith('pink: startup') && !l.startsWith('pink: reconciled')).slice(-2).join(' ');
+      // Progress lines (ending in '...') are not the reason.
+      const tail = lines.filter((l) => l.startsWith('pink:') && !l.startsWith('pink: startup') && !l.startsWith('pink: reconciled') && !l.trimEnd().endsWith('...')).slice(-2).join(' ');
       const fix = lines.filter((l) => l.startsWith('  fix: ')).pop();
       // Refused (2) and stopped fail-closed (4) keep their code; anything else is "did not come up" (3).
       const code = child.exitCode === EXIT.USAGE || child.exitCode === EXIT.FAIL_STOP ? child.exitCode : EXIT.UNREACHABLE;

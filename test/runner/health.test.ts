@@ -22,9 +22,13 @@ test('health: each SPEC reason makes the engine degraded, and only those', () =>
     [{ drift: 5 }, /drift 5.00/],
     [{ up: false }, /engine down/],
     [{ venue_contact_ts: NOW - 5_001 }, /no successful venue contact for 5\.0 s \(pink fault VENUE_UNAVAILABLE\)/],
-    [{ failed_steps_in_row: 3 }, /3 steps failed in a row/],
+    [{ failed_steps_in_row: 3 }, /3 steps failed in a row \(pink fault VENUE_UNAVAILABLE/],
+    [{ failed_steps_in_row: 3, rate_limit_first_ts: NOW - 2_000 }, /3 steps failed in a row \(pink fault RATE_LIMITED;/],
     [{ divergences: [{ symbol: 'BTC-USDT', pink_qty: 0, venue_qty: 0.0016 }] }, /BTC-USDT: slot holds 0, the venue 0\.0016 \(pink fault SLOT_DIVERGED\)/],
+    [{ divergences: [{ symbol: 'ETH-USDT', pink_qty: 0.019999999999999997, venue_qty: -0.05 }] }, /ETH-USDT: slot holds 0\.02, the venue -0\.05 \(pink fault SLOT_DIVERGED\)/],
     [{ unconverged: 'the reconcile at x did not converge (POSITION_MISMATCH)' }, /did not converge.*pink fault POSITION_MISMATCH/],
+    [{ unconverged: 'the reconcile at x did not converge (orphan_flagged)' }, /did not converge.*\(pink fault ORPHAN_POSITION\)/],
+    [{ unconverged: 'the reconcile at x did not converge (order_gone, orphan_flagged)' }, /did not converge.*a fill PINK missed\? `pink restart` reads the fills again; if it stays, pink fault ORPHAN_POSITION/],
   ];
   for (const [change, reason] of cases) {
     const r = judgeHealth({ ...healthy, ...change });

@@ -153,6 +153,23 @@ test('duplicateFills: every fill row is reported twice, with the same content', 
   }
 });
 
+test('hideFills: the fill feeds list nothing while on (the position and the order still show the fill); all again once off', async () => {
+  const { ex, sim, close } = await simWithClient();
+  try {
+    await admin(sim, 'faults', { hideFills: true });
+    await ex.createOrder(BTC, 'market', 'buy', 0.001);
+    assert.equal((await ex.swapV2PrivateGetTradeAllFillOrders({ tradingUnit: 'CONT' })).data.fill_orders.length, 0);
+    assert.equal((await ex.swapV2PrivateGetTradeFillHistory({})).data.fill_history_orders.length, 0);
+    assert.equal(sim.state().fills.length, 1, 'the venue filled it');
+    assert.equal(sim.state().positions.find((p) => p.symbol === 'BTC-USDT')?.qty, 0.001);
+    assert.equal((await admin(sim, 'faults', { hideFills: 1 })).status, 400, 'a boolean only');
+    await admin(sim, 'faults', { hideFills: false });
+    assert.equal((await ex.swapV2PrivateGetTradeAllFillOrders({ tradingUnit: 'CONT' })).data.fill_orders.length, 1);
+  } finally {
+    await close();
+  }
+});
+
 test('admin input is validated; unknown venue paths answer BingX "this api is not exist" (ccxt BadRequest)', async () => {
   const { ex, sim, close } = await simWithClient();
   try {

@@ -231,16 +231,17 @@ export const REPORT_SQL = {
     FROM (${factsSql(db, 'symbol', have)})
     GROUP BY key WITH ROLLUP ORDER BY key = '' DESC, net DESC, key`,
   /** Per UTC day, with the account's last equity of that day (account-wide, whatever the symbol). */
+  // No SETTINGS join_use_nulls: a read-only session (readonly = 1: the engine's control socket)
+  // refuses any setting, so a day without account rows is told apart by e.seen instead.
   byDay: (db: string, have: Set<ReadTable>) => `SELECT f.day AS day, f.realized AS realized, f.fees AS fees, f.funding AS funding, f.net AS net, f.trades AS trades,
-      f.wins AS wins, f.win_rate AS win_rate, f.avg_hold_s AS avg_hold_s, f.legs AS legs, f.liquidations AS liquidations, e.equity_end AS equity_end
+      f.wins AS wins, f.win_rate AS win_rate, f.avg_hold_s AS avg_hold_s, f.legs AS legs, f.liquidations AS liquidations, if(e.seen = 1, toNullable(e.equity_end), NULL) AS equity_end
     FROM (SELECT key AS day, ${FIGURES} FROM (${factsSql(db, 'day', have)}) GROUP BY key) AS f
     LEFT JOIN (${
       have.has('account')
-        ? `SELECT toString(toDate(ts, 'UTC')) AS day, argMax(equity, (ts, row_id)) AS equity_end FROM ${ident(db)}.account WHERE ${IN_WINDOW()} GROUP BY day`
-        : "SELECT '' AS day, 0. AS equity_end WHERE 0"
+        ? `SELECT toString(toDate(ts, 'UTC')) AS day, argMax(equity, (ts, row_id)) AS equity_end, toUInt8(1) AS seen FROM ${ident(db)}.account WHERE ${IN_WINDOW()} GROUP BY day`
+        : "SELECT '' AS day, 0. AS equity_end, toUInt8(1) AS seen WHERE 0"
     }) AS e ON e.day = f.day
-    ORDER BY day
-    SETTINGS join_use_nulls = 1`,
+    ORDER BY day`,
   /**
    * The account's equity over the window, from the last row before it, in at most `points_max`
    * buckets of consecutive rows: each bucket's last equity, and the deepest drawdown below the

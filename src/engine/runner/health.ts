@@ -36,6 +36,24 @@ export const VENUE_DOWN_MIN_MS = 30_000;
 /** Steps failed in a row before it is a reason. */
 export const FAILED_STEPS_MAX = 3;
 
+/**
+ * The fix for an unconverged reconcile, from its correction kinds (status-data.ts lists them):
+ * a mismatch is closed with --venue-position; an orphan after one of PINK's orders left the book
+ * is most often a fill PINK missed, which a restart's full reconcile reads again (issue 18).
+ */
+export function unconvergedFix(text: string): string {
+  if (/position_mismatch|POSITION_MISMATCH/.test(text)) return 'pink fault POSITION_MISMATCH';
+  if (/orphan_flagged/.test(text) && /order_gone/.test(text)) return 'an order of PINK\'s left the book and the venue holds a position: a fill PINK missed? `pink restart` reads the fills again; if it stays, pink fault ORPHAN_POSITION';
+  if (/orphan_flagged/.test(text)) return 'pink fault ORPHAN_POSITION';
+  return 'pink fault POSITION_MISMATCH';
+}
+
+/** A quantity as text without float noise (0.019999999999999997 → 0.02): 8 decimals at most. */
+export function qtyText(q: number): string {
+  const v = Number(q.toFixed(8));
+  return String(Object.is(v, -0) ? 0 : v);
+}
+
 export function judgeHealth(f: HealthFacts): { healthy: boolean; reasons: string[]; venue_down: boolean } {
   const reasons: string[] = [];
   if (!f.up) reasons.push('engine down: no engine answers on the control socket (`pink restart` starts it)');
@@ -51,16 +69,18 @@ export function judgeHealth(f: HealthFacts): { healthy: boolean; reasons: string
     reasons.push(`heartbeat ${((f.now_ts - f.heartbeat_ts) / 1000).toFixed(1)} s old (over ${HEARTBEAT_MAX_POLLS} poll intervals of ${Math.round(period_ms)} ms)`);
   }
   let venue_down = false;
+  // The venue answers, but refuses for rate: the fault to read is RATE_LIMITED, not VENUE_UNAVAILABLE.
+  const venueCode = f.rate_limit_first_ts !== null ? 'RATE_LIMITED' : 'VENUE_UNAVAILABLE';
   if (f.up && f.venue_contact_ts != null) {
     const age = f.now_ts - f.venue_contact_ts;
     venue_down = age > Math.max(VENUE_DOWN_POLLS * period_ms, VENUE_DOWN_MIN_MS);
     if (age > Math.max(VENUE_CONTACT_MAX_POLLS * period_ms, VENUE_CONTACT_MIN_MS)) {
-      reasons.push(`no successful venue contact for ${(age / 1000).toFixed(1)} s${venue_down ? ': venue unreachable' : ''} (pink fault VENUE_UNAVAILABLE)`);
+      reasons.push(`no successful venue contact for ${(age / 1000).toFixed(1)} s${venue_down ? ': venue unreachable' : ''} (pink fault ${venueCode})`);
     }
   }
-  if (f.up && (f.failed_steps_in_row ?? 0) >= FAILED_STEPS_MAX) reasons.push(`${f.failed_steps_in_row} steps failed in a row (pink fault VENUE_UNAVAILABLE; the error log names each)`);
-  for (const d of f.divergences ?? []) reasons.push(`${d.symbol}: slot holds ${d.pink_qty}, the venue ${d.venue_qty} (pink fault SLOT_DIVERGED)`);
-  if (f.unconverged) reasons.push(`${f.unconverged} (pink fault POSITION_MISMATCH)`);
+  if (f.up && (f.failed_steps_in_row ?? 0) >= FAILED_STEPS_MAX) reasons.push(`${f.failed_steps_in_row} steps failed in a row (pink fault ${venueCode}; the error log names each)`);
+  for (const d of f.divergences ?? []) reasons.push(`${d.symbol}: slot holds ${qtyText(d.pink_qty)}, the venue ${qtyText(d.venue_qty)} (pink fault SLOT_DIVERGED)`);
+  if (f.unconverged) reasons.push(`${f.unconverged} (${unconvergedFix(f.unconverged)})`);
   if (f.spooled_rows > 0) reasons.push(`${f.spooled_rows} rows spooled, ClickHouse not taking them (pink fault STORE_SPOOLING)`);
   if (f.rate_limit_persistent || (f.rate_limit_first_ts !== null && f.now_ts - f.rate_limit_first_ts > RATE_LIMIT_PERSISTENT_REASON_MS)) {
     reasons.push('RATE_LIMITED persistent for over 10 min (pink fault RATE_LIMITED_PERSISTENT)');

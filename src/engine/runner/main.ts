@@ -11,6 +11,7 @@ import type { Venue } from '../venue/types.js';
 import { Engine, newRunId, ReconcileReadError, ReplayFailedError, type ReconcileReport } from './engine.js';
 import { flattenSymbols } from './flatten.js';
 import { recordOperatorAction, tradingControl } from './control.js';
+import { flattenVenueOp } from './flatten-plan.js';
 import { settingLine } from './kernel-glue.js';
 import { writeFileAtomic } from './fsutil.js';
 import { archiveHistory, historyMissing, locateHistory, stoppedPath, type History } from './history.js';
@@ -110,9 +111,12 @@ export async function openEngine(o: Omit<RunOptions, 'steps' | 'duration_ms' | '
   const paths = homePaths(config.home);
   const logger = createLogger(config.log_dir, [config.api_key, config.api_secret, config.sim_api_key, config.sim_api_secret, config.clickhouse_password], o.echo);
   const history = historyAtStart(o, o.say ?? ((l) => logger.info(l)));
+  // Issue 18: the first start says what it waits for (simulator, venue, embedded store).
+  const step = o.say ?? ((l: string) => logger.info(l));
   let simUrl = config.sim_url;
   let venueConfig = config;
   if (config.venue === 'sim' && !simUrl) {
+    step(`pink: simulator under ${paths.sim} (reused if it runs, else started)...`);
     simUrl = (await ensureSimProcess(o.bin, paths.sim, o.env, o.seed, config.initial_capital_usdt, config.symbols)).url;
     logger.info(`venue sim at ${simUrl} (started or reused under ${paths.sim})`);
     // The simulator PINK starts accepts its default credentials; PINK_SIM_API_* name another's.
@@ -121,6 +125,7 @@ export async function openEngine(o: Omit<RunOptions, 'steps' | 'duration_ms' | '
   const run_id = newRunId();
   // The venue's connect (its round trips) and the store's open (chDB's load, the schema) side by
   // side (issue 21): neither needs the other. Whichever fails, what the other opened is closed.
+  step(`pink: connecting to the venue (${simUrl !== undefined ? `sim at ${simUrl}` : config.venue}) and opening the store (${config.clickhouse_url ? 'ClickHouse server' : 'embedded chDB; its first start takes several seconds'})...`);
   const opening = openVenue(venueConfig, { live: o.live, ...(simUrl ? { simUrl } : {}), logger: (l) => logger.info(l) });
   const storing = (async () => {
     // config.chaos_store_faults is a test hook (PINK_CHAOS_STORE_FAIL): unset in production.
@@ -344,6 +349,8 @@ async function handleControl(engine: Engine, store: Store, venue: Venue, req: Co
       const results = await engine.serializeUrgent(() => flattenSymbols(engine, symbols, req.timeout_ms, req.dry_run, control));
       return { ok: true, data: req.symbols ? results : results[0] };
     }
+    case 'flatten_venue':
+      return flattenVenueOp(engine, req);
     default:
       return { ok: false, exit: EXIT.USAGE, error: 'unknown control request' };
   }

@@ -31,6 +31,40 @@ export function readSimInfo(simDir: string): SimProcessInfo | undefined {
   }
 }
 
+const statePath = (simDir: string): string => join(simDir, 'state.json');
+
+/** A process's command line (Linux /proc), or undefined where it cannot be read. */
+function cmdlineOf(pid: number): string[] | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The simulator recorded in sim.json, found again by its pid and URL: alive and, where the
+ * command line can be read, a `sim` on this home's state file (not a pid reused by another program).
+ */
+export function recordedSim(simDir: string): SimProcessInfo | undefined {
+  const info = readSimInfo(simDir);
+  if (!info) return undefined;
+  const cmd = cmdlineOf(info.pid);
+  if (cmd !== undefined && !(cmd.includes('sim') && cmd.includes(statePath(simDir)))) return undefined;
+  return info;
+}
+
+/** The live pid holding the state file's lock (persist.ts: "PID TOKEN"), if any. */
+function stateLockOwner(simDir: string): number | undefined {
+  const lock = `${statePath(simDir)}.lock`;
+  try {
+    const pid = Number(readFileSync(lock, 'utf8').trim().split(' ')[0]);
+    return Number.isInteger(pid) && pid > 0 && processAlive(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function answers(url: string): Promise<boolean> {
   try {
     const r = await fetch(`${url}/openApi/swap/v2/server/time`, { signal: AbortSignal.timeout(2000) });
@@ -46,13 +80,19 @@ const SIM_BASE_SYMBOLS = ['BTC-USDT', 'ETH-USDT', 'SOL-USDT', 'LTC-USDT', 'BNB-U
 export async function ensureSimProcess(bin: string, simDir: string, env: Readonly<Record<string, string | undefined>>, seed: number, initialCapital: number, symbols: string[]): Promise<SimProcessInfo> {
   // Under the home, which ensureHome has made PINK's own: the folder 0700, its log 0600, no symlink.
   mkdirSync(simDir, { recursive: true, mode: PRIVATE_DIR_MODE });
-  const existing = readSimInfo(simDir);
-  if (existing && (await answers(existing.url))) return existing;
+  // One simulator per PINK_HOME (issue 18): the one recorded is reused whatever it answers now (a
+  // rate limit, a hang, SIGSTOP are venue faults the engine reports), never replaced while it lives.
+  const existing = recordedSim(simDir);
+  if (existing) return existing;
+  const owner = stateLockOwner(simDir);
+  if (owner !== undefined) {
+    throw unreachableError(`a simulator (pid ${owner}) already owns ${statePath(simDir)}, but ${simInfoPath(simDir)} does not name it; PINK does not start a second simulator on the same state.`, `Stop that simulator (kill ${owner}), then run the command again.`);
+  }
   const logPath = join(simDir, 'sim.log');
   const out = openAppendPrivate(logPath);
   const child = spawn(
     process.execPath,
-    [bin, 'sim', '--json', '--port', '0', '--state', join(simDir, 'state.json'), '--seed', String(seed), '--symbols', [...new Set([...SIM_BASE_SYMBOLS, ...symbols])].join(',')],
+    [bin, 'sim', '--json', '--port', '0', '--state', statePath(simDir), '--seed', String(seed), '--symbols', [...new Set([...SIM_BASE_SYMBOLS, ...symbols])].join(',')],
     { detached: true, stdio: ['ignore', out, out], env: { ...env, DOLPHIN_PINK_INITIAL_CAPITAL: String(initialCapital) } },
   );
   closeSync(out);

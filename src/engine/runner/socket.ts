@@ -13,6 +13,8 @@ export type ControlRequest =
   | { op: 'flatten'; symbol: string; symbols?: string[]; timeout_ms: number; dry_run: boolean; hold?: 'symbol' | 'engine'; resume?: boolean; operator?: OperatorAudit }
   /** Issue 19: `pink halt` / `pink resume` (a TRADING_STATE kernel input). */
   | { op: 'trading'; state: TradingState; reason: string; symbol?: string; all?: boolean; operator: OperatorAudit }
+  /** `pink flatten SYMBOL --venue-position` (flatten-plan.ts): expect_venue_qty is the size confirmed. */
+  | { op: 'flatten_venue'; symbol: string; timeout_ms: number; dry_run: boolean; expect_venue_qty?: number; resume?: boolean; operator?: OperatorAudit }
   /** A named, read-only store query (src/engine/runner/queries.ts); there is no free SQL. */
   | { op: 'query'; name: string; params?: Record<string, unknown> }
   | { op: 'report' }
@@ -37,6 +39,7 @@ type FieldCheck = (v: unknown) => boolean;
 const text: FieldCheck = (v) => typeof v === 'string' && v.length > 0 && v.length <= FIELD_CHARS_MAX;
 const bool: FieldCheck = (v) => typeof v === 'boolean';
 const flattenMs: FieldCheck = (v) => typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= FLATTEN_TIMEOUT_MS_MAX;
+const finite: FieldCheck = (v) => typeof v === 'number' && Number.isFinite(v);
 const plainObject: FieldCheck = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
 const tradingState: FieldCheck = (v) => v === 'ACTIVE' || v === 'REDUCING' || v === 'HALTED';
 const reasonText: FieldCheck = (v) => typeof v === 'string' && v.length <= 500;
@@ -63,6 +66,7 @@ const REQUEST_FIELDS: { readonly [K in ControlRequest['op']]: Readonly<Record<st
   audit: { operator },
   flatten: { symbol: text, '?symbols': symbolList, timeout_ms: flattenMs, dry_run: bool, '?hold': holdScope, '?resume': bool, '?operator': operator },
   trading: { state: tradingState, reason: reasonText, '?symbol': text, '?all': bool, operator },
+  flatten_venue: { symbol: text, timeout_ms: flattenMs, dry_run: bool, '?expect_venue_qty': finite, '?resume': bool, '?operator': operator },
   query: { name: text, '?params': plainObject },
 };
 

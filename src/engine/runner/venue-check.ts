@@ -4,6 +4,7 @@
 // disagrees after that, it is a SLOT_DIVERGED fault and a divergence in ditav2-status (degraded)
 // until the venue and the slot agree again.
 import type { KernelInput, SlotView, VenuePosition } from '../kernel/types.js';
+import { qtyText } from './health.js';
 
 /** Checks of the venue's positions at most this often (one REST call each). */
 export const POSITION_CHECK_MS = 1000;
@@ -140,7 +141,7 @@ export async function checkDivergence(host: DivergenceHost, now: number, read?: 
     host.venueCheck.reconciled(reconcile); // only those still diverged are marked
   }
   for (const d of fault) {
-    const reason = `${d.symbol}: PINK holds ${d.pink_qty}, the venue ${d.venue_qty} (slot ${d.slot_state}), for ${d.checks} checks since ${new Date(d.since_ts).toISOString()}; a targeted reconcile did not settle it`;
+    const reason = `${d.symbol}: PINK holds ${qtyText(d.pink_qty)}, the venue ${qtyText(d.venue_qty)} (slot ${d.slot_state}), for ${d.checks} checks since ${new Date(d.since_ts).toISOString()}; a targeted reconcile did not settle it`;
     host.faults.record('SLOT_DIVERGED', 'ERROR', now, d.symbol, { reason, pink_qty: d.pink_qty, venue_qty: d.venue_qty });
     host.opts.logger.fault('SLOT_DIVERGED', 'ERROR', d.symbol, `${reason}; next: pink restart, then pink fault POSITION_MISMATCH if it stays`);
   }

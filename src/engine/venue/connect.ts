@@ -155,6 +155,10 @@ export async function connectCcxtVenue(config: Config, opts: OpenVenueOptions): 
     if (k.cls.kind === 'auth') {
       throw usageError(`venue ${config.venue} refused the API key (${reason}); fix the key.`, 'Check DOLPHIN_PINK_BINGX_API_KEY / DOLPHIN_PINK_BINGX_API_SECRET and the key\'s permissions (perpetual futures trading, IP whitelist).');
     }
+    if (k.cls.kind === 'rate_limited') {
+      // Issue 18: not a network problem; retrying at once only prolongs it.
+      throw new ExitError(EXIT.UNREACHABLE, `venue ${where} is rate-limiting PINK and kept refusing while connecting: ${reason}`, 'Wait for the venue\'s cooldown (`pink fault RATE_LIMITED`), then start again (`pink run`, or `pink restart`).');
+    }
     throw new ExitError(EXIT.UNREACHABLE, `venue ${where} is unreachable: ${reason}`, 'Check the network (or PINK_SIM_URL) and retry.');
   }
 }

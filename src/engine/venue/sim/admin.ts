@@ -6,7 +6,7 @@
 //   POST /__sim/faults    {rateLimitEvery?, rateLimitStyle?, rateLimitCooldownMs?,
 //                          rejectNext?, rejectNextCode?, rejectNextCancel?,
 //                          dropResponseNext?: boolean|number, latencyMs?,
-//                          duplicateFills?, partialFillRatio?, priceWalk?,
+//                          duplicateFills?, hideFills?, partialFillRatio?, priceWalk?,
 //                          clockSkewMs?, clockSkewCode?: 109400|100421}     merge; null clears
 //   POST /__sim/funding   {symbol?, rate?: number|null, settleNow?: true}
 //                         rate: that symbol's (or, without symbol, every symbol's) funding rate
@@ -119,6 +119,7 @@ function applyFaults(core: SimCore, b: Record<string, unknown>): void {
         f.latencyMs = value === null ? 0 : num(b, key, (v) => v >= 0, 'a number >= 0');
         break;
       case 'duplicateFills':
+      case 'hideFills':
       case 'priceWalk':
         need(typeof value === 'boolean', `${key} must be true or false`);
         f[key] = value as boolean;

@@ -95,6 +95,7 @@ export function resolveOptions(opts: SimOptions = {}): ResolvedOptions {
     dropResponseNext: 0,
     latencyMs: opts.latencyMs ?? 0,
     duplicateFills: false,
+    hideFills: false,
     partialFillRatio: opts.partialFillRatio ?? 1,
     priceWalk: opts.priceWalk ?? true,
     clockSkewMs: opts.clockSkewMs ?? 0,

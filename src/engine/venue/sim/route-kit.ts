@@ -16,6 +16,8 @@ export interface RouteContext {
   taker_fee_rate: number;
   maker_fee_rate: number;
   duplicate_fills: boolean;
+  /** SimFaults.hideFills: the fill feeds list nothing. */
+  hide_fills?: boolean;
 }
 
 export interface RouteResult {

@@ -33,6 +33,7 @@ function placeOrder(ctx: RouteContext): RouteResult {
 
 function fillsOf(ctx: RouteContext, startKey: string, endKey: string) {
   const m = symbolOf(ctx, false);
+  if (ctx.hide_fills === true) return [];
   return ctx.engine.fills({
     symbol: m?.symbol,
     order_id: optional(ctx.params, 'orderId'),

@@ -123,6 +123,7 @@ function runRoute(core: SimCore, route: Route, params: Record<string, string>): 
     taker_fee_rate: core.opts.engine.taker_fee_rate,
     maker_fee_rate: core.opts.engine.maker_fee_rate,
     duplicate_fills: f.duplicateFills,
+    hide_fills: f.hideFills === true,
   });
   return okEnvelope(result.data, route.code, result.extra);
 }

@@ -209,6 +209,9 @@ export interface SimFaults {
   latencyMs: number;
   /** Each fill row appears twice in /trade/allFillOrders and /trade/fillHistory. */
   duplicateFills: boolean;
+  /** The fill feeds (/trade/allFillOrders, /trade/fillHistory) list nothing while on: fills the
+   *  client never sees (a missed fill, issue 18). Orders, positions and the balance are unchanged. */
+  hideFills?: boolean;
   /** Each match step fills at most this share of an order's quantity (1 = all at once). */
   partialFillRatio: number;
   /** Random walk on every venue request and /__sim/tick; false = prices move only by /__sim/price. */
