@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { openStore } from '../../src/engine/store/index.js';
 import { makeWorld, stopPid, waitFor, type World } from '../support/e2e.js';
+import { ccxtClient } from '../sim/support.js';
 
 type Account = { capital: number; realized_pnl: number; fees: number; funding: number; venue_balance: number | null };
 type Status = { slots: { symbol: string; state: string; qty: number }[]; account: Account };
@@ -104,6 +105,69 @@ test('funding: a position held across three funding intervals, kill -9 and resta
       const check = audit.checks.find((c) => c.id === 'account_identity')!;
       assert.ok(audit.ok, JSON.stringify(audit.checks.filter((c) => !c.ok)));
       assert.match(check.detail, new RegExp(`\\(${truth.length} funding row\\(s\\)\\)`));
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await w.close();
+  }
+});
+
+type LiqStatus = { slots: { symbol: string; state: string; qty: number; trading_state: string; trading_state_reason: string }[]; account: Account };
+
+test('liquidation: the venue closes the position; the engine records an exit leg `liquidation`, a CRITICAL anomaly, the symbol REDUCING; capital = the venue wallet', async () => {
+  const w = await makeWorld({ symbols: ['BTC-USDT'] });
+  try {
+    // Isolated at 20x: the liquidation price is ~5 % from the entry.
+    const ex = ccxtClient(w.sim.url);
+    await ex.loadMarkets();
+    await ex.setMarginMode('isolated', 'BTC/USDT:USDT');
+    await ex.setLeverage(20, 'BTC/USDT:USDT', { side: 'BOTH' });
+    await startEngine(w);
+    w.signals([{ intent_id: 'liq-enter-1', symbol: 'BTC-USDT', action: 'ENTER', side: 'long', qty: 0.05, order_type: 'market', reason: 'e2e' }]);
+    const slotOf = async () => (await w.json<LiqStatus>(['ditav2-status'])).doc.slots.find((s) => s.symbol === 'BTC-USDT');
+    await waitFor('OPEN', async () => (await slotOf())?.state === 'OPEN');
+    const liqPrice = w.sim.state().positions[0]!.liquidation_price;
+    assert.ok(liqPrice > 0, `a liquidation price (${liqPrice})`);
+    await w.admin('/__sim/price', { symbol: 'BTC-USDT', price: Math.floor(liqPrice) - 5 });
+    const after = await waitFor('CLOSED and REDUCING', async () => {
+      const s = await slotOf();
+      return s?.state === 'CLOSED' && s.trading_state === 'REDUCING' ? s : undefined;
+    });
+    assert.match(after.trading_state_reason, /POSITION_LIQUIDATED/);
+    // REDUCING: a new entry is refused.
+    w.signals([{ intent_id: 'liq-enter-2', symbol: 'BTC-USDT', action: 'ENTER', side: 'long', qty: 0.01, order_type: 'market', reason: 'e2e' }]);
+    // A step that ended 1 s after the line was written began after it, and read it (checked below in decisions).
+    const written = Date.now();
+    await waitFor('a step after the line', async () => ((await w.json<{ engine: { heartbeat_ts: number } }>(['ditav2-status'])).doc.engine.heartbeat_ts ?? 0) > written + 1000);
+    const final = (await w.json<LiqStatus>(['ditav2-status'])).doc;
+    await stopPid(join(w.home, 'pink.pid'));
+    const truth = w.sim.state();
+    assert.equal(truth.positions.length, 0, 'flat at the venue');
+    const liqFill = truth.fills.at(-1)!;
+    assert.ok(Math.abs(truth.balance.wallet_usdt - final.account.capital) < 1e-6, `venue wallet ${truth.balance.wallet_usdt} vs capital ${final.account.capital}`);
+    assert.equal(truth.fills.filter((f) => f.client_order_id !== '' && f.client_order_id.startsWith('pink-')).length, 1, 'the second entry was never sent');
+
+    const store = await openStore({ config: loadConfig(w.env), runId: 'e2e-check' });
+    try {
+      const legs = await store.query<{ exit_reason: string; leg_price: number; leg_fee: number; is_final: number; client_order_id: string }>(
+        'SELECT exit_reason, leg_price, leg_fee, is_final, client_order_id FROM (SELECT * FROM dolphin_pink.trade_exit_legs LIMIT 1 BY row_id)',
+      );
+      assert.deepEqual(legs.map((l) => [l.exit_reason, l.leg_price, l.is_final, l.client_order_id]), [['liquidation', liqFill.price, 1, '']]);
+      // The venue's wire rounds the fee to 6 decimals (BingX's commission field).
+      assert.ok(Math.abs(legs[0]!.leg_fee - liqFill.fee_usdt) <= 1e-6, `leg fee ${legs[0]!.leg_fee} vs the venue's ${liqFill.fee_usdt}`);
+      const trades = await store.query<{ st: string; reason: string }>(
+        "SELECT argMax(status, (legs, status = 'closed')) AS st, argMax(exit_reason, (legs, status = 'closed')) AS reason FROM dolphin_pink.trades GROUP BY trade_id",
+      );
+      assert.deepEqual(trades, [{ st: 'closed', reason: 'liquidation' }]);
+      const anomalies = await store.query<{ code: string; severity: string; symbol: string }>(
+        "SELECT code, severity, symbol FROM (SELECT * FROM dolphin_pink.anomalies LIMIT 1 BY row_id) WHERE severity = 'CRITICAL'",
+      );
+      assert.deepEqual(anomalies, [{ code: 'POSITION_LIQUIDATED', severity: 'CRITICAL', symbol: 'BTC-USDT' }]);
+      const refused = await store.query<{ outcome_code: string }>("SELECT outcome_code FROM dolphin_pink.decisions WHERE intent_id = 'liq-enter-2' LIMIT 1 BY row_id");
+      assert.deepEqual(refused, [{ outcome_code: 'TRADING_STATE_REFUSED' }]);
+      const audit = await store.audit();
+      assert.ok(audit.ok, JSON.stringify(audit.checks.filter((c) => !c.ok)));
     } finally {
       await store.close();
     }

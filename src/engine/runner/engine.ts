@@ -371,6 +371,10 @@ export class Engine {
     this.venueCheck.polled(polled, Date.now());
     this.feed(polled);
     if (this.funding.due(Date.now())) await readFunding(this, ts);
+    // Issue 20: a position the venue liquidated is settled at once by a reconcile of its symbol
+    // (the kernel closes it with reason `liquidation`, POSITION_LIQUIDATED, the symbol REDUCING).
+    const liquidated = [...new Set(this.opts.venue.takeLiquidations().map((l) => l.symbol))].filter((s) => this.opts.config.symbols.includes(s));
+    if (liquidated.length > 0) await this.reconcile(liquidated);
     const now = Date.now();
     const stale = this.kernel.view().slots.filter((s) => s.state === 'STALE_STATE_RECONCILING' && now >= (this.staleRetryTs.get(s.symbol) ?? 0)).map((s) => s.symbol);
     if (stale.length > 0) {
