@@ -175,3 +175,28 @@ test('liquidation: the venue closes the position; the engine records an exit leg
     await w.close();
   }
 });
+
+test('hedge mode at start: refused with exit 2 and the fix, nothing sent; one-way again: it starts', async () => {
+  const w = await makeWorld({ symbols: ['BTC-USDT'] });
+  try {
+    const ex = ccxtClient(w.sim.url);
+    await ex.loadMarkets();
+    await ex.setPositionMode(true);
+    const before = w.sim.state().requests;
+    const r = await w.pink(['run', '--detach', '--strategy', 'signals', '--signals', w.signalsPath]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /hedge \(dual-side\) position mode; PINK trades one-way only\. Nothing was sent\./);
+    assert.match(r.stderr, /One-way/);
+    assert.doesNotMatch(r.stderr, /at .*\.js:\d+/, 'no stack trace');
+    const truth = w.sim.state();
+    assert.equal(truth.orders_created, 0, 'no order');
+    assert.ok(truth.requests > before, 'the mode was read from the venue');
+    await ex.setPositionMode(false);
+    await startEngine(w);
+    w.signals([{ intent_id: 'hedge-enter-1', symbol: 'BTC-USDT', action: 'ENTER', side: 'long', qty: 0.01, order_type: 'market', reason: 'e2e' }]);
+    await waitFor('OPEN', async () => (await status(w)).slots.find((s) => s.symbol === 'BTC-USDT')?.state === 'OPEN');
+    await stopPid(join(w.home, 'pink.pid'));
+  } finally {
+    await w.close();
+  }
+});

@@ -7,6 +7,7 @@ import { Observer } from '../observe/observer.js';
 import { spooledOnDisk } from '../store/spool.js';
 import { openStore, type Store } from '../store/index.js';
 import { openVenue } from '../venue/index.js';
+import { assertOneWay } from './position-mode.js';
 import type { Venue } from '../venue/types.js';
 import { Engine, newRunId, ReconcileReadError, ReplayFailedError, type ReconcileReport } from './engine.js';
 import { flattenSymbol } from './flatten.js';
@@ -119,6 +120,11 @@ export async function openEngine(o: Omit<RunOptions, 'steps' | 'duration_ms' | '
     venueConfig = { ...config, sim_api_key: undefined, sim_api_secret: undefined };
   }
   const venue = await openVenue(venueConfig, { live: o.live, ...(simUrl ? { simUrl } : {}), logger: (l) => logger.info(l) });
+  // Issue 20: hedge mode refused before anything is sent (exit 2).
+  await assertOneWay(venue).catch(async (err: unknown) => {
+    await venue.close();
+    throw err;
+  });
   const run_id = newRunId();
   let store: Store;
   try {
