@@ -61,6 +61,12 @@ test('funding: a position held across three funding intervals, kill -9 and resta
     });
     await startEngine(w);
     await waitFor('three payments applied', () => applied(w, 3), 30_000, 200);
+    // Status shows the funding reads and the venue clock's skew (the simulator's clock is this machine's).
+    const st = (await w.json<{ engine: { venue_clock_skew_ms: number; funding: { since_ts: number; next_funding_ts: number; reads: number; last_error: string | null } } }>(['ditav2-status'])).doc.engine;
+    assert.ok(Math.abs(st.venue_clock_skew_ms) < 1000, `skew ${st.venue_clock_skew_ms}`);
+    assert.ok(st.funding.reads >= 1 && st.funding.last_error === null, JSON.stringify(st.funding));
+    assert.equal(st.funding.next_funding_ts % INTERVAL_MS, 0, 'the next funding time is on the interval');
+    assert.ok(st.funding.since_ts >= Math.max(...fundingTruth(w).slice(0, 3).map((r) => r.ts_ms)), 'the cursor is at the latest applied funding time');
 
     w.signals([{ intent_id: 'fund-exit-1', symbol: 'BTC-USDT', action: 'EXIT', qty: 1, final: true, order_type: 'market', reason: 'e2e' }]);
     await waitFor('CLOSED', async () => (await status(w)).slots.find((s) => s.symbol === 'BTC-USDT')?.state === 'CLOSED');

@@ -79,6 +79,11 @@ export class FundingReader {
     return this.cursor.since_ms;
   }
 
+  /** For ditav2-status (engine.funding). */
+  status(): { since_ts: number; next_funding_ts: number | null; next_read_ts: number; reads: number; last_error: string | null } {
+    return { since_ts: this.cursor.since_ms, next_funding_ts: this.next_funding_ts, next_read_ts: this.next_read_ms, reads: this.reads, last_error: this.last_error };
+  }
+
   due(now_ms: number): boolean {
     return now_ms >= this.next_read_ms;
   }
