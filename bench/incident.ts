@@ -84,7 +84,7 @@ async function setLatency(w: World, ms: number): Promise<void> {
  */
 async function arrange(w: World, symbols: string[]): Promise<void> {
   await setLatency(w, 0);
-  await runPink(['resume', '--all', '--yes'], w.env);
+  await runPink(['resume', '--all'], w.env);
   const tag = `${process.pid}-${Date.now()}`;
   for (const symbol of symbols) {
     w.seq += 1;

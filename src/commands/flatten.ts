@@ -52,7 +52,7 @@ function tradingLine(r: FlattenResult): string[] {
   return [`  ${scope} stays ${r.trading_state}: no new entries. To trade again: pink resume ${r.trading_scope === 'engine' ? '--all' : r.symbol}`];
 }
 
-async function flattenDown(ctx: Context, symbol: string, timeout_ms: number, dry_run: boolean, control: FlattenControl, live: boolean): Promise<FlattenResult> {
+async function flattenDown(ctx: Context, symbols: string[], timeout_ms: number, dry_run: boolean, control: FlattenControl, live: boolean): Promise<FlattenResult[]> {
   const paths = homePaths(ctx.config.home);
   if (dry_run) {
     // A plan needs no connection: PINK's books from the last checkpoint and the journal after it
@@ -61,21 +61,23 @@ async function flattenDown(ctx: Context, symbol: string, timeout_ms: number, dry
     const history = locateHistory(paths);
     const kernel = history.checkpoint ? Kernel.restore(history.checkpoint.kernel) : undefined;
     for (const r of history.records) if (r.t === 'in') kernel?.apply(r.input);
-    const slot = kernel?.view().slots.find((s) => s.symbol === symbol);
-    const plan = [];
-    if (slot?.working_order) plan.push({ action: 'cancel' as const, detail: `cancel ${slot.working_order.client_order_id}` });
-    if (slot && slot.qty > 0) plan.push({ action: 'exit' as const, detail: `reduce-only market ${slot.side === 'long' ? 'sell' : 'buy'} ${slot.qty} (the whole remainder, as of the last checkpoint and the journal after it)` });
-    return { symbol, before: slot, after: slot, plan, orders: [], flat: plan.length === 0, already_flat: plan.length === 0, realized: 0, dry_run: true };
+    return symbols.map((symbol) => {
+      const slot = kernel?.view().slots.find((s) => s.symbol === symbol);
+      const plan = [];
+      if (slot?.working_order) plan.push({ action: 'cancel' as const, detail: `cancel ${slot.working_order.client_order_id}` });
+      if (slot && slot.qty > 0) plan.push({ action: 'exit' as const, detail: `reduce-only market ${slot.side === 'long' ? 'sell' : 'buy'} ${slot.qty} (the whole remainder, as of the last checkpoint and the journal after it)` });
+      return { symbol, before: slot, after: slot, plan, orders: [], flat: plan.length === 0, already_flat: plan.length === 0, realized: 0, dry_run: true };
+    });
   }
   const { openEngine } = await import('../engine/runner/main.js');
   const { acquirePidLock } = await import('../engine/runner/lock.js');
-  const { flattenSymbol } = await import('../engine/runner/flatten.js');
+  const { flattenSymbols } = await import('../engine/runner/flatten.js');
   const lock = acquirePidLock(paths.pid);
   try {
     // The venue run.json names, behind its own gate: bingx-live needs --live, as `pink run --live`.
     const opened = await openEngine({ config: { ...ctx.config, ...engineRun(ctx) }, env: ctx.env, bin: ctx.bin, strategy: 'demo', seed: 1, live });
     try {
-      return await flattenSymbol(opened.engine, symbol, timeout_ms, false, control);
+      return await flattenSymbols(opened.engine, symbols, timeout_ms, false, control);
     } finally {
       await opened.close();
     }
@@ -115,19 +117,19 @@ export const run: CommandRun = async (ctx, args, opts) => {
   const paths = homePaths(ctx.config.home);
   const up = runningEnginePid(paths.pid) !== undefined;
   ctx.io.stderr(up ? 'pink: engine up: flattening through the engine.' : 'pink: engine down: flattening directly (checkpoint + reconcile + venue).');
-  const results: FlattenResult[] = [];
-  for (const symbol of symbols) {
-    if (up) {
-      const answer = await askEngine(paths.socket, { op: 'flatten', symbol, timeout_ms: timeout_s * 1000, dry_run, hold: control.hold, resume, operator: control.operator }, timeout_s * 1000 + 60_000);
-      if (!answer) throw new ExitError(EXIT.UNREACHABLE, 'the engine did not answer the flatten request.', 'Check `pink ditav2-status`; retry (flatten is safe to repeat).');
-      if (!answer.ok) throw new ExitError(answer.exit === 2 ? EXIT.USAGE : EXIT.BAD, answer.error, answer.hint);
-      results.push(answer.data as FlattenResult);
-    } else {
-      results.push(await flattenDown(ctx, symbol, timeout_s * 1000, dry_run, control, live));
-    }
+  // Every symbol in one request (issue 21): the engine cancels and closes them side by side.
+  let results: FlattenResult[];
+  if (up) {
+    const answer = await askEngine(paths.socket, { op: 'flatten', symbol: symbols[0]!, symbols, timeout_ms: timeout_s * 1000, dry_run, hold: control.hold, resume, operator: control.operator }, timeout_s * 1000 + 60_000);
+    if (!answer) throw new ExitError(EXIT.UNREACHABLE, 'the engine did not answer the flatten request.', 'Check `pink ditav2-status`; retry (flatten is safe to repeat).');
+    if (!answer.ok) throw new ExitError(answer.exit === 2 ? EXIT.USAGE : EXIT.BAD, answer.error, answer.hint);
+    results = answer.data as FlattenResult[];
+  } else {
+    results = await flattenDown(ctx, symbols, timeout_s * 1000, dry_run, control, live);
   }
   const flat = results.every((r) => r.flat || r.dry_run);
-  const exit = flat ? EXIT.OK : EXIT.BAD;
+  // A refusal (PINK's books do not match the venue: nothing sent) is SPEC's safety refusal, exit 2.
+  const exit = flat ? EXIT.OK : results.some((r) => r.blocked) ? EXIT.USAGE : EXIT.BAD;
   const text = results.map(render).join('\n');
   if (!all) {
     const r = results[0]!;

@@ -15,7 +15,7 @@ async function waitGone(pid: number, timeout_ms: number): Promise<boolean> {
   const deadline = Date.now() + timeout_ms;
   while (Date.now() < deadline) {
     if (!processAlive(pid)) return true;
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 20));
   }
   return !processAlive(pid);
 }
@@ -30,7 +30,7 @@ async function waitForReport(socket: string, oldPid: number | undefined, timeout
       const report = await askEngine(socket, { op: 'report' }, 2000);
       if (report?.ok && report.data) return report.data as ReconcileReport;
     }
-    await new Promise((r) => setTimeout(r, 150));
+    await new Promise((r) => setTimeout(r, 25));
   }
   throw unreachableError(`the engine did not come back within ${Math.round(timeout_ms / 1000)} s.`, 'See the engine log (DOLPHIN_LOG_DIR/dolphin_live_pink.log) and `pink ditav2-status`.');
 }

@@ -112,7 +112,7 @@ export async function startDetached(ctx: Context, argv: string[], home: string, 
   child.unref();
   const deadline = Date.now() + wait_ms;
   while (Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 150));
+    await new Promise((r) => setTimeout(r, 25));
     if (child.exitCode !== null) {
       const lines = existsSync(log) ? readFileSync(log).subarray(logStart).toString('utf8').trim().split('\n') : [];
       const tail = lines.filter((l) => l.startsWith('pink:') && !l.startsWith('pink: startup') && !l.startsWith('pink: reconciled')).slice(-2).join(' ');

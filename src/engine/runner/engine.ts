@@ -20,7 +20,7 @@ import type { Logger } from './log.js';
 import type { EngineObserver } from '../observe/observer.js';
 import { batchToken, kernelConfig, kernelSettings, newHistoryId, settingLine, slotFacts } from './kernel-glue.js';
 import { demoIntents, SignalsTail, type SignalsCursor, type SignalsNotice } from './strategies.js';
-import { FundingReader, readFunding, type FundingCursor } from './funding.js';
+import { FundingReader, fundingInputs, readFunding, type FundingCursor } from './funding.js';
 
 export interface EngineOptions {
   config: Config;
@@ -129,6 +129,8 @@ export class Engine {
   private rows: RowOut[] = [];
   private rowsFirstSeq = 0;
   private pendingCommands: VenueCommand[] = [];
+  /** Urgent operator actions queued behind the current step (serializeUrgent). */
+  private urgentWaiting = 0;
   private replaying = false;
   private serial: Promise<unknown> = Promise.resolve();
   private lastCheckpointTs = 0;
@@ -240,6 +242,24 @@ export class Engine {
     return next;
   }
 
+  /**
+   * As serialize, for an operator action that should not wait on a step's optional work: while
+   * it waits, a step starting skips its divergence check (the next step does it), and with it any
+   * targeted reconcile that check could start (issue 21).
+   */
+  serializeUrgent<T>(fn: () => Promise<T>): Promise<T> {
+    this.urgentWaiting += 1;
+    let started = false;
+    const begin = (): void => {
+      if (!started) this.urgentWaiting -= 1;
+      started = true;
+    };
+    return this.serialize(async () => {
+      begin();
+      return fn();
+    }).finally(begin);
+  }
+
   private applyOne(input: KernelInput, seq: number): KernelOutcome[] {
     let outcomes: KernelOutcome[];
     try {
@@ -307,6 +327,22 @@ export class Engine {
   }
 
   /**
+   * As sendPending, with each symbol's commands sent beside the other symbols' (issue 21: a flatten
+   * of N symbols costs the round trips of one). A symbol's own commands keep their order, and every
+   * request still goes through the venue's token buckets.
+   */
+  async sendPendingBySymbol(): Promise<void> {
+    for (let round = 0; round < SEND_ROUNDS_MAX && this.pendingCommands.length > 0; round += 1) {
+      if (this.failure) throw new EngineStoppedError(this.failure.seq);
+      const bySymbol = new Map<string, VenueCommand[]>();
+      for (const c of this.pendingCommands) bySymbol.set(c.symbol, [...(bySymbol.get(c.symbol) ?? []), c]);
+      this.pendingCommands = [];
+      // Each answer is fed as it comes (feeding is synchronous: journal, then kernel).
+      await Promise.all([...bySymbol.values()].map(async (commands) => this.feed(await this.opts.venue.send(commands, Date.now()))));
+    }
+  }
+
+  /**
    * Hands this step's rows to the store (returns at once; the flush is off the critical path).
    * The batch boundary is journaled first, so a replay rebuilds the same batch, same token.
    */
@@ -327,12 +363,17 @@ export class Engine {
     const before = this.kernel.view().slots;
     const lastTs = this.kernel.view().last_ts ?? 0;
     const since = Math.max(0, Math.min(lastTs > 0 ? lastTs : ts, ts) - RECONCILE_LOOKBACK_MS);
-    // A full reconcile reads funding first: the drift it reports already counts what was paid.
-    if (symbols === undefined) await readFunding(this, ts);
+    // A full reconcile reads funding beside its snapshot and feeds it first: the drift it reports
+    // already counts what was paid.
+    const funding = symbols === undefined ? fundingInputs(this, ts) : undefined;
+    funding?.catch(() => undefined); // awaited below, on both paths
     let snapshot: Awaited<ReturnType<Venue['snapshot']>>;
     try {
       snapshot = await this.opts.venue.snapshot(this.opts.config.symbols, since, ts);
+      if (funding) this.feed(await funding);
     } catch (err) {
+      // The funding read is not left running behind a failed reconcile (it is read again at the next one).
+      await funding?.catch(() => undefined);
       if (!(err instanceof VenueReadError)) throw err;
       // The kernel learns it like a failed poll (a rate limit starts its cooldown).
       this.feed([err.input]);
@@ -367,6 +408,11 @@ export class Engine {
   async step(): Promise<void> {
     const t0 = performance.now();
     const ts = Date.now();
+    // The divergence check's positions read (at most every POSITION_CHECK_MS) beside the poll, not
+    // after it (issue 21): a step is then the poll's two round trips, not three. The check counts
+    // a difference only when it lasts several checks, so a fill between the two reads is harmless.
+    const positions = this.venueCheck.due(ts) && this.urgentWaiting === 0 ? this.opts.venue.positions() : undefined;
+    positions?.catch(() => undefined); // read (or its failure handled) by checkDivergence below
     const polled = await this.opts.venue.poll(this.opts.config.symbols, ts);
     this.venueCheck.polled(polled, Date.now());
     this.feed(polled);
@@ -385,7 +431,8 @@ export class Engine {
         else this.staleRetryTs.delete(s.symbol);
       }
     }
-    if (polled.some((i) => i.type === 'VENUE_OK')) await checkDivergence(this, Date.now());
+    if (positions !== undefined && polled.some((i) => i.type === 'VENUE_OK')) await checkDivergence(this, Date.now(), positions);
+    else await positions?.catch(() => undefined);
     if (!this.stopping && !this.must_reconcile) this.decide(ts);
     await this.sendPending();
     this.recordRows();

@@ -107,8 +107,9 @@ export class FundingReader {
    */
   async read(ts: number): Promise<FundingRead> {
     try {
-      const next = await this.venue.nextFundingTs([...this.symbols]);
-      const payments = await this.venue.fundingPayments(this.cursor.since_ms);
+      // Side by side (issue 21: fewer round trips in a row); a funding time that passes meanwhile
+      // is read again FUNDING_READ_GRACE_MS after it.
+      const [next, payments] = await Promise.all([this.venue.nextFundingTs([...this.symbols]), this.venue.fundingPayments(this.cursor.since_ms)]);
       this.next_funding_ts = next;
       const now = Date.now();
       const every = now + FUNDING_READ_EVERY_MS;
@@ -151,16 +152,21 @@ export interface FundingHost {
  * and the read is tried again FUNDING_RETRY_MS later. Returns the payments fed.
  */
 export async function readFunding(e: FundingHost, ts: number): Promise<number> {
+  const inputs = await fundingInputs(e, ts);
+  e.feed(inputs);
+  return inputs.filter((i) => i.type === 'FUNDING').length;
+}
+
+/** The read of readFunding without the feed (a full reconcile runs it beside its snapshot, then feeds it first). */
+export async function fundingInputs(e: Omit<FundingHost, 'feed'>, ts: number): Promise<KernelInput[]> {
   let read: FundingRead;
   try {
     read = await e.funding.read(ts);
   } catch (err) {
     if (!(err instanceof VenueReadError)) throw err;
-    if (err.input.type === 'RATE_LIMITED') e.feed([err.input]);
     e.opts.logger.info(`funding: the venue's funding income could not be read (${err.message}); tried again in ${FUNDING_RETRY_MS / 1000} s`);
-    return 0;
+    return err.input.type === 'RATE_LIMITED' ? [err.input] : [];
   }
   if (read.foreign > 0) e.opts.logger.info(`funding: ${read.foreign} payment(s) on symbols PINK does not trade left out (not PINK's capital)`);
-  e.feed(read.inputs);
-  return read.inputs.length;
+  return read.inputs;
 }

@@ -10,7 +10,7 @@ import { openVenue } from '../venue/index.js';
 import { assertOneWay } from './position-mode.js';
 import type { Venue } from '../venue/types.js';
 import { Engine, newRunId, ReconcileReadError, ReplayFailedError, type ReconcileReport } from './engine.js';
-import { flattenSymbol } from './flatten.js';
+import { flattenSymbols } from './flatten.js';
 import { recordOperatorAction, tradingControl } from './control.js';
 import { settingLine } from './kernel-glue.js';
 import { writeFileAtomic } from './fsutil.js';
@@ -119,27 +119,42 @@ export async function openEngine(o: Omit<RunOptions, 'steps' | 'duration_ms' | '
     // The simulator PINK starts accepts its default credentials; PINK_SIM_API_* name another's.
     venueConfig = { ...config, sim_api_key: undefined, sim_api_secret: undefined };
   }
-  const venue = await openVenue(venueConfig, { live: o.live, ...(simUrl ? { simUrl } : {}), logger: (l) => logger.info(l) });
-  // Issue 20: hedge mode refused before anything is sent (exit 2).
-  await assertOneWay(venue).catch(async (err: unknown) => {
-    await venue.close();
-    throw err;
-  });
   const run_id = newRunId();
-  let store: Store;
-  try {
+  // The venue's connect (its round trips) and the store's open (chDB's load, the schema) side by
+  // side (issue 21): neither needs the other. Whichever fails, what the other opened is closed.
+  // Issue 20: hedge mode refused before anything is sent (exit 2); the venue is then closed.
+  const opening = openVenue(venueConfig, { live: o.live, ...(simUrl ? { simUrl } : {}), logger: (l) => logger.info(l) }).then(async (v) => {
+    await assertOneWay(v).catch(async (err: unknown) => {
+      await v.close().catch(() => undefined);
+      throw err;
+    });
+    return v;
+  });
+  const storing = (async () => {
     // config.chaos_store_faults is a test hook (PINK_CHAOS_STORE_FAIL): unset in production.
     const faults = config.chaos_store_faults ? { faults: { ...config.chaos_store_faults } } : {};
     if (config.chaos_store_faults) logger.info(`store: test hook PINK_CHAOS_STORE_FAIL active (${JSON.stringify(config.chaos_store_faults)})`);
-    store = await openStore({ config, runId: run_id, spoolDir: paths.spool, logger: (l) => logger.info(l), ...faults });
-    // chDB is loaded now (its first connection installs its signal handlers): crashes must end us.
-    restoreCrashSignals();
-    await store.ensureSchema();
-    if (!history.checkpoint && !o.new_history) await assertStoreFresh(store);
-  } catch (err) {
-    await venue.close();
-    throw err;
+    const opened = await openStore({ config, runId: run_id, spoolDir: paths.spool, logger: (l) => logger.info(l), ...faults });
+    try {
+      // chDB is loaded now (its first connection installs its signal handlers): crashes must end us.
+      restoreCrashSignals();
+      await opened.ensureSchema();
+      if (!history.checkpoint && !o.new_history) await assertStoreFresh(opened);
+    } catch (err) {
+      await opened.close().catch(() => undefined);
+      throw err;
+    }
+    return opened;
+  })();
+  const [venueOpen, storeOpen] = await Promise.allSettled([opening, storing]);
+  if (venueOpen.status === 'rejected' || storeOpen.status === 'rejected') {
+    if (venueOpen.status === 'fulfilled') await venueOpen.value.close().catch(() => undefined);
+    if (storeOpen.status === 'fulfilled') await storeOpen.value.close().catch(() => undefined);
+    // The venue's refusal first (exit 2/3 with its fix), as when the venue was opened first.
+    throw venueOpen.status === 'rejected' ? venueOpen.reason : (storeOpen as PromiseRejectedResult).reason;
   }
+  const venue = venueOpen.value;
+  const store: Store = storeOpen.value;
   let engine: Engine;
   try {
     engine = Engine.restore({ config, venue, store, logger, strategy: o.strategy, ...(o.signals_path ? { signals_path: o.signals_path } : {}), seed: o.seed, run_id, ...(o.observer ? { observer: o.observer } : {}) }, history);
@@ -327,12 +342,15 @@ async function handleControl(engine: Engine, store: Store, venue: Venue, req: Co
       // embedded store while we hold it, with nothing to write and no SQL of the caller's.
       return runNamedQuery(req.name, req.params, { q: store.readOnly, config: engine.opts.config, flush: () => store.flush() });
     case 'flatten': {
-      if (!engine.opts.config.symbols.includes(req.symbol)) {
-        return { ok: false, exit: EXIT.USAGE, error: `${req.symbol} is not one of this engine's symbols (${engine.opts.config.symbols.join(', ')}).`, hint: 'Use one of the engine symbols.' };
+      const symbols = req.symbols ?? [req.symbol];
+      const unknown = symbols.find((s) => !engine.opts.config.symbols.includes(s));
+      if (unknown !== undefined) {
+        return { ok: false, exit: EXIT.USAGE, error: `${unknown} is not one of this engine's symbols (${engine.opts.config.symbols.join(', ')}).`, hint: 'Use one of the engine symbols.' };
       }
+      if (new Set(symbols).size !== symbols.length) return { ok: false, exit: EXIT.USAGE, error: 'a symbol is given twice in one flatten request.', hint: 'Name each symbol once.' };
       const control = req.operator ? { hold: req.hold ?? 'symbol', resume: req.resume === true, operator: req.operator } : undefined;
-      const data = await engine.serialize(() => flattenSymbol(engine, req.symbol, req.timeout_ms, req.dry_run, control));
-      return { ok: true, data };
+      const results = await engine.serializeUrgent(() => flattenSymbols(engine, symbols, req.timeout_ms, req.dry_run, control));
+      return { ok: true, data: req.symbols ? results : results[0] };
     }
     default:
       return { ok: false, exit: EXIT.USAGE, error: 'unknown control request' };

@@ -9,7 +9,8 @@ import type { OperatorAudit, TradingState } from '../kernel/types.js';
 
 export type ControlRequest =
   | { op: 'status' }
-  | { op: 'flatten'; symbol: string; timeout_ms: number; dry_run: boolean; hold?: 'symbol' | 'engine'; resume?: boolean; operator?: OperatorAudit }
+  /** `symbols` (issue 21): flatten those together, `symbol` first among them; the answer is then a list. */
+  | { op: 'flatten'; symbol: string; symbols?: string[]; timeout_ms: number; dry_run: boolean; hold?: 'symbol' | 'engine'; resume?: boolean; operator?: OperatorAudit }
   /** Issue 19: `pink halt` / `pink resume` (a TRADING_STATE kernel input). */
   | { op: 'trading'; state: TradingState; reason: string; symbol?: string; all?: boolean; operator: OperatorAudit }
   /** A named, read-only store query (src/engine/runner/queries.ts); there is no free SQL. */
@@ -39,6 +40,9 @@ const flattenMs: FieldCheck = (v) => typeof v === 'number' && Number.isFinite(v)
 const plainObject: FieldCheck = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
 const tradingState: FieldCheck = (v) => v === 'ACTIVE' || v === 'REDUCING' || v === 'HALTED';
 const reasonText: FieldCheck = (v) => typeof v === 'string' && v.length <= 500;
+/** At most this many symbols in one flatten request. */
+const FLATTEN_SYMBOLS_MAX = 64;
+const symbolList: FieldCheck = (v) => Array.isArray(v) && v.length > 0 && v.length <= FLATTEN_SYMBOLS_MAX && v.every((x) => text(x));
 const holdScope: FieldCheck = (v) => v === 'symbol' || v === 'engine';
 /** The audit facts of an operator command (the kernel checks them again, field by field). */
 const operator: FieldCheck = (v) => {
@@ -57,7 +61,7 @@ const REQUEST_FIELDS: { readonly [K in ControlRequest['op']]: Readonly<Record<st
   report: {},
   stop: { '?operator': operator },
   audit: { operator },
-  flatten: { symbol: text, timeout_ms: flattenMs, dry_run: bool, '?hold': holdScope, '?resume': bool, '?operator': operator },
+  flatten: { symbol: text, '?symbols': symbolList, timeout_ms: flattenMs, dry_run: bool, '?hold': holdScope, '?resume': bool, '?operator': operator },
   trading: { state: tradingState, reason: reasonText, '?symbol': text, '?all': bool, operator },
   query: { name: text, '?params': plainObject },
 };

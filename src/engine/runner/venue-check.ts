@@ -119,15 +119,16 @@ export interface DivergenceHost {
 }
 
 /**
- * The step's check (after its poll): at most every POSITION_CHECK_MS, the venue's positions
+ * The step's check (its positions read beside the poll): at most every POSITION_CHECK_MS, the venue's positions
  * against the slots; a targeted reconcile for a lasting difference; SLOT_DIVERGED when that did
  * not settle it. A failed positions read is skipped (the poll's own failure is what counts).
  */
-export async function checkDivergence(host: DivergenceHost, now: number): Promise<void> {
-  if (!host.venueCheck.due(now)) return;
+export async function checkDivergence(host: DivergenceHost, now: number, read?: Promise<VenuePosition[]>): Promise<void> {
+  if (read === undefined && !host.venueCheck.due(now)) return;
   let positions: VenuePosition[];
   try {
-    positions = await host.opts.venue.positions();
+    // `read`: the step started the positions read beside its poll (engine.ts).
+    positions = await (read ?? host.opts.venue.positions());
   } catch (err) {
     const { VenueReadError } = await import('../venue/errors.js');
     if (err instanceof VenueReadError) return;

@@ -68,6 +68,9 @@ export class ThrottledError extends Error {
 /** Liquidation fills remembered until takeLiquidations() (a runner that never asks must not grow memory). */
 export const LIQUIDATIONS_PENDING_MAX = 1000;
 
+/** fills(): how far past the venue's estimated now its read reaches (the clock sync's error). */
+const FILLS_END_MARGIN_MS = 2_000;
+
 export class CcxtVenue implements Venue {
   readonly name: VenueName;
   private calls = 0;
@@ -294,15 +297,7 @@ export class CcxtVenue implements Venue {
     const tickMarks: Record<Symbol, number> = {};
     for (const s of symbols) if (marks[s] !== undefined) tickMarks[s] = marks[s];
     const out: KernelInput[] = [{ type: 'TICK', ts, marks: tickMarks }, { type: 'VENUE_OK', ts }];
-    for (const f of this.watch.takeNewFills(fills, book)) {
-      this.noteLiquidation(f);
-      if (!isPinkOrder(f.client_order_id)) continue; // foreign fills are reconcile's business
-      out.push({
-        type: 'EVENT',
-        ts,
-        event: { event_id: eventId.fill(f.fill_id), kind: 'FILL', client_order_id: f.client_order_id, venue_order_id: f.venue_order_id, qty: f.qty, price: f.price, fee: f.fee, fill_id: f.fill_id, ts: f.ts },
-      });
-    }
+    out.push(...this.fillEvents(this.watch.takeNewFills(fills, book), ts));
     out.push(...(await this.settleVanished(this.watch.offTheBook(book), ts)));
     return out;
   }
@@ -328,6 +323,37 @@ export class CcxtVenue implements Venue {
         this.log(`venue: ${w.client_order_id} left the book ${found ? 'filled without fills' : 'and the venue has no such order'}; leaving it to reconcile`);
         this.watch.unwatch(w.client_order_id);
       }
+    }
+    return out;
+  }
+
+  async fills(ts: number): Promise<KernelInput[]> {
+    const now_ms = this.venueNow();
+    const window = this.watch.fillWindow(now_ms);
+    let fills: VenueFill[];
+    try {
+      // Up to a little past the venue's now: the skew is an estimate (24 ms off seen on this
+      // machine), and a fill made just before this read must not fall outside it. No fill exists
+      // in the future, so the margin costs nothing.
+      fills = await this.readFills(window.start_ms, this.venueNow() + FILLS_END_MARGIN_MS, [], false);
+    } catch (err) {
+      const { auth: _auth, ...input } = this.readFailure(err, ts);
+      return [input];
+    }
+    // The cursor stays where poll left it: the next poll reads these again and skips them as seen.
+    return this.fillEvents(this.watch.takeNewFills(fills), ts);
+  }
+
+  private fillEvents(fresh: VenueFill[], ts: number): KernelInput[] {
+    const out: KernelInput[] = [];
+    for (const f of fresh) {
+      this.noteLiquidation(f);
+      if (!isPinkOrder(f.client_order_id)) continue; // foreign fills are reconcile's business
+      out.push({
+        type: 'EVENT',
+        ts,
+        event: { event_id: eventId.fill(f.fill_id), kind: 'FILL', client_order_id: f.client_order_id, venue_order_id: f.venue_order_id, qty: f.qty, price: f.price, fee: f.fee, fill_id: f.fill_id, ts: f.ts },
+      });
     }
     return out;
   }

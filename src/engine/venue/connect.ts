@@ -92,15 +92,22 @@ export const CONNECT_TIMEOUT_RETRIES_MAX = 1;
  */
 async function connectReads(ex: BingxExchange, log: (line: string) => void): Promise<Awaited<ReturnType<BingxExchange['loadMarkets']>>> {
   let markets: Awaited<ReturnType<BingxExchange['loadMarkets']>> | undefined;
+  let keyAccepted = false;
   const deadline = Date.now() + CONNECT_RATE_LIMITED_MS_MAX;
   let timeouts = 0;
   for (let attempt = 1; ; attempt += 1) {
     try {
       // ccxt keeps a failed loadMarkets() promise and hands it back to every later call: asking
       // again needs reload=true (chaos seed 7: every retry "failed" at once with the first 429).
-      markets ??= await ex.loadMarkets(attempt > 1);
-      await ex.fetchBalance();
-      return markets;
+      // Side by side (issue 21: one round trip, not two): the markets (public) and the wallet
+      // read that proves the key, through the raw endpoint ccxt's fetchBalance calls (fetchBalance
+      // itself would wait for the markets first).
+      // Each kept once it has answered: a retry asks only for what failed.
+      await Promise.all([
+        markets ?? ex.loadMarkets(attempt > 1).then((m) => (markets = m)),
+        keyAccepted || ex.swapV3PrivateGetUserBalance().then(() => (keyAccepted = true)),
+      ]);
+      return markets!;
     } catch (err) {
       if ((err as { name?: unknown } | null)?.name === 'RequestTimeout' && timeouts < CONNECT_TIMEOUT_RETRIES_MAX) {
         timeouts += 1;
@@ -125,8 +132,15 @@ export async function connectCcxtVenue(config: Config, opts: OpenVenueOptions): 
   try {
     // ccxt's time-difference sync before the first signed read (a skewed clock is refused with
     // 109400 / 100421); a failed sync is retried by the first request refused for its timestamp.
-    await venue.syncClock().then((skew_ms) => Math.abs(skew_ms) >= 1000 && log(`venue: clock skew ${skew_ms} ms (venue − local), corrected`), (err: Error) => log(`venue: clock sync failed (${redactReason(err.message, secrets)}); continuing`));
-    const markets = await connectReads(ex, log);
+    // The sync beside the markets and the key check (one round trip in all); a key check refused
+    // for its timestamp (the clock was off before the sync) is asked again once the sync is in.
+    const synced = venue.syncClock().then((skew_ms) => Math.abs(skew_ms) >= 1000 && log(`venue: clock skew ${skew_ms} ms (venue − local), corrected`), (err: Error) => log(`venue: clock sync failed (${redactReason(err.message, secrets)}); continuing`));
+    const markets = await connectReads(ex, log).catch(async (err: unknown) => {
+      await synced;
+      if (classify(err, Date.now()).cls.kind !== 'clock') throw err;
+      return connectReads(ex, log);
+    });
+    await synced;
     const missing = config.symbols.filter((s) => !(toCcxtSymbol(s) in markets));
     if (missing.length > 0) {
       throw usageError(`venue ${config.venue} does not list ${missing.join(', ')}.`, 'Check DOLPHIN_PINK_SYMBOLS / --symbols against the venue\'s USDT-M perpetuals.');

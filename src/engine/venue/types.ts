@@ -53,6 +53,14 @@ export interface Venue {
    */
   lookupOrder(client_order_id: string, symbol: Symbol): Promise<LookedUpOrder | null>;
 
+  /**
+   * The fills of PINK's watched orders not reported before, as poll's EVENT FILL inputs, in one
+   * call and without the book: no TICK, no settlement of orders that left the book (poll's job;
+   * the next poll does it). flatten's confirmation (issue 21) reads it beside positions().
+   * A failed read returns a single RATE_LIMITED or VENUE_UNAVAILABLE input.
+   */
+  fills(ts: number): Promise<KernelInput[]>;
+
   /** All positions at the venue (one call; the step's divergence check). Throws VenueReadError on failure. */
   positions(): Promise<VenuePosition[]>;
 
