@@ -372,8 +372,12 @@ export class Engine {
       snapshot = await this.opts.venue.snapshot(this.opts.config.symbols, since, ts);
       if (funding) this.feed(await funding);
     } catch (err) {
-      // The funding read is not left running behind a failed reconcile (it is read again at the next one).
-      await funding?.catch(() => undefined);
+      // The funding read is not left running behind a failed reconcile; what it read was not fed:
+      // the next step reads it again.
+      if (funding) {
+        await funding.catch(() => undefined);
+        this.funding.next_read_ms = 0;
+      }
       if (!(err instanceof VenueReadError)) throw err;
       // The kernel learns it like a failed poll (a rate limit starts its cooldown).
       this.feed([err.input]);
