@@ -131,20 +131,14 @@ export const run: CommandRun = async (ctx: Context, _args, opts) => {
     return result(await audited(paths.socket, await waitForReport(paths.socket, oldPid, timeout_ms)), { started: true, via: 'supervisor' });
   }
 
-  if (oldPid !== undefined) {
-    say(`pink: stopping the engine (pid ${oldPid}) gracefully...`);
-    process.kill(oldPid, 'SIGTERM');
-    if (!(await waitGone(oldPid, timeout_ms))) {
-      throw new ExitError(EXIT.BAD, `the engine (pid ${oldPid}) did not stop within ${timeout_s} s.`, `Look at it (pink ditav2-status); if it is hung, kill -9 ${oldPid} and run pink restart again.`);
-    }
-  } else {
+  if (oldPid === undefined) {
     const stale = readPid(paths.pid);
     say(stale !== undefined ? `pink: engine down (stale pid file ${stale}); starting it...` : 'pink: engine down; starting it...');
+    // The history the engine would start from, verified here first: a damaged journal or a missing
+    // history is exit 2 naming the file and the fix, before anything starts (the engine checks again).
+    const { locateHistory } = await import('../engine/runner/history.js');
+    locateHistory(paths);
   }
-  // The history the engine would start from, verified here first: a damaged journal or a missing
-  // history is exit 2 naming the file and the fix, before anything starts (the engine checks again).
-  const { locateHistory } = await import('../engine/runner/history.js');
-  locateHistory(paths);
   const argv = runArgv({
     home: ctx.config.home,
     venue: recorded?.venue ?? ctx.config.venue,
@@ -154,7 +148,33 @@ export const run: CommandRun = async (ctx: Context, _args, opts) => {
     seed: recorded?.seed ?? 1,
     live: recorded?.live ?? false,
   });
-  const started = await startDetached(ctx, argv, ctx.config.home, timeout_ms);
+  if (oldPid === undefined) {
+    const started = await startDetached(ctx, argv, ctx.config.home, timeout_ms);
+    say(`pink: engine up again (pid ${started.pid}); startup reconcile report follows.`);
+    return result(await audited(paths.socket, await waitForReport(paths.socket, oldPid, timeout_ms)), { started: true, pid: started.pid });
+  }
+  // Issue 21: the new engine process starts first and loads its code (most of a start's CPU) while
+  // the old one stops gracefully; it touches nothing (journal, store, pid file) until the old pid
+  // is gone, and checks the history then, as any start does.
+  say(`pink: stopping the engine (pid ${oldPid}) gracefully; the new one loads meanwhile...`);
+  let stopSent = false;
+  const stop = (): void => {
+    stopSent = true;
+    try {
+      process.kill(oldPid, 'SIGTERM');
+    } catch {
+      // Gone already (it stopped or crashed meanwhile): the new engine starts all the same.
+    }
+  };
+  let started: Awaited<ReturnType<typeof startDetached>>;
+  try {
+    started = await startDetached(ctx, argv, ctx.config.home, timeout_ms, { pid: oldPid, stop });
+  } catch (err) {
+    if (stopSent && processAlive(oldPid) && !(await waitGone(oldPid, 1_000))) {
+      throw new ExitError(EXIT.BAD, `the engine (pid ${oldPid}) did not stop within ${timeout_s} s.`, `Look at it (pink ditav2-status); if it is hung, kill -9 ${oldPid} and run pink restart again.`);
+    }
+    throw err;
+  }
   say(`pink: engine up again (pid ${started.pid}); startup reconcile report follows.`);
   return result(await audited(paths.socket, await waitForReport(paths.socket, oldPid, timeout_ms)), { started: true, pid: started.pid });
 };

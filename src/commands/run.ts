@@ -6,7 +6,7 @@ import { homePaths, parseSymbols, parseVenue, type Config } from '../config.js';
 import { EXIT, ExitError, unreachableError, usageError } from '../errors.js';
 import { checkVenueAuthorization } from '../engine/venue/authorize.js';
 import { askEngine } from '../engine/runner/socket.js';
-import { runningEnginePid } from '../engine/runner/lock.js';
+import { processAlive, runningEnginePid } from '../engine/runner/lock.js';
 import { ensureHome, ensurePrivateDir, openAppendPrivate } from '../engine/runner/private-fs.js';
 import type { CommandRun, Context } from './types.js';
 import type { RunSpec } from '../engine/runner/main.js';
@@ -98,7 +98,7 @@ const DETACH_WAIT_MS = 30_000;
 export const ENGINE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2'];
 
 /** Starts the engine in the background and waits until its control socket answers. */
-export async function startDetached(ctx: Context, argv: string[], home: string, wait_ms = DETACH_WAIT_MS): Promise<{ pid: number; socket: string; log: string }> {
+export async function startDetached(ctx: Context, argv: string[], home: string, wait_ms = DETACH_WAIT_MS, replacing?: { pid: number; stop: () => void }): Promise<{ pid: number; socket: string; log: string }> {
   const paths = homePaths(home);
   ensureHome(home);
   // The log dir is checked here too, so that a refused one is this command's exit 2, not the child's.
@@ -107,9 +107,12 @@ export async function startDetached(ctx: Context, argv: string[], home: string, 
   // Only this start's lines are read back if it fails (engine.out keeps every start's output).
   const logStart = existsSync(log) ? statSync(log).size : 0;
   const out = openAppendPrivate(log);
-  const child = spawn(process.execPath, [...ENGINE_NODE_FLAGS, ctx.bin, ...argv], { detached: true, stdio: ['ignore', out, out], env: { ...ctx.env } as NodeJS.ProcessEnv });
+  const env = { ...ctx.env, ...(replacing ? { [RESTART_AFTER_PID_ENV]: String(replacing.pid) } : {}) };
+  const child = spawn(process.execPath, [...ENGINE_NODE_FLAGS, ctx.bin, ...argv], { detached: true, stdio: ['ignore', out, out], env: env as NodeJS.ProcessEnv });
   closeSync(out);
   child.unref();
+  // `pink restart`: the new process loads while the old engine is asked to stop.
+  replacing?.stop();
   const deadline = Date.now() + wait_ms;
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 25));
@@ -122,14 +125,38 @@ export async function startDetached(ctx: Context, argv: string[], home: string, 
       throw new ExitError(code, `the engine exited (code ${child.exitCode}) before it came up${tail ? `: ${tail.replace(/^pink: /, '')}` : ''}.`, fix ? `${fix.slice(7)} (engine output: ${log})` : `See ${log}.`);
     }
     const answer = await askEngine(paths.socket, { op: 'status' }, 1000);
-    if (answer?.ok) return { pid: child.pid ?? 0, socket: paths.socket, log };
+    // While an old engine still answers on the socket, it is not this one.
+    if (answer?.ok && (replacing === undefined || (answer.data as { engine?: { pid?: number } }).engine?.pid === child.pid)) return { pid: child.pid ?? 0, socket: paths.socket, log };
   }
+  // Not up in time: a process still waiting for the engine it replaces must not start later on its own.
+  if (replacing !== undefined && child.exitCode === null) child.kill('SIGTERM');
   throw unreachableError(`the engine did not come up within ${Math.round(wait_ms / 1000)} s.`, `See ${log} and ${join(ctx.config.log_dir, 'dolphin_live_pink.log')}.`);
+}
+
+/**
+ * Set by `pink restart` in the environment of the engine it starts (never by an operator): the pid
+ * of the engine being replaced. The new process loads its code (ccxt, chDB: most of a start's
+ * CPU) while the old one stops, then waits for it to be gone before it touches anything.
+ */
+export const RESTART_AFTER_PID_ENV = 'PINK_RESTART_AFTER_PID';
+/** How long the engine started by `pink restart` waits for the old one to be gone. */
+const AFTER_PID_WAIT_MS_MAX = 60_000;
+
+async function loadThenWaitFor(pid: number): Promise<void> {
+  const storeModules = Promise.all([import('@clickhouse/client'), import('chdb/connection')]);
+  await Promise.all([import('../engine/runner/main.js'), import('../engine/venue/connect.js').then((m) => m.loadBingxClass()), storeModules]);
+  const deadline = Date.now() + AFTER_PID_WAIT_MS_MAX;
+  while (processAlive(pid)) {
+    if (Date.now() >= deadline) throw unreachableError(`the engine being replaced (pid ${pid}) did not stop within ${AFTER_PID_WAIT_MS_MAX / 1000} s; this one did not start.`, `Look at it (pink ditav2-status); if it is hung, kill -9 ${pid} and run pink restart again.`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 export const run: CommandRun = async (ctx, _args, opts) => {
   const req = parseRunOptions(ctx, opts);
   const paths = homePaths(req.config.home);
+  const after = ctx.env[RESTART_AFTER_PID_ENV];
+  if (after !== undefined && !req.detach) await loadThenWaitFor(parseCount(after, RESTART_AFTER_PID_ENV));
   const running = runningEnginePid(paths.pid);
   if (running !== undefined) {
     throw usageError(`an engine is already running on this home (pid ${running}).`, 'Use `pink ditav2-status`, `pink restart`, or another --home.');

@@ -6,8 +6,16 @@ import fc from 'fast-check';
 import { DEMO_ENTRIES_PER_STEP_MAX, demoIntents, parseSignalLine, readSignals, type SlotFacts } from '../../src/engine/runner/strategies.js';
 import { tempDir } from '../support/cli.js';
 
-const slot = (over: Partial<SlotFacts>): SlotFacts => ({ symbol: 'BTC-USDT', state: 'IDLE', qty: 0, hold_bars: 0, legs: 0, trade_id: null, has_working_order: false, ...over });
+const slot = (over: Partial<SlotFacts>): SlotFacts => ({ symbol: 'BTC-USDT', state: 'IDLE', qty: 0, hold_bars: 0, legs: 0, trade_id: null, has_working_order: false, trading_state: 'ACTIVE', ...over });
 const P = { seed: 7, notional_usdt: 100, max_hold_bars: 6 };
+
+test('demo: no entry on a REDUCING symbol (exits go on), nothing at all on a HALTED one', () => {
+  assert.deepEqual(demoIntents([slot({ trading_state: 'REDUCING' })], 10, P), []);
+  const leg1 = demoIntents([slot({ state: 'OPEN', qty: 1, hold_bars: 3, trading_state: 'REDUCING' })], 12, P);
+  assert.deepEqual(leg1.map((i) => i.action), ['EXIT']);
+  assert.deepEqual(demoIntents([slot({ state: 'OPEN', qty: 1, hold_bars: 9, trading_state: 'HALTED' })], 13, P), []);
+  assert.deepEqual(demoIntents([slot({ trading_state: 'HALTED' })], 14, P), []);
+});
 
 test('demo: enters from IDLE, exits half at half the max hold, then a final EXIT asking for more than remains', () => {
   const enter = demoIntents([slot({})], 10, P);

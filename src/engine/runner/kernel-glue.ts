@@ -95,5 +95,6 @@ export function slotFacts(view: KernelView): SlotFacts[] {
     legs: s.legs,
     trade_id: s.trade_id ?? null,
     has_working_order: s.working_order != null,
+    trading_state: s.trading_state,
   }));
 }

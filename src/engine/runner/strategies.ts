@@ -1,7 +1,7 @@
 // Decision engines that feed the kernel intents. Both are deterministic: `demo` is a function
 // of the kernel's view, the seed and the input sequence number; `signals` of the file's bytes.
 import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import type { Intent, SlotState } from '../kernel/types.js';
+import type { Intent, SlotState, TradingState } from '../kernel/types.js';
 
 export interface SlotFacts {
   symbol: string;
@@ -11,6 +11,9 @@ export interface SlotFacts {
   legs: number;
   trade_id: string | null;
   has_working_order: boolean;
+  /** The symbol's effective trading state (its own or the engine's, the stricter): the demo does
+   * not ask for what the kernel would refuse (a TRADING_STATE_REFUSED decision row every step). */
+  trading_state: TradingState;
 }
 
 export interface DemoParams {
@@ -50,10 +53,10 @@ export function demoIntents(slots: SlotFacts[], seq: number, p: DemoParams): Int
   const start = slots.length === 0 ? 0 : seq % slots.length;
   for (let i = 0; i < slots.length; i += 1) {
     const s = slots[(start + i) % slots.length]!;
-    if (s.has_working_order) continue;
+    if (s.has_working_order || s.trading_state === 'HALTED') continue;
     const tag = `${s.symbol}-${seq}`;
     if (s.state === 'IDLE' || s.state === 'CLOSED') {
-      if (entries >= DEMO_ENTRIES_PER_STEP_MAX) continue;
+      if (entries >= DEMO_ENTRIES_PER_STEP_MAX || s.trading_state !== 'ACTIVE') continue;
       entries += 1;
       const side = hash32(`${p.seed}:${tag}`) % 2 === 0 ? 'long' : 'short';
       out.push({ intent_id: `demo-${tag}-enter`, symbol: s.symbol, action: 'ENTER', side, notional: p.notional_usdt, order_type: 'market', reason: 'demo_entry' });
