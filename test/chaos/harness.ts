@@ -8,6 +8,7 @@ import { FLAG } from './inject.js';
 import { adminCalls, CLEAR_ALL_FAULTS, planChaos, storeFailEnv, type ChaosPlan, type ProcessFault, type StoreFail } from './schedule.js';
 import { checkErrorLog, checkKernelState, checkNoCrossing, checkNoOrderTwice, checkSpoolEmpty, checkStore, checkTruthComplete, type Check } from './verify.js';
 import { ChaosWorld, pidAlive, waitGone } from './world.js';
+import { FUNDING_READ_GRACE_MS } from '../../src/engine/runner/funding.js';
 
 export const DEFAULT_CHAOS_SYMBOLS = ['BTC-USDT', 'ETH-USDT', 'SOL-USDT'];
 /** The quiet end: faults off, the engine keeps trading this long before it is stopped. */
@@ -288,12 +289,13 @@ async function prove(w: ChaosWorld, plan: ChaosPlan, t: Tally): Promise<{ fills:
   t.checks.push(checkNoCrossing(truth));
   const kernel = checkKernelState(w.home, truth, plan.symbols, INITIAL_CAPITAL_USDT);
   t.checks.push(...kernel.checks);
-  const store = await oneStoreAtATime(() => checkStore(w.env, truth, kernel.capital, t.asserts));
+  const store = await oneStoreAtATime(() => checkStore(w.env, truth, kernel.capital, t.asserts, kernel.funding));
   t.checks.push(...store.checks);
   return { ...store.facts, resends: twice.resends };
 }
 
 async function runWorld(w: ChaosWorld, plan: ChaosPlan, t: Tally, trace: (l: string) => void): Promise<{ fills: number; trades: number; resends: number }> {
+  for (const [symbol, rate] of Object.entries(plan.funding_rates)) await w.admin('/__sim/funding', { symbol, rate });
   await startEngine(w, plan, t);
   const t0 = Date.now();
   await Promise.all([venueLane(w, plan, t0, t, trace), processLane(w, plan, t0, t, trace)]);
@@ -305,7 +307,10 @@ async function runWorld(w: ChaosWorld, plan: ChaosPlan, t: Tally, trace: (l: str
     t.restarts += 1;
     await restart(w, null, t, 'the store recovered');
   }
-  await sleep(QUIET_MS);
+  // Funding stops being paid (rate 0: no payment), and the quiet end lasts until the engine's read
+  // after the next funding time: every payment made is then in its capital.
+  await w.admin('/__sim/funding', { rate: 0 });
+  await sleep(Math.max(QUIET_MS, plan.funding_interval_ms + FUNDING_READ_GRACE_MS + 1000));
   const pid = w.enginePid();
   if (pid === undefined || !pidAlive(pid)) {
     fail(t, 'engine alive at the end', `the engine (pid ${pid ?? '?'}) exited on its own`);
@@ -330,7 +335,7 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
   };
   const t: Tally = { store_faulted: false, kills: 0, restarts: 0, faults: 0, asserts: 0, checks: [] };
   let facts = { fills: 0, trades: 0, resends: 0 };
-  const w = await ChaosWorld.open({ seed: o.seed, symbols });
+  const w = await ChaosWorld.open({ seed: o.seed, symbols, fundingIntervalMs: plan.funding_interval_ms });
   const deadline_ms = o.seconds * 1000 + SEED_OVERHEAD_MS_MAX;
   let timer: NodeJS.Timeout | undefined;
   try {

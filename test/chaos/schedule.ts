@@ -59,6 +59,20 @@ export interface ChaosPlan {
   start_store: StoreFail | null;
   venue: Timed<VenueFault>[];
   process: Timed<ProcessFault>[];
+  /** Issue 20: the simulator's funding interval (seconds, not 8 h: funding is paid throughout a seed). */
+  funding_interval_ms: number;
+  /** Fixed funding rates per symbol for this seed (the rest follow the simulator's model). */
+  funding_rates: Record<string, number>;
+}
+
+/** Funding: an interval of 1.5-3 s, and for half the seeds fixed rates up to BingX's clamp (±0.3 %). */
+function fundingPlan(seed: number, symbols: string[]): Pick<ChaosPlan, 'funding_interval_ms' | 'funding_rates'> {
+  // Their own stream: every seed keeps the fault schedule it had before funding was added.
+  const r = rngOf(seed, 'chaos-funding');
+  const funding_interval_ms = r.int(1500, 3000);
+  const funding_rates: Record<string, number> = {};
+  if (r.chance(0.5)) for (const s of symbols) funding_rates[s] = Math.round(r.between(-0.003, 0.003) * 1e6) / 1e6;
+  return { funding_interval_ms, funding_rates };
 }
 
 /** Venue faults per second of chaos, on average. */
@@ -132,7 +146,7 @@ export function planChaos(seed: number, seconds: number, symbols: string[]): Cha
   const start_store = r.chance(0.35) ? storeFail(r) : null;
   process.push(...durableFaults(seed, span));
   process.sort((a, b) => a.at_ms - b.at_ms);
-  return { seed, seconds, symbols, start_store, venue, process };
+  return { seed, seconds, symbols, start_store, venue, process, ...fundingPlan(seed, symbols) };
 }
 
 /** Share of seeds that get each durability fault (issue 16), drawn from their own stream so that

@@ -124,7 +124,7 @@ export function checkSpoolEmpty(home: string): Check {
 }
 
 /** The kernel's final state (checkpoint) against the venue: same position on every symbol, capital identity, drift. */
-export function checkKernelState(home: string, truth: SimGroundTruth, symbols: string[], initial_capital: number): { checks: Check[]; capital: number } {
+export function checkKernelState(home: string, truth: SimGroundTruth, symbols: string[], initial_capital: number): { checks: Check[]; capital: number; funding: number } {
   const cp = JSON.parse(readFileSync(homePaths(home).checkpoint, 'utf8')) as { kernel: string };
   const view = Kernel.restore(cp.kernel).view();
   const diffs: string[] = [];
@@ -140,9 +140,18 @@ export function checkKernelState(home: string, truth: SimGroundTruth, symbols: s
   const fills = truth.fills.filter((f) => pink(f.client_order_id)).length;
   const drift = truth.balance.wallet_usdt - a.capital;
   const drift_max = fills * FEE_ROUNDING_USDT + 1e-6;
+  // Issue 20: every funding payment of the venue's ledger (on PINK's symbols) is in the capital, once.
+  const ledger = venueFunding(truth, symbols);
+  const paid = -ledger.reduce((n, r) => n + r.amount_usdt, 0);
   return {
     capital: a.capital,
+    funding: a.funding,
     checks: [
+      {
+        name: 'funding applied once each',
+        ok: Math.abs(a.funding - paid) <= 1e-9 * Math.max(1, Math.abs(paid)),
+        detail: `kernel's funding paid ${a.funding}, venue ledger ${paid} over ${ledger.length} payment(s)`,
+      },
       { name: 'positions agree with the venue', ok: diffs.length === 0, detail: diffs.length === 0 ? `${symbols.length} symbols: PINK's slots hold what the venue holds` : diffs.join('; ') },
       {
         name: 'capital identity (kernel)',
@@ -158,8 +167,13 @@ export function checkKernelState(home: string, truth: SimGroundTruth, symbols: s
   };
 }
 
-/** The store, opened after the engine released it: fills, trades, SPEC 5's audit, the last account row. */
-export async function checkStore(env: Record<string, string>, truth: SimGroundTruth, kernel_capital: number, injected_asserts = 0): Promise<{ checks: Check[]; facts: Pick<RecordFacts, 'fills' | 'trades'> }> {
+/** The venue's FUNDING_FEE rows on `symbols` (its ground truth). */
+function venueFunding(truth: SimGroundTruth, symbols: string[]): SimGroundTruth['income'] {
+  return truth.income.filter((r) => r.type === 'FUNDING_FEE' && symbols.includes(r.symbol));
+}
+
+/** The store, opened after the engine released it: fills, trades, funding, SPEC 5's audit, the last account row. */
+export async function checkStore(env: Record<string, string>, truth: SimGroundTruth, kernel_capital: number, injected_asserts = 0, kernel_funding = 0): Promise<{ checks: Check[]; facts: Pick<RecordFacts, 'fills' | 'trades'> }> {
   const config = loadConfig(env);
   const store = await openStore({ config, runId: 'chaos-verify' });
   try {
@@ -183,8 +197,20 @@ export async function checkStore(env: Record<string, string>, truth: SimGroundTr
     const [acct] = await store.query<{ capital: number }>(`SELECT argMax(capital, (ts, row_id)) AS capital FROM ${db}.account`);
     const critical = await store.query<{ code: string; details: string }>(`SELECT code, details FROM (SELECT * FROM ${db}.anomalies LIMIT 1 BY row_id) WHERE severity = 'CRITICAL'`);
     // No funding in a chaos run: the identity is then strict (capital = initial + realized - fees, to 1e-9).
-    const audit = await store.audit({ funding_paid_usdt: 0 });
+    const audit = await store.audit({ funding_paid_usdt: kernel_funding });
     const checks: Check[] = await checkFills(truth, fills);
+    const funding = await store.query<{ funding_id: string; amount: number; ids: number }>(
+      `SELECT funding_id, any(amount_usdt) AS amount, uniqExact(row_id) AS ids FROM ${db}.funding GROUP BY funding_id`,
+    );
+    const ledger = venueFunding(truth, config.symbols);
+    const byId = new Map(funding.map((r) => [r.funding_id, r]));
+    const wrong = ledger.filter((r) => byId.get(r.tran_id)?.amount !== r.amount_usdt || byId.get(r.tran_id)?.ids !== 1).map((r) => r.tran_id);
+    const extra = funding.filter((r) => !ledger.some((l) => l.tran_id === r.funding_id)).map((r) => r.funding_id);
+    checks.push({
+      name: 'funding rows: one per venue payment',
+      ok: wrong.length === 0 && extra.length === 0,
+      detail: wrong.length === 0 && extra.length === 0 ? `${ledger.length} payment(s), each one funding row with the venue's amount` : `missing or twice: ${wrong.slice(0, 5).join(', ')}; not the venue's: ${extra.slice(0, 5).join(', ')}`,
+    });
     checks.push({
       name: 'exit legs never oversell',
       ok: (legs?.bad ?? 0) === 0 && (over?.bad ?? 0) === 0,

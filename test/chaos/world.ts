@@ -10,6 +10,8 @@ import { injectEnv } from './inject.js';
 export interface ChaosWorldOptions {
   seed: number;
   symbols: string[];
+  /** The simulator's funding interval (issue 20). */
+  fundingIntervalMs?: number;
 }
 
 /** Engine settings for chaos: fast steps, short trades, a short default rate-limit cooldown. */
@@ -104,7 +106,7 @@ export class ChaosWorld {
   static async open(o: ChaosWorldOptions): Promise<ChaosWorld> {
     const dir = tempDir(`pink-chaos-${o.seed}-`);
     try {
-      const sim = await startSim({ seed: o.seed, symbols: [...new Set([...o.symbols, 'BTC-USDT', 'ETH-USDT'])] });
+      const sim = await startSim({ seed: o.seed, symbols: [...new Set([...o.symbols, 'BTC-USDT', 'ETH-USDT'])], ...(o.fundingIntervalMs !== undefined ? { fundingIntervalMs: o.fundingIntervalMs } : {}) });
       return new ChaosWorld(sim, dir, o.symbols);
     } catch (err) {
       dir.remove();

@@ -173,3 +173,43 @@ test('a symbol-scoped reconcile touches only that symbol', () => {
   assert.deepEqual(corrections(out).map((c) => `${c.kind}:${c.symbol}`), [`closed:${ETH}`]);
   assert.equal(h.slot(BTC).state, 'OPEN');
 });
+
+test('issue 20: a position the venue liquidated closes at its liquidation fill (price, fee), reason liquidation, CRITICAL, the symbol REDUCING; once', () => {
+  const h = new Harness();
+  h.open('e1', BTC, 'long', 2, 100, 0.1);
+  const entry_ts = h.ts;
+  const liq = { fill_id: 'LIQ1', client_order_id: '', venue_order_id: 'vl', symbol: BTC, side: 'sell' as const, qty: 2, price: 95.5, fee: 0.2, ts: h.next(), liquidation_price: 95.6 };
+  // An older liquidation (another trade's, before this entry) and a buy are not this position's.
+  const older = { ...liq, fill_id: 'LIQ0', price: 50, ts: entry_ts - 60_000 };
+  const out = h.reconcile({ fills: [older, liq], marks: { [BTC]: 95 } });
+  assert.deepEqual(codes(out).filter((c) => c !== 'RECONCILED'), ['TRADE_CLOSED', 'POSITION_LIQUIDATED']);
+  const crit = out.find((o) => o.diagnostic_code === 'POSITION_LIQUIDATED')!;
+  assert.equal(crit.severity, 'CRITICAL');
+  assert.equal(h.rows('anomalies', out).filter((r) => r['code'] === 'POSITION_LIQUIDATED').length, 1);
+  const [leg] = h.rows('trade_exit_legs', out);
+  assert.deepEqual([leg!['exit_reason'], leg!['leg_price'], leg!['leg_fee'], leg!['leg_qty'], leg!['ts']], ['liquidation', 95.5, 0.2, 2, liq.ts]);
+  near(leg!['leg_realized_pnl'] as number, -9);
+  const a = h.k.view().account;
+  near(a.fees, 0.3);
+  near(a.capital, 10_000 - 9 - 0.3);
+  const slot = h.slot(BTC)!;
+  assert.equal(slot.state, 'CLOSED');
+  assert.equal(slot.trading_state, 'REDUCING');
+  assert.match(slot.trading_state_reason, /POSITION_LIQUIDATED/);
+  // The same snapshot again: nothing more (the fill is remembered, the slot is flat).
+  const again = h.reconcile({ fills: [older, liq], marks: { [BTC]: 95 } });
+  assert.deepEqual(codes(again).filter((c) => c !== 'RECONCILED'), []);
+  near(h.k.view().account.capital, 10_000 - 9 - 0.3);
+  // REDUCING: a new entry is refused.
+  assert.deepEqual(codes(h.intent({ intent_id: 'e2', symbol: BTC, action: 'ENTER', side: 'long', qty: 1, order_type: 'market' })), ['TRADING_STATE_REFUSED']);
+});
+
+test('issue 20: a venue flat with no liquidation fill of this trade is still a reconcile_flat close, not a liquidation', () => {
+  const h = new Harness();
+  h.open('e1', BTC, 'long', 1, 100);
+  const stale = { fill_id: 'LIQ0', client_order_id: '', venue_order_id: 'vl', symbol: BTC, side: 'sell' as const, qty: 1, price: 50, fee: 0, ts: h.ts - 60_000, liquidation_price: 51 };
+  const out = h.reconcile({ fills: [stale], marks: { [BTC]: 99 } });
+  assert.ok(!codes(out).includes('POSITION_LIQUIDATED'));
+  assert.equal(h.rows('trade_exit_legs', out)[0]!['exit_reason'], 'reconcile_flat');
+  assert.equal(h.slot(BTC)!.trading_state ?? 'ACTIVE', 'ACTIVE');
+});

@@ -7,7 +7,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { homePaths, loadConfig, type Config } from '../../src/config.js';
 import type { RowOut } from '../../src/engine/kernel/types.js';
 import { TIME_MS_MAX } from '../../src/engine/store/encode.js';
-import { FAMILIES, FAMILY_COLUMNS } from '../../src/engine/store/schema.js';
+import { FAMILY_COLUMNS, PINK_FAMILIES } from '../../src/engine/store/schema.js';
 
 export const INITIAL_CAPITAL_USDT = 10_000;
 
@@ -128,7 +128,7 @@ export const SPECIAL_FLAGS: readonly (boolean | number)[] = [true, false, 1, 0];
 export function specialRows(): RowOut[] {
   const out: RowOut[] = [];
   const n = SPECIAL_TEXT.length;
-  for (const family of FAMILIES) {
+  for (const family of PINK_FAMILIES) {
     for (let i = 0; i < n; i++) {
       const row: RowOut['row'] = { row_id: `special:${family}:${i}` };
       FAMILY_COLUMNS[family].forEach((c, j) => {

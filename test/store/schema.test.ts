@@ -9,15 +9,15 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { loadConfig } from '../../src/config.js';
 import { EXIT, ExitError } from '../../src/errors.js';
-import type { RowFamily, RowOut } from '../../src/engine/kernel/types.js';
+import type { BlueFamily, RowFamily, RowOut } from '../../src/engine/kernel/types.js';
 import { encodeRow, formatTimeMs, RowAssertionError, TIME_MS_MAX } from '../../src/engine/store/encode.js';
 import { assertNotBlue } from '../../src/engine/store/index.js';
-import { EMBEDDED_PART_SETTINGS, FAMILIES, FAMILY_COLUMNS, LEGACY_BLUE_SCHEMA, schemaDdl } from '../../src/engine/store/schema.js';
+import { EMBEDDED_PART_SETTINGS, FAMILIES, FAMILY_COLUMNS, LEGACY_BLUE_SCHEMA, PINK_FAMILIES, schemaDdl } from '../../src/engine/store/schema.js';
 import { checkServerVersion, insertSql } from '../../src/engine/store/backend.js';
 import { tradeRows } from './fixtures.js';
 
 // SPEC section 5, copied by hand: the schema must not drift from the contract.
-const SPEC_COLUMNS: Record<RowFamily, string> = {
+const SPEC_COLUMNS: Record<BlueFamily, string> = {
   trades: 'trade_id, slot_id, symbol, side, status, entry_ts, entry_price, entry_qty, exit_ts, exit_price_avg, exit_qty, realized_pnl, fees, legs, exit_reason, hold_bars',
   trade_exit_legs: 'ts, trade_id, leg_index, symbol, side, leg_qty, leg_price, leg_realized_pnl, leg_fee, remaining_qty, cum_realized_pnl, is_final, exit_reason, client_order_id',
   orders: 'ts, client_order_id, venue_order_id, trade_id, symbol, side, order_type, qty, price, reduce_only, status, reason',
@@ -29,6 +29,18 @@ const SPEC_COLUMNS: Record<RowFamily, string> = {
 };
 
 const CTX = { namespace: 'pink', run_id: 'run-1' };
+
+test("SPEC 6's PINK-only ninth table `funding`: its columns, in PINK's DDL, not in BLUE's reference", () => {
+  assert.deepEqual([...PINK_FAMILIES], [...FAMILIES, 'funding']);
+  assert.deepEqual(FAMILY_COLUMNS.funding.map((c) => `${c.name}:${c.kind}`), [
+    'namespace:lc', 'run_id:string', 'row_id:string',
+    'ts:time', 'funding_id:string', 'symbol:lc', 'amount_usdt:float', 'rate:float', 'position_qty:float', 'mark_price:float',
+  ]);
+  assert.equal((LEGACY_BLUE_SCHEMA as Partial<Record<RowFamily, unknown>>).funding, undefined, 'not compared with BLUE');
+  const ddl = schemaDdl('dolphin_pink');
+  assert.match(ddl.at(-1)!, /^CREATE TABLE IF NOT EXISTS `dolphin_pink`.`funding`\n\(/);
+  assert.match(ddl.at(-1)!, /ENGINE = ReplacingMergeTree\(\)\nORDER BY \(symbol, ts, row_id\)/);
+});
 
 test("every family has SPEC 5's columns after namespace, run_id, row_id, with SPEC's types", () => {
   assert.deepEqual([...FAMILIES].sort(), Object.keys(SPEC_COLUMNS).sort());
@@ -48,9 +60,9 @@ test("every family has SPEC 5's columns after namespace, run_id, row_id, with SP
   }
 });
 
-test('the DDL creates the database and eight ReplacingMergeTree tables, all IF NOT EXISTS, with a dedup window', () => {
+test('the DDL creates the database and nine ReplacingMergeTree tables (the eight, then funding), all IF NOT EXISTS, with a dedup window', () => {
   const ddl = schemaDdl('dolphin_pink');
-  assert.equal(ddl.length, 9);
+  assert.equal(ddl.length, 10);
   assert.equal(ddl[0], 'CREATE DATABASE IF NOT EXISTS `dolphin_pink`');
   for (const [i, f] of FAMILIES.entries()) {
     const sql = ddl[i + 1]!;

@@ -9,7 +9,7 @@ import { homePaths } from '../../src/config.js';
 import { ExitError } from '../../src/errors.js';
 import type { RowFamily, RowOut } from '../../src/engine/kernel/types.js';
 import { EMBEDDED_PART_SETTINGS } from '../../src/engine/store/schema.js';
-import { FAMILIES, FAMILY_COLUMNS, LEGACY_BLUE_SCHEMA, openStore, RowAssertionError, schemaParity, type Store, type StoreFaults } from '../../src/engine/store/index.js';
+import { FAMILIES, PINK_FAMILIES, FAMILY_COLUMNS, LEGACY_BLUE_SCHEMA, openStore, RowAssertionError, schemaParity, type Store, type StoreFaults } from '../../src/engine/store/index.js';
 import { backendCases, configFor, distinctCounts, dropDatabases, rawClient, specialRows, tmpHome, tradeBatches, type BackendCase } from './fixtures.js';
 
 const HOME = tmpHome('store');
@@ -46,7 +46,7 @@ function selectAll(database: string, family: RowFamily): string {
 for (const backend of backendCases()) {
   const name = backend.name;
 
-  test(`${name}: ensureSchema is idempotent and creates eight ReplacingMergeTree tables with a dedup window`, async () => {
+  test(`${name}: ensureSchema is idempotent and creates nine ReplacingMergeTree tables (the eight and funding) with a dedup window`, async () => {
     await withStore(backend, async (store) => {
       await store.ensureSchema();
       await store.ensureSchema();
@@ -54,7 +54,7 @@ for (const backend of backendCases()) {
         'SELECT name, engine, engine_full FROM system.tables WHERE database = {db:String} ORDER BY name',
         { db: store.database },
       );
-      assert.deepEqual(tables.map((t) => t.name), [...FAMILIES].sort());
+      assert.deepEqual(tables.map((t) => t.name), [...PINK_FAMILIES].sort());
       for (const t of tables) {
         assert.match(t.engine, /ReplacingMergeTree$/, t.name);
         assert.match(t.engine_full, /deduplication_window = 1000/, t.name);

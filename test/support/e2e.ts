@@ -17,9 +17,10 @@ export interface World {
   close(): Promise<void>;
 }
 
-export async function makeWorld(opts: { seed?: number; symbols?: string[]; env?: Record<string, string> } = {}): Promise<World> {
+/** `fundingIntervalMs`: the simulator's funding interval (default BingX's 8 h: no funding in a test unless asked). */
+export async function makeWorld(opts: { seed?: number; symbols?: string[]; env?: Record<string, string>; fundingIntervalMs?: number } = {}): Promise<World> {
   const dir = tempDir('pink-e2e-');
-  const sim = await startSim({ seed: opts.seed ?? 7, priceWalk: false });
+  const sim = await startSim({ seed: opts.seed ?? 7, priceWalk: false, ...(opts.fundingIntervalMs !== undefined ? { fundingIntervalMs: opts.fundingIntervalMs } : {}) });
   const home = join(dir.path, 'home');
   const logDir = join(dir.path, 'logs');
   mkdirSync(logDir, { recursive: true });

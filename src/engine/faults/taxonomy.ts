@@ -600,6 +600,20 @@ const TABLE = [
     env: [],
     commands: ['pink restart', 'pink flatten SYMBOL --venue-position', 'pink ditav2-status'],
   },
+  // ---- Issue 20: venue realism ----------------------------------------------------------------
+  {
+    code: 'POSITION_LIQUIDATED',
+    aliases: ['LIQUIDATION', 'LIQUIDATED'],
+    severity: 'CRITICAL',
+    title: 'The venue liquidated a position of PINK\'s; the symbol is REDUCING',
+    slot_effect: 'The trade closes with an exit leg of reason `liquidation` at the venue\'s liquidation fill (its price and fee); → CLOSED. The symbol goes REDUCING: no new entry until an operator resumes it.',
+    recovery: 'operator',
+    cause: 'The mark crossed the position\'s liquidation price: the margin (isolated, or the account\'s in cross) no longer covered the maintenance margin. Leverage too high for the move, or the margin drained by losses and funding.',
+    response: 'Read what happened: `pink timeline --since 30m --symbol SYMBOL`. Check leverage and margin mode at the venue, and the trade size (DOLPHIN_PINK_TRADE_NOTIONAL). Resume only on purpose: `pink resume SYMBOL`.',
+    env: ['DOLPHIN_PINK_TRADE_NOTIONAL'],
+    commands: ['pink timeline --since 30m', 'pink resume SYMBOL'],
+    anomaly_origin: ANOMALY_ORIGIN,
+  },
 ] as const satisfies readonly FaultClass[];
 
 function info<C extends string>(code: C, title: string, slot_effect: string, cause: string) {

@@ -2,7 +2,7 @@
 // cycle (RATE_LIMITED, VENUE_OK), VENUE_UNAVAILABLE and SEND_UNKNOWN.
 import type { Core } from './core.js';
 import { pruneMemory } from './memory.js';
-import { orderRow } from './rows.js';
+import { fundingRow, orderRow } from './rows.js';
 import { FUNDING_IDS_MAX, isLive, retire } from './state.js';
 import type { KernelInput, KernelOutcome, RowOut } from './types.js';
 
@@ -43,7 +43,10 @@ export function handleFunding(c: Core, input: InputOf<'FUNDING'>): KernelOutcome
   // amount_usdt > 0 is received; the account keeps funding *paid*, so it subtracts.
   c.st.account.funding_usdt -= input.amount_usdt;
   c.accountMoved();
-  return [c.outcome(c.F.FUNDING_APPLIED, symbol, { reason: `funding ${input.amount_usdt} USDT on ${input.symbol}`, funding_id: input.funding_id, amount_usdt: input.amount_usdt })];
+  const out = c.outcome(c.F.FUNDING_APPLIED, symbol, { reason: `funding ${input.amount_usdt} USDT on ${input.symbol}`, funding_id: input.funding_id, amount_usdt: input.amount_usdt });
+  // SPEC 6's PINK-only `funding` row: what capital moved by, checkable from ClickHouse alone.
+  out.rows.push(fundingRow(c, input));
+  return [out];
 }
 
 /**

@@ -24,6 +24,8 @@ export const NOTIONAL_USDT_MAX = 1e12;
 export const FEE_USDT_ABS_MAX = 1e12;
 /** One funding payment, paid or received. */
 export const FUNDING_USDT_ABS_MAX = 1e12;
+/** A funding rate per interval (BingX clamps at a few tenths of a percent). */
+export const FUNDING_RATE_ABS_MAX = 1;
 /** The venue's wallet balance as reported at reconcile (drift only). */
 export const BALANCE_USDT_ABS_MAX = 1e15;
 /** A kernel's initial capital. */

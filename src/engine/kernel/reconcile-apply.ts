@@ -6,7 +6,7 @@ import { assert } from './assert.js';
 import type { Core } from './core.js';
 import { orderLeftBook } from './events.js';
 import { applyFill, closeTrade, fillRefusal, recordExitLeg } from './fills.js';
-import { fillMemoryFull, fillSeenReason } from './memory.js';
+import { fillMemoryFull, fillSeenReason, rememberFill } from './memory.js';
 import { tradeRow } from './rows.js';
 import { planInferredFills, planReconcile, driftDetail, type Correction } from './reconcile.js';
 import { capitalOf, isLive, newSlot, newTrade, type SlotRec } from './state.js';
@@ -47,10 +47,11 @@ export function handleReconcile(c: Core, input: ReconcileInput): KernelOutcome[]
   }
 
   // Phase 2: orders and positions.
-  for (const corr of planReconcile(c.st, snapshot, scope, input.adopt_orphans === true)) {
+  for (const corr of planReconcile(c.st, snapshot, scope, input.adopt_orphans === true, seen)) {
     note(corr);
     const o = applyCorrection(c, corr, snapshot.ts);
     if (o !== null) outcomes.push(o);
+    if (corr.kind === 'closed' && corr.liquidation !== undefined) outcomes.push(liquidated(c, corr));
   }
 
   // Settle: every slot in scope ends in the state its facts imply; a stale slot whose symbol did
@@ -110,7 +111,14 @@ function applyCorrection(c: Core, corr: Correction, ts: number): KernelOutcome |
       const slot = c.st.slots.get(corr.symbol)!;
       const rows: RowOut[] = [];
       const commands: VenueCommand[] = [];
-      const leg = recordExitLeg(c, slot, { ts, leg_qty: slot.qty, leg_price: corr.price, leg_realized_pnl: 0, leg_fee: 0, exit_reason: corr.reason, client_order_id: '' }, rows);
+      // A liquidation: the venue's fill (its price, its fee, its time), remembered like any fill.
+      const liq = corr.liquidation;
+      if (liq !== undefined) {
+        rememberFill(c.st, liq.fill_id, liq.ts);
+        slot.trade!.fees_usdt += liq.fee;
+        c.st.account.fees_usdt += liq.fee;
+      }
+      const leg = recordExitLeg(c, slot, { ts: liq?.ts ?? ts, leg_qty: slot.qty, leg_price: corr.price, leg_realized_pnl: 0, leg_fee: liq?.fee ?? 0, exit_reason: corr.reason, client_order_id: '' }, rows);
       assert(leg.closed, `synthetic close of ${slot.symbol} left ${slot.qty}`);
       closeTrade(c, slot, ts, corr.reason, '', commands, rows);
       return c.outcome(c.F.TRADE_CLOSED, slot.symbol, { reason: corr.detail, trade_id: slot.trade!.trade_id, realized_pnl: slot.trade!.realized_pnl_usdt }, commands, rows);
@@ -123,6 +131,22 @@ function applyCorrection(c: Core, corr: Correction, ts: number): KernelOutcome |
       return c.outcome(c.F.POSITION_MISMATCH, corr.symbol, { reason: corr.detail, venue_qty: corr.venue_qty, venue_side: corr.venue_side });
   }
   return null;
+}
+
+/**
+ * Issue 20: the venue liquidated PINK's position (the trade was just closed with reason
+ * `liquidation`): CRITICAL, and the symbol goes REDUCING (trading.ts afterInput) until an operator
+ * resumes it.
+ */
+function liquidated(c: Core, corr: Extract<Correction, { kind: 'closed' }>): KernelOutcome {
+  const liq = corr.liquidation!;
+  return c.outcome(c.F.POSITION_LIQUIDATED, corr.symbol, {
+    reason: `${corr.detail}; ${corr.symbol} is REDUCING until \`pink resume ${corr.symbol}\``,
+    fill_id: liq.fill_id,
+    price: corr.price,
+    liquidation_price: liq.liquidation_price,
+    fee: liq.fee,
+  });
 }
 
 /** An orphan position becomes a new trade in its slot (created if the symbol has none). */

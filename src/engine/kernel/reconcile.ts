@@ -28,13 +28,15 @@ export type Correction =
   | (Base<'order_gone'> & { client_order_id: string })
   | (Base<'still_working'> & { client_order_id: string })
   | (Base<'foreign_order'> & { client_order_id: string })
-  | (Base<'closed'> & { price: number; reason: string })
+  | (Base<'closed'> & { price: number; reason: string; liquidation?: { fill_id: string; fee: number; ts: number; liquidation_price: number } })
   | (Base<'adopted'> & { position: VenuePosition; entry_price: number; mark_price: number | null })
   | (Base<'orphan_flagged'> & { position: VenuePosition })
   | (Base<'position_mismatch'> & { venue_qty: number; venue_side: PositionSide | null });
 
 /** Reason recorded on the synthetic leg of a slot the venue shows flat with no fill to explain it. */
 export const RECONCILE_FLAT_REASON = 'reconcile_flat';
+/** Reason of the exit leg and trade closed by the venue's liquidation (issue 20; SPEC 5's exit_reason). */
+export const LIQUIDATION_REASON = 'liquidation';
 
 const inScope = (scope: ReadonlySet<Symbol> | null, symbol: Symbol): boolean => scope === null || scope.has(symbol);
 
@@ -59,7 +61,7 @@ function sameQty(a: number, b: number): boolean {
 }
 
 /** Phase 2: orders, positions. `adopt`: orphan positions become slots rather than flags. */
-export function planReconcile(book: ReconcileBook, snapshot: VenueSnapshot, scope: ReadonlySet<Symbol> | null, adopt: boolean): Correction[] {
+export function planReconcile(book: ReconcileBook, snapshot: VenueSnapshot, scope: ReadonlySet<Symbol> | null, adopt: boolean, seen: FillSeen = () => false): Correction[] {
   const out: Correction[] = [];
   const venueOrders = new Map<string, VenueOrder>();
   for (const o of snapshot.open_orders) if (o.client_order_id !== '') venueOrders.set(o.client_order_id, o);
@@ -94,12 +96,28 @@ export function planReconcile(book: ReconcileBook, snapshot: VenueSnapshot, scop
           : 'not PINK\'s';
       out.push({ kind: 'foreign_order', symbol, detail: `${v.client_order_id || v.venue_order_id} ${v.side} ${v.qty}${v.price ? ` @ ${v.price}` : ''}: ${whose}, left alone`, client_order_id: v.client_order_id });
     }
-    out.push(...planPosition(symbol, slot, snapshot, liveEntryStays, adopt));
+    out.push(...planPosition(symbol, slot, snapshot, liveEntryStays, adopt, seen));
   }
   return out;
 }
 
-function planPosition(symbol: Symbol, slot: SlotRec | undefined, snapshot: VenueSnapshot, liveEntryStays: boolean, adopt: boolean): Correction[] {
+/**
+ * The venue's liquidation fill that closed the slot's position: the latest fill on the symbol the
+ * venue marks with a liquidation price, on the closing side, not before the trade's entry and not
+ * applied before. undefined: the venue shows none.
+ */
+function liquidationFill(symbol: Symbol, slot: SlotRec, snapshot: VenueSnapshot, seen: FillSeen): VenueFill | undefined {
+  const closing = slot.side === 'short' ? 'buy' : 'sell';
+  const entry_ts = slot.trade?.entry_ts ?? 0;
+  let found: VenueFill | undefined;
+  for (const f of snapshot.fills) {
+    if (f.symbol !== symbol || f.liquidation_price === undefined || f.side !== closing || f.ts < entry_ts || seen(f)) continue;
+    if (found === undefined || f.ts > found.ts) found = f;
+  }
+  return found;
+}
+
+function planPosition(symbol: Symbol, slot: SlotRec | undefined, snapshot: VenueSnapshot, liveEntryStays: boolean, adopt: boolean, seen: FillSeen): Correction[] {
   const venue = snapshot.positions.filter((p) => p.symbol === symbol);
   const kernel_qty = slot?.qty ?? 0;
   const kernel_side = slot?.side ?? null;
@@ -110,6 +128,14 @@ function planPosition(symbol: Symbol, slot: SlotRec | undefined, snapshot: Venue
   const v = venue[0];
   if (v === undefined) {
     if (kernel_qty <= 0) return [];
+    const liq = liquidationFill(symbol, slot!, snapshot, seen);
+    if (liq !== undefined) {
+      return [{
+        kind: 'closed', symbol, price: liq.price, reason: LIQUIDATION_REASON,
+        detail: `the venue liquidated ${kernel_side} ${kernel_qty} at ${liq.price} (liquidation price ${liq.liquidation_price}, fill ${liq.fill_id}, fee ${liq.fee})`,
+        liquidation: { fill_id: liq.fill_id, fee: liq.fee, ts: liq.ts, liquidation_price: liq.liquidation_price! },
+      }];
+    }
     const price = mark ?? slot!.avg_entry_price;
     return [{ kind: 'closed', symbol, detail: `venue is flat: closed ${kernel_side} ${kernel_qty} at ${price} (${RECONCILE_FLAT_REASON})`, price, reason: RECONCILE_FLAT_REASON }];
   }

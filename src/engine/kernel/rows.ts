@@ -119,3 +119,17 @@ export function tradeRow(c: Core, slot: SlotRec, t: TradeRec): RowOut {
     hold_bars: slot.hold_bars,
   });
 }
+
+/** SPEC 6's `funding` row: + received, − paid (the venue's sign); what the venue did not say is 0. */
+export function fundingRow(c: Core, f: { funding_id: string; symbol: string; amount_usdt: number; funding_ts?: number; rate?: number; position_qty?: number; mark_price?: number }): RowOut {
+  return c.row('funding', {
+    row_id: c.rowId('funding'),
+    ts: f.funding_ts ?? c.ts,
+    funding_id: f.funding_id,
+    symbol: f.symbol,
+    amount_usdt: f.amount_usdt,
+    rate: f.rate ?? 0,
+    position_qty: f.position_qty ?? 0,
+    mark_price: f.mark_price ?? 0,
+  });
+}

@@ -147,6 +147,13 @@ export function afterInput(c: Core, input: KernelInput, outcomes: KernelOutcome[
     case 'RECONCILE': {
       const corrections = (outcomes[0]?.details['corrections'] ?? []) as Array<{ kind: string; symbol: string; detail: string }>;
       const seen = new Set<string>();
+      // Issue 20: a liquidated symbol goes REDUCING (its POSITION_LIQUIDATED outcome, CRITICAL, says so).
+      for (const o of outcomes) {
+        const sym = o.symbol;
+        if (o.diagnostic_code !== c.F.POSITION_LIQUIDATED.code || sym === undefined || (tr.symbols[sym]?.state ?? 'ACTIVE') !== 'ACTIVE') continue;
+        tr.symbols[sym] = { state: 'REDUCING', reason: `${c.F.POSITION_LIQUIDATED.code}: the venue liquidated the position`, since_ts: c.ts };
+        seen.add(sym);
+      }
       for (const corr of corrections) {
         if ((corr.kind !== 'orphan_flagged' && corr.kind !== 'position_mismatch') || !st.slots.has(corr.symbol) || seen.has(corr.symbol)) continue;
         seen.add(corr.symbol);

@@ -153,8 +153,12 @@ export type KernelInput =
   | { type: 'VENUE_UNAVAILABLE'; ts: number; reason: string }
   /** SPEC 3.6: the full (or one-symbol) reconcile against the venue's truth. */
   | { type: 'RECONCILE'; ts: number; snapshot: VenueSnapshot; symbols?: Symbol[]; adopt_orphans?: boolean }
-  /** Funding paid (negative amount) or received (positive) on a symbol. */
-  | { type: 'FUNDING'; ts: number; symbol: Symbol; amount_usdt: number; funding_id: string }
+  /**
+   * Funding paid (negative amount) or received (positive) on a symbol, once per funding_id. The
+   * rest (the venue's funding time, rate, signed size and mark: docs/funding.md) only fills the
+   * `funding` row; absent when the venue did not say.
+   */
+  | { type: 'FUNDING'; ts: number; symbol: Symbol; amount_usdt: number; funding_id: string; funding_ts?: number; rate?: number; position_qty?: number; mark_price?: number }
   /**
    * The settings a start runs with, when they differ from the kernel's (a changed environment,
    * the venue's lot steps): they take effect from this input on, journaled like any other, so a
@@ -184,7 +188,10 @@ export interface OperatorAudit {
 
 export type KernelInputType = KernelInput['type'];
 
-export type RowFamily =
+/** SPEC 5's eight families, BLUE's as well as PINK's; `funding` (SPEC 6) is PINK-only. */
+export type RowFamily = BlueFamily | 'funding';
+
+export type BlueFamily =
   | 'trades'
   | 'trade_exit_legs'
   | 'orders'

@@ -13,6 +13,7 @@ import {
   COOLDOWN_MS_MAX,
   DRIFT_TOLERANCE_USDT_MAX,
   FEE_USDT_ABS_MAX,
+  FUNDING_RATE_ABS_MAX,
   FUNDING_USDT_ABS_MAX,
   HOLD_BARS_MAX,
   MAX_DRAWDOWN_USDT_MAX,
@@ -228,7 +229,13 @@ export function checkOther(input: KernelInput): string | null {
     case 'FUNDING':
       if (!isSymbol(o['symbol'])) return 'FUNDING.symbol must be a non-empty string';
       if (!within(-FUNDING_USDT_ABS_MAX, FUNDING_USDT_ABS_MAX)(o['amount_usdt'])) return `FUNDING.amount_usdt must be within ±${FUNDING_USDT_ABS_MAX} USDT`;
-      return isId(o['funding_id']) ? null : 'FUNDING.funding_id must be a non-empty string';
+      if (!isId(o['funding_id'])) return 'FUNDING.funding_id must be a non-empty string';
+      return (
+        optional(o, 'funding_ts', validTs, `an integer in [0, ${TS_MS_MAX}]`) ??
+        optional(o, 'rate', within(-FUNDING_RATE_ABS_MAX, FUNDING_RATE_ABS_MAX), `a number within ±${FUNDING_RATE_ABS_MAX}`) ??
+        optional(o, 'position_qty', within(-QTY_MAX, QTY_MAX), `a number within ±${QTY_MAX}`) ??
+        optional(o, 'mark_price', within(0, PRICE_USDT_MAX), `a number in [0, ${PRICE_USDT_MAX}]`)
+      );
     case 'RECONCILE':
       if (o['symbols'] !== undefined && !(Array.isArray(o['symbols']) && o['symbols'].every((s) => typeof s === 'string'))) return 'RECONCILE.symbols must be an array of strings';
       if (o['adopt_orphans'] !== undefined && typeof o['adopt_orphans'] !== 'boolean') return 'RECONCILE.adopt_orphans must be a boolean';

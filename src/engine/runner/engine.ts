@@ -20,6 +20,7 @@ import type { Logger } from './log.js';
 import type { EngineObserver } from '../observe/observer.js';
 import { batchToken, kernelConfig, kernelSettings, newHistoryId, settingLine, slotFacts } from './kernel-glue.js';
 import { demoIntents, SignalsTail, type SignalsCursor, type SignalsNotice } from './strategies.js';
+import { FundingReader, fundingInputs, readFunding, type FundingCursor } from './funding.js';
 
 export interface EngineOptions {
   config: Config;
@@ -119,7 +120,9 @@ export class Engine {
   readonly venueCheck = new VenueCheck(Date.now());
   private seq: number;
   /** The runner's state; `signals` (the signals file's cursor, see strategies.ts) rides in the checkpoint with it. */
-  private runner: RunnerState & { signals?: SignalsCursor };
+  private runner: RunnerState & { signals?: SignalsCursor; funding?: FundingCursor };
+  /** Issue 20: when the venue's funding income is read, and from where (funding.ts). */
+  readonly funding: FundingReader;
   private signalsTail: SignalsTail | undefined;
   /** Intent ids the journal replay fed (the signals strategy's), taken before the file is read again. */
   private replayedIntentIds: string[] = [];
@@ -155,6 +158,7 @@ export class Engine {
     this.seq = seq;
     this.runner = runner;
     this.journal = new Journal(homePaths(opts.config.home).journal, scan);
+    this.funding = new FundingReader(opts.venue, opts.config.symbols, (this.runner.funding ??= { since_ms: runner.started_ts }));
     if (this.journal.torn) this.startup_notes.push({ code: 'JOURNAL_TORN_TAIL', text: `journal: a torn last record (${this.journal.torn.bytes} bytes at byte ${this.journal.torn.offset} of ${this.journal.torn.path}, a write a crash cut short, never applied) was cut` });
   }
 
@@ -266,6 +270,7 @@ export class Engine {
       throw err;
     }
     this.seq = seq;
+    this.funding.applied(input);
     if (!this.replaying) {
       this.journal.appendOutput({ t: 'out', seq, digest: outcomeDigest(outcomes) });
     }
@@ -358,10 +363,21 @@ export class Engine {
     const before = this.kernel.view().slots;
     const lastTs = this.kernel.view().last_ts ?? 0;
     const since = Math.max(0, Math.min(lastTs > 0 ? lastTs : ts, ts) - RECONCILE_LOOKBACK_MS);
+    // A full reconcile reads funding beside its snapshot and feeds it first: the drift it reports
+    // already counts what was paid.
+    const funding = symbols === undefined ? fundingInputs(this, ts) : undefined;
+    funding?.catch(() => undefined); // awaited below, on both paths
     let snapshot: Awaited<ReturnType<Venue['snapshot']>>;
     try {
       snapshot = await this.opts.venue.snapshot(this.opts.config.symbols, since, ts);
+      if (funding) this.feed(await funding);
     } catch (err) {
+      // The funding read is not left running behind a failed reconcile; what it read was not fed:
+      // the next step reads it again.
+      if (funding) {
+        await funding.catch(() => undefined);
+        this.funding.next_read_ms = 0;
+      }
       if (!(err instanceof VenueReadError)) throw err;
       // The kernel learns it like a failed poll (a rate limit starts its cooldown).
       this.feed([err.input]);
@@ -404,6 +420,11 @@ export class Engine {
     const polled = await this.opts.venue.poll(this.opts.config.symbols, ts);
     this.venueCheck.polled(polled, Date.now());
     this.feed(polled);
+    if (this.funding.due(Date.now())) await readFunding(this, ts);
+    // Issue 20: a position the venue liquidated is settled at once by a reconcile of its symbol
+    // (the kernel closes it with reason `liquidation`, POSITION_LIQUIDATED, the symbol REDUCING).
+    const liquidated = [...new Set(this.opts.venue.takeLiquidations().map((l) => l.symbol))].filter((s) => this.opts.config.symbols.includes(s));
+    if (liquidated.length > 0) await this.reconcile(liquidated);
     const now = Date.now();
     const stale = this.kernel.view().slots.filter((s) => s.state === 'STALE_STATE_RECONCILING' && now >= (this.staleRetryTs.get(s.symbol) ?? 0)).map((s) => s.symbol);
     if (stale.length > 0) {

@@ -7,6 +7,7 @@ import { Observer } from '../observe/observer.js';
 import { spooledOnDisk } from '../store/spool.js';
 import { openStore, type Store } from '../store/index.js';
 import { openVenue } from '../venue/index.js';
+import { assertOneWay } from './position-mode.js';
 import type { Venue } from '../venue/types.js';
 import { Engine, newRunId, ReconcileReadError, ReplayFailedError, type ReconcileReport } from './engine.js';
 import { flattenSymbols } from './flatten.js';
@@ -126,7 +127,14 @@ export async function openEngine(o: Omit<RunOptions, 'steps' | 'duration_ms' | '
   // The venue's connect (its round trips) and the store's open (chDB's load, the schema) side by
   // side (issue 21): neither needs the other. Whichever fails, what the other opened is closed.
   step(`pink: connecting to the venue (${simUrl !== undefined ? `sim at ${simUrl}` : config.venue}) and opening the store (${config.clickhouse_url ? 'ClickHouse server' : 'embedded chDB; its first start takes several seconds'})...`);
-  const opening = openVenue(venueConfig, { live: o.live, ...(simUrl ? { simUrl } : {}), logger: (l) => logger.info(l) });
+  // Issue 20: hedge mode refused before anything is sent (exit 2); the venue is then closed.
+  const opening = openVenue(venueConfig, { live: o.live, ...(simUrl ? { simUrl } : {}), logger: (l) => logger.info(l) }).then(async (v) => {
+    await assertOneWay(v).catch(async (err: unknown) => {
+      await v.close().catch(() => undefined);
+      throw err;
+    });
+    return v;
+  });
   const storing = (async () => {
     // config.chaos_store_faults is a test hook (PINK_CHAOS_STORE_FAIL): unset in production.
     const faults = config.chaos_store_faults ? { faults: { ...config.chaos_store_faults } } : {};

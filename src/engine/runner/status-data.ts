@@ -48,6 +48,21 @@ export interface EngineFacts {
   trading_state?: string;
   trading_state_reason?: string;
   trading_state_since?: number | null;
+  /** Issue 20 (running engine only): the venue's clock minus this machine's (ms), from ccxt's time sync. */
+  venue_clock_skew_ms?: number;
+  /** Issue 20 (running engine only): funding reads (runner/funding.ts, docs/funding.md). */
+  funding?: FundingStatus;
+}
+
+export interface FundingStatus {
+  /** The latest funding time applied (venue ms): reads start there. */
+  since_ts: number;
+  /** The venue's next funding time as last read (venue ms), null before the first read. */
+  next_funding_ts: number | null;
+  /** When the next read is due (local ms). */
+  next_read_ts: number;
+  reads: number;
+  last_error: string | null;
 }
 
 export interface StatusDoc {
@@ -170,6 +185,8 @@ export function engineStatus(engine: Engine, store: Store, venue: Venue): Status
       heap_total_mb: mb(mem.heapTotal),
       seq: engine.currentSeq,
       source: 'engine',
+      venue_clock_skew_ms: venue.clockSkewMs,
+      funding: engine.funding.status(),
     },
     {
       backend: s.backend,

@@ -5,7 +5,7 @@
 // No FINAL: it costs ~6x a plain read; argMax over a version picks each trade's latest row.
 import type { RowFamily } from '../kernel/types.js';
 import type { Queryable } from './parity.js';
-import { FAMILIES, ident } from './schema.js';
+import { FAMILIES, PINK_FAMILIES, ident } from './schema.js';
 
 /** Two money or quantity figures agree when they differ by at most this, relative (floor 1). */
 export const AUDIT_TOLERANCE_REL = 1e-9;
@@ -29,7 +29,8 @@ export interface AuditOptions {
   namespace: string;
   initial_capital_usdt: number;
   /** Funding paid since the initial capital (positive = paid, like fees; the negated sum of the
-   * FUNDING inputs' amount_usdt), when the caller knows it; otherwise it is derived and reported. */
+   * FUNDING inputs' amount_usdt), when the caller knows it: then also checked against the
+   * `funding` table's sum. The identity itself takes funding from that table (issue 20). */
   funding_paid_usdt?: number;
   tolerance_rel?: number;
 }
@@ -42,7 +43,7 @@ function close(a: number, b: number, tol: number): boolean {
 async function tables(q: Queryable, database: string): Promise<Map<RowFamily, Set<string>>> {
   const rows = await q.query<{ table: string; name: string }>(
     'SELECT table, name FROM system.columns WHERE database = {db:String} AND table IN {families:Array(String)}',
-    { db: database, families: [...FAMILIES] },
+    { db: database, families: [...PINK_FAMILIES] },
   );
   const out = new Map<RowFamily, Set<string>>();
   for (const r of rows) {
@@ -111,21 +112,38 @@ async function accountIdentity(q: Queryable, db: string, have: Map<RowFamily, Se
     );
     legsRealized = l?.realized ?? 0;
   }
-  const funding = o.initial_capital_usdt + a.realized - a.fees - a.capital;
-  const identity = `${history === null ? '' : `history ${history}: `}capital ${a.capital} = initial ${o.initial_capital_usdt} + realized ${a.realized} - fees ${a.fees} - funding ${funding}`;
+  // Funding paid (positive, like fees) from SPEC 6's `funding` table: the rows of this history up
+  // to the latest account row's input (row ids carry the input's seq; a FUNDING input writes its
+  // funding row and an account row together), each row once. No table: no funding was ever applied.
+  let funding = 0;
+  let fundingRows = 0;
+  const seq = parts.length === 4 && /^\d+$/.test(parts[2]!) ? parts[2]! : null;
+  if (have.has('funding')) {
+    const [f] = await q.query<{ paid: number; n: number }>(
+      `SELECT -sum(amount) AS paid, count() AS n FROM (
+         SELECT row_id, any(amount_usdt) AS amount FROM ${db}.funding
+         ${history === null || seq === null ? '' : "WHERE splitByChar(':', row_id)[2] = {history:String} AND toUInt64OrZero(splitByChar(':', row_id)[3]) <= {seq:UInt64}"} GROUP BY row_id
+       )`,
+      history === null || seq === null ? {} : { history, seq },
+    );
+    funding = (f?.paid ?? 0) + 0;
+    fundingRows = Number(f?.n ?? 0);
+  }
+  const expected = o.initial_capital_usdt + a.realized - a.fees - funding;
+  const identity = `${history === null ? '' : `history ${history}: `}capital ${a.capital} = initial ${o.initial_capital_usdt} + realized ${a.realized} - fees ${a.fees} - funding ${funding} (${fundingRows} funding row(s))`;
   const problems: string[] = [];
+  if (!close(a.capital, expected, tol)) problems.push(`capital ${a.capital} but initial + realized - fees - funding = ${expected}`);
   if (!close(a.realized, legsRealized, tol)) problems.push(`realized_pnl ${a.realized} but exit legs realized ${legsRealized}`);
   if (o.funding_paid_usdt !== undefined && !close(funding, o.funding_paid_usdt, tol)) {
-    problems.push(`funding derived ${funding} but ${o.funding_paid_usdt} applied`);
+    problems.push(`funding table ${funding} but ${o.funding_paid_usdt} applied`);
   }
   if (problems.length > 0) return { id, ok: false, detail: `latest account row: ${problems.join('; ')} (${identity})` };
-  const source = o.funding_paid_usdt === undefined ? ' (funding derived)' : '';
-  return { id, ok: true, detail: `latest account row: ${identity}${source}; realized matches the exit legs` };
+  return { id, ok: true, detail: `latest account row: ${identity}; realized matches the exit legs` };
 }
 
 async function rowIdUnique(q: Queryable, db: string, have: Map<RowFamily, Set<string>>): Promise<AuditCheck> {
   const id = 'row_id_unique';
-  const present = FAMILIES.filter((f) => have.has(f));
+  const present = PINK_FAMILIES.filter((f) => have.has(f));
   if (present.length === 0) return { id, ok: true, detail: 'no tables yet' };
   // Raw rows, no FINAL: a duplicate is a batch that landed twice. A trade's open and close rows are
   // two versions, so for trades a duplicate is the same row_id at the same version.

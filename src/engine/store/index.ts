@@ -22,7 +22,7 @@ export type { AuditCheck, AuditReport, AuditOptions } from './audit.js';
 export type { StoreFaults } from './writer.js';
 export { runAudit, AUDIT_TOLERANCE_REL } from './audit.js';
 export { schemaParity, blueReference, describeParity, readSchema, type ParityReport, type FamilyParity, type Queryable } from './parity.js';
-export { FAMILIES, FAMILY_COLUMNS, LEGACY_BLUE_SCHEMA, TABLE_LAYOUT, schemaDdl, columnType, type ReferenceSchema } from './schema.js';
+export { FAMILIES, PINK_FAMILIES, PINK_ONLY_FAMILIES, FAMILY_COLUMNS, LEGACY_BLUE_SCHEMA, TABLE_LAYOUT, schemaDdl, columnType, type ReferenceSchema } from './schema.js';
 export { RowAssertionError } from './encode.js';
 
 export interface StoreBatch {

@@ -2,7 +2,7 @@
 // names and types of BLUE's table of the same family. The reference is BLUE's live table when the
 // same ClickHouse has it, else the legacy schema built into pink (schema.ts, the one source).
 import type { RowFamily } from '../kernel/types.js';
-import { FAMILIES, LEGACY_BLUE_SCHEMA, type ColumnType, type ReferenceSchema } from './schema.js';
+import { FAMILIES, LEGACY_BLUE_SCHEMA, PINK_ONLY_FAMILIES, type ColumnType, type ReferenceSchema } from './schema.js';
 
 /** Anything that runs a SELECT and returns JSONEachRow objects: a Store, or a test's client. */
 export interface Queryable {
@@ -83,8 +83,8 @@ export async function blueReference(q: Queryable, blueDatabase: string): Promise
 /** One line per family that differs, for a check's detail. */
 export function describeParity(report: ParityReport): string {
   const bad = report.families.filter((f) => !f.ok);
-  if (bad.length === 0) return 'all eight tables match';
-  return bad
+  if (bad.length === 0) return `all eight tables match; ${PINK_ONLY_NOTE}`;
+  return `${bad
     .map((f) => {
       if (!f.present) return `${f.family}: table missing`;
       const parts = [
@@ -94,5 +94,8 @@ export function describeParity(report: ParityReport): string {
       ].filter((p) => p !== '');
       return `${f.family}: ${parts.join('; ')}`;
     })
-    .join(' | ');
+    .join(' | ')}; ${PINK_ONLY_NOTE}`;
 }
+
+/** SPEC 6: mode-verify compares the eight BLUE families only and names the PINK-only ones. */
+export const PINK_ONLY_NOTE = `${PINK_ONLY_FAMILIES.join(', ')} is PINK-only (not compared)`;

@@ -9,7 +9,7 @@
 // - enumerations and reasons are LowCardinality(String); ids and free JSON text are String;
 // - nothing is Nullable (BLUE's convention, and the kernel's): a value not known yet is 0 or ''
 //   (an open trade's exit_ts is 1970-01-01 00:00:00.000, a market order's price 0).
-import type { RowFamily } from '../kernel/types.js';
+import type { BlueFamily, RowFamily } from '../kernel/types.js';
 
 export type ColumnKind = 'string' | 'lc' | 'time' | 'float' | 'uint32' | 'flag';
 
@@ -24,9 +24,10 @@ export interface ColumnType {
   type: string;
 }
 
-export type ReferenceSchema = Record<RowFamily, ColumnType[]>;
+export type ReferenceSchema = Record<BlueFamily, ColumnType[]>;
 
-export const FAMILIES: readonly RowFamily[] = [
+/** SPEC 5's eight families: BLUE's, compared by mode-verify's schema parity. */
+export const FAMILIES: readonly BlueFamily[] = [
   'trades',
   'trade_exit_legs',
   'orders',
@@ -36,6 +37,10 @@ export const FAMILIES: readonly RowFamily[] = [
   'anomalies',
   'decisions',
 ];
+
+/** PINK's tables: the eight, then SPEC 6's PINK-only `funding` (issue 20; not BLUE's, not compared). */
+export const PINK_ONLY_FAMILIES: readonly RowFamily[] = ['funding'];
+export const PINK_FAMILIES: readonly RowFamily[] = [...FAMILIES, ...PINK_ONLY_FAMILIES];
 
 /** The columns every family starts with; `namespace` and `run_id` are added by the store. */
 export const COMMON_COLUMNS = 'namespace:lc run_id:string row_id:string';
@@ -60,6 +65,8 @@ const FAMILY_SPECS: Record<RowFamily, string> = {
   account: 'ts:time capital:float realized_pnl:float fees:float equity:float venue_balance:float drift:float',
   anomalies: 'ts:time origin:lc code:lc severity:lc slot_id:string symbol:lc details:string',
   decisions: 'ts:time intent_id:string symbol:lc action:lc side:lc qty:float reason:lc outcome_code:lc',
+  // SPEC 6; amount_usdt + received, − paid; rate, position_qty (signed) and mark_price 0 when unknown.
+  funding: 'ts:time funding_id:string symbol:lc amount_usdt:float rate:float position_qty:float mark_price:float',
 };
 
 const KINDS: readonly ColumnKind[] = ['string', 'lc', 'time', 'float', 'uint32', 'flag'];
@@ -74,7 +81,7 @@ function parseSpec(spec: string): ColumnSpec[] {
 
 /** Every family's columns, in table order (the three common columns first). */
 export const FAMILY_COLUMNS: Readonly<Record<RowFamily, readonly ColumnSpec[]>> = Object.fromEntries(
-  FAMILIES.map((f) => [f, [...parseSpec(COMMON_COLUMNS), ...parseSpec(FAMILY_SPECS[f])]]),
+  PINK_FAMILIES.map((f) => [f, [...parseSpec(COMMON_COLUMNS), ...parseSpec(FAMILY_SPECS[f])]]),
 ) as Record<RowFamily, ColumnSpec[]>;
 
 const BASE_TYPE: Record<ColumnKind, string> = {
@@ -122,6 +129,7 @@ export const TABLE_LAYOUT: Readonly<Record<RowFamily, TableLayout>> = {
   account: { version: null, order_by: ['ts', 'row_id'] },
   anomalies: { version: null, order_by: ['ts', 'row_id'] },
   decisions: { version: null, order_by: ['symbol', 'ts', 'row_id'] },
+  funding: { version: null, order_by: ['symbol', 'ts', 'row_id'] },
 };
 
 /**
@@ -191,7 +199,7 @@ export const EMBEDDED_PART_SETTINGS =
   'old_parts_lifetime = 0, min_rows_to_fsync_after_merge = 1, cleanup_delay_period = 1, max_cleanup_delay_period = 10, cleanup_delay_period_random_add = 0, merge_selector_base = 10, fsync_after_insert = 1, fsync_part_directory = 1';
 
 export function embeddedSettingsDdl(database: string): string[] {
-  return FAMILIES.map((family) => `ALTER TABLE ${ident(database)}.${ident(family)} MODIFY SETTING ${EMBEDDED_PART_SETTINGS}`);
+  return PINK_FAMILIES.map((family) => `ALTER TABLE ${ident(database)}.${ident(family)} MODIFY SETTING ${EMBEDDED_PART_SETTINGS}`);
 }
 
 /**
@@ -204,7 +212,7 @@ export function schemaDdl(database: string, opts: DdlOptions = {}): string[] {
   const on = opts.cluster !== undefined ? ` ON CLUSTER ${ident(opts.cluster)}` : '';
   const db = ident(database);
   const out = [`CREATE DATABASE IF NOT EXISTS ${db}${on}`];
-  for (const family of FAMILIES) {
+  for (const family of PINK_FAMILIES) {
     const cols = FAMILY_COLUMNS[family].map((c) => `  ${c.name} ${columnType(c)}`).join(',\n');
     out.push(`CREATE TABLE IF NOT EXISTS ${db}.${ident(family)}${on}\n(\n${cols}\n)\n${engineClause(family, opts)}`);
   }

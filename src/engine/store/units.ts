@@ -4,7 +4,7 @@
 // backlog drain at speed). Which batches went into which unit is recorded in the ledger.
 import type { RowFamily, RowOut } from '../kernel/types.js';
 import { familyColumnNames, type EncodedBatch, type WireFormat } from './encode.js';
-import { FAMILIES } from './schema.js';
+import { PINK_FAMILIES } from './schema.js';
 import { SPOOL_FORMAT_VERSION, type SpoolEntry, type SpoolFamily, type SpoolUnit } from './spool.js';
 
 /** Test hooks that make ClickHouse "fail" for real requests (the counters decrement as they fire). */
@@ -78,7 +78,7 @@ export function unitOf(batches: readonly QueuedBatch[]): Unit {
   const first = batches[0]!;
   const last = batches[batches.length - 1]!;
   const families: Partial<Record<RowFamily, SpoolFamily>> = {};
-  for (const family of FAMILIES) {
+  for (const family of PINK_FAMILIES) {
     const parts = batches.map((b) => b.families[family]).filter((p) => p !== undefined);
     if (parts.length === 0) continue;
     families[family] = {
@@ -119,7 +119,7 @@ export function spoolable(unit: Unit): SpoolUnit {
  * was in another batch of the merged unit is sent again: the close still replaces it.
  */
 export async function dropLanded(unit: Unit, verify: Partial<Record<RowFamily, string[]>>, countRows: (family: RowFamily, ids: readonly string[]) => Promise<number>): Promise<void> {
-  for (const family of FAMILIES) {
+  for (const family of PINK_FAMILIES) {
     const part = unit.families[family];
     const ids = verify[family];
     if (part === undefined || ids === undefined || ids.length === 0) continue;

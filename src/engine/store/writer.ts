@@ -17,7 +17,7 @@ import { EXIT, ExitError } from '../../errors.js';
 import type { RowFamily, RowOut } from '../kernel/types.js';
 import { encodeBatch, RowAssertionError, type RowBinaryBuffers, type RowContext, type WireFormat } from './encode.js';
 import type { Ledger } from './ledger.js';
-import { FAMILIES } from './schema.js';
+import { PINK_FAMILIES } from './schema.js';
 import { Spool, spoolFileName } from './spool.js';
 import { dropLanded, rowIdsByFamily, spoolable, unitOf, type QueuedBatch, type StoreFaults, type Unit, type WriterStats } from './units.js';
 
@@ -307,7 +307,7 @@ export class Writer {
   async #send(unit: Unit): Promise<void> {
     await this.#d.ensureSchema();
     if (unit.verify !== undefined) await dropLanded(unit, unit.verify, this.#d.countRows);
-    const families = FAMILIES.filter((f) => unit.families[f] !== undefined);
+    const families = PINK_FAMILIES.filter((f) => unit.families[f] !== undefined);
     const results = await Promise.allSettled(families.map((f) => this.#insertFamily(unit, f)));
     families.forEach((family, i) => {
       if (results[i]!.status === 'fulfilled') {

@@ -610,6 +610,18 @@ export class CcxtVenue implements Venue {
     }
   }
 
+  async nextFundingTs(symbols: Symbol[]): Promise<number | null> {
+    try {
+      const rates = await this.paced(['ip'], () => this.ex.fetchFundingRates(symbols.map(toCcxtSymbol)));
+      const next = Object.values(rates)
+        .map((r) => r.nextFundingTimestamp)
+        .filter((t): t is number => typeof t === 'number' && t > 0);
+      return next.length > 0 ? Math.min(...next) : null;
+    } catch (err) {
+      throw this.readError(err, Date.now());
+    }
+  }
+
   private noteLiquidation(f: VenueFill): void {
     if (f.liquidation_price === undefined || this.liquidations.has(f.fill_id)) return;
     this.liquidations.set(f.fill_id, { fill_id: f.fill_id, venue_order_id: f.venue_order_id, symbol: f.symbol, side: f.side, qty: f.qty, price: f.price, fee: f.fee, liquidation_price: f.liquidation_price, ts: f.ts });

@@ -103,6 +103,12 @@ export interface Venue {
   fundingPayments(since_ms: number): Promise<FundingPayment[]>;
 
   /**
+   * The earliest next funding time (venue clock, ms) of `symbols`: premiumIndex's nextFundingTime
+   * (ccxt fetchFundingRates, one public call for all). null when the venue gives none. Throws VenueReadError.
+   */
+  nextFundingTs(symbols: Symbol[]): Promise<number | null>;
+
+  /**
    * The liquidation fills that poll and snapshot reads have seen since the last call, each
    * once (by the venue's fill id), oldest first: the venue closed a position itself. poll
    * does not turn them into kernel inputs (they carry no PINK client order id); snapshot's
