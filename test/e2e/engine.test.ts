@@ -229,7 +229,7 @@ test('restart through a supervisor command waits for the new engine and prints i
     assert.equal(r.doc.via, 'supervisor');
     assert.equal(r.doc.converged, true);
     const s = await status(w);
-    assert.equal(s.code, 0);
+    assert.equal(s.code, 0, JSON.stringify(s.doc));
     assert.notEqual(s.doc.engine.pid, oldPid, 'a new engine answers');
     const failing = await w.json(['restart', '--supervisor', 'exit 7']);
     assert.equal(failing.code, 1, 'a failing supervisor command is a bad answer, not a crash');

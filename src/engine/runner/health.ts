@@ -2,6 +2,11 @@
 // engine-down (checkpoint) paths judge alike. SPEC: exit 0 healthy, 1 degraded, 3 down.
 export const STALE_SLOT_MAX_MS = 30_000;
 export const HEARTBEAT_MAX_POLLS = 5;
+/**
+ * Before a step has finished there is no median: a step paced by the venue's request budget takes
+ * ~250 ms, and the first one after a start (connect's reads spent the budget) is paced too.
+ */
+export const UNMEASURED_STEP_MS = 250;
 export const RATE_LIMIT_PERSISTENT_REASON_MS = 10 * 60 * 1000;
 /** Drift between the kernel's capital and the venue balance tolerated before it is a reason. */
 export const DRIFT_TOLERANCE_USDT = 1.0;
@@ -64,7 +69,7 @@ export function judgeHealth(f: HealthFacts): { healthy: boolean; reasons: string
   }
   // The loop starts a step every poll interval, or as soon as the last one ends when steps take
   // longer (a step paced by the venue's request budget takes ~250 ms): that period is the interval.
-  const period_ms = Math.max(f.poll_interval_ms, f.step_ms_p50 ?? 0);
+  const period_ms = Math.max(f.poll_interval_ms, f.step_ms_p50 ?? UNMEASURED_STEP_MS);
   if (f.up && f.heartbeat_ts !== null && f.now_ts - f.heartbeat_ts > HEARTBEAT_MAX_POLLS * period_ms) {
     reasons.push(`heartbeat ${((f.now_ts - f.heartbeat_ts) / 1000).toFixed(1)} s old (over ${HEARTBEAT_MAX_POLLS} poll intervals of ${Math.round(period_ms)} ms)`);
   }
