@@ -19,6 +19,8 @@ export interface Config extends ObserveSettings {
   max_drawdown_usdt: number;
   /** RATE_LIMITED with no successful call for this long is persistent (and trips the breaker): DOLPHIN_PINK_RATE_LIMIT_PERSISTENT_SEC. */
   rate_limit_persistent_ms: number;
+  /** Issue 20: a position whose mark is within this % of its liquidation price makes status degraded (0 = off): DOLPHIN_PINK_LIQUIDATION_WARN_PCT. */
+  liquidation_warn_pct: number;
   venue: VenueName;
   symbols: string[];
   authorize_venue: string | undefined;
@@ -91,6 +93,7 @@ export const ENV_VARS = [
   'DOLPHIN_PINK_MAX_REJECTS',
   'DOLPHIN_PINK_MAX_DRAWDOWN_USDT',
   'DOLPHIN_PINK_RATE_LIMIT_PERSISTENT_SEC',
+  'DOLPHIN_PINK_LIQUIDATION_WARN_PCT',
   ...OBSERVE_ENV_VARS,
 ] as const;
 
@@ -116,6 +119,7 @@ export const NUMERIC_SETTINGS = {
   DOLPHIN_PINK_MAX_REJECTS: { fallback: 5, min: 0, max: 1_000, unit: 'rejects', integer: true },
   DOLPHIN_PINK_MAX_DRAWDOWN_USDT: { fallback: 0, min: 0, max: 1_000_000_000, unit: 'USDT' },
   DOLPHIN_PINK_RATE_LIMIT_PERSISTENT_SEC: { fallback: 600, min: 1, max: 86_400, unit: 's' },
+  DOLPHIN_PINK_LIQUIDATION_WARN_PCT: { fallback: 3, min: 0, max: 50, unit: '%' },
 } as const satisfies Record<string, { fallback: number; min: number; max: number; unit: string; integer?: boolean }>;
 
 export type NumericSetting = keyof typeof NUMERIC_SETTINGS;
@@ -307,6 +311,7 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): Config {
     max_rejects: numeric(env, 'DOLPHIN_PINK_MAX_REJECTS'),
     max_drawdown_usdt: numeric(env, 'DOLPHIN_PINK_MAX_DRAWDOWN_USDT'),
     rate_limit_persistent_ms: Math.round(numeric(env, 'DOLPHIN_PINK_RATE_LIMIT_PERSISTENT_SEC') * 1000),
+    liquidation_warn_pct: numeric(env, 'DOLPHIN_PINK_LIQUIDATION_WARN_PCT'),
     venue: venueRaw === undefined ? 'sim' : parseVenue(venueRaw, 'DOLPHIN_PINK_VENUE'),
     symbols: symbolsRaw === undefined ? [...DEFAULT_SYMBOLS] : parseSymbols(symbolsRaw, 'DOLPHIN_PINK_SYMBOLS'),
     authorize_venue: text(env, 'DOLPHIN_PINK_AUTHORIZE_VENUE'),

@@ -149,6 +149,14 @@ export async function renderStatus(doc: StatusDoc, color: boolean): Promise<stri
   }
   lines.push(fitTable(['symbol', 'state', 'trading', 'side', 'qty', 'entry', 'unreal.', 'legs', 'bars', 'working order'], slotRows, termWidth(), ['working order', 'entry', 'bars', 'legs']));
   for (const t of held) lines.push(c.yellow(t));
+  // Issue 20: each open position's liquidation price (the venue's) and the mark's distance to it.
+  for (const s of doc.slots as Record<string, unknown>[]) {
+    if (typeof s['liquidation_price'] !== 'number') continue;
+    const d = s['liquidation_distance_pct'];
+    const near = doc.reasons.some((r) => r.startsWith(`${String(s['symbol'])} `) && r.includes('liquidation price'));
+    const line = `liquidation  ${String(s['symbol'])} at ${String(s['liquidation_price'])}${typeof d === 'number' ? `, the mark ${d.toFixed(2)} % away` : ''}`;
+    lines.push(near ? c.red(line) : line);
+  }
   if (doc.faults.length > 0) {
     // One line per code, then its last details indented and cut to the width (80 columns).
     const width = termWidth();

@@ -119,7 +119,7 @@ test('funding: a position held across three funding intervals, kill -9 and resta
   }
 });
 
-type LiqStatus = { slots: { symbol: string; state: string; qty: number; trading_state: string; trading_state_reason: string }[]; account: Account };
+type LiqStatus = { slots: { symbol: string; state: string; qty: number; trading_state: string; trading_state_reason: string; liquidation_price: number | null; liquidation_distance_pct: number | null; mark_price: number }[]; account: Account; healthy: boolean; reasons: string[] };
 
 test('liquidation: the venue closes the position; the engine records an exit leg `liquidation`, a CRITICAL anomaly, the symbol REDUCING; capital = the venue wallet', async () => {
   const w = await makeWorld({ symbols: ['BTC-USDT'] });
@@ -135,6 +135,26 @@ test('liquidation: the venue closes the position; the engine records an exit leg
     await waitFor('OPEN', async () => (await slotOf())?.state === 'OPEN');
     const liqPrice = w.sim.state().positions[0]!.liquidation_price;
     assert.ok(liqPrice > 0, `a liquidation price (${liqPrice})`);
+    // Status shows the venue's liquidation price and the mark's distance to it (read within ~1 s).
+    const shown = await waitFor('the liquidation price in status', async () => {
+      const s = await slotOf();
+      return s?.liquidation_price != null ? s : undefined;
+    });
+    // The wire carries the price at the market's tick (0.1 here), the simulator's state in full.
+    assert.ok(Math.abs(shown.liquidation_price! - liqPrice) <= 0.1, `status ${shown.liquidation_price} vs the venue's ${liqPrice}`);
+    assert.ok(Math.abs(shown.liquidation_distance_pct! - ((shown.mark_price - liqPrice) / shown.mark_price) * 100) < 0.01, `distance ${shown.liquidation_distance_pct} %`);
+    const far = await w.json<LiqStatus>(['ditav2-status']);
+    assert.ok(!far.doc.reasons.some((r) => r.includes('liquidation price')), `${shown.liquidation_distance_pct} % away is over the 3 % warning: ${far.doc.reasons.join('; ')}`);
+    // The mark 1.5 % above it: degraded, the reason ending in the command that reduces it.
+    await w.admin('/__sim/price', { symbol: 'BTC-USDT', price: Math.round(liqPrice * 1.015) });
+    const near = await waitFor('degraded near liquidation', async () => {
+      const s = await w.json<LiqStatus>(['ditav2-status']);
+      return s.doc.reasons.some((r) => r.includes('liquidation price')) ? s : undefined;
+    });
+    assert.equal(near.code, 1);
+    assert.match(near.doc.reasons.join('\n'), /BTC-USDT 1\.[0-9]{2} % from its liquidation price [0-9.]+ \(under 3 %\): pink flatten BTC-USDT/);
+    const text = await w.pink(['ditav2-status']);
+    assert.match(text.stdout, /liquidation {2}BTC-USDT at [0-9.]+, the mark 1\.[0-9]{2} % away/);
     await w.admin('/__sim/price', { symbol: 'BTC-USDT', price: Math.floor(liqPrice) - 5 });
     const after = await waitFor('CLOSED and REDUCING', async () => {
       const s = await slotOf();

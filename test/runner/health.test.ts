@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { judgeHealth, type HealthFacts } from '../../src/engine/runner/health.js';
+import { liquidationDistancePct } from '../../src/engine/runner/venue-check.js';
 import { acquirePidLock, runningEnginePid } from '../../src/engine/runner/lock.js';
 import { askEngine, serveControl } from '../../src/engine/runner/socket.js';
 import { writeFileSync, statSync } from 'node:fs';
@@ -106,4 +107,16 @@ test('venue check: a lasting difference gets one targeted reconcile, then is a d
   assert.equal(c.contact_ts, 6000);
   c.polled([{ type: 'VENUE_OK', ts: 9000 }], 9000);
   assert.deepEqual([c.failed_steps_in_row, c.contact_ts], [0, 9000]);
+});
+
+test('liquidation distance: the safe side per direction; under the warning % a reason ending in pink flatten, 0 turns it off', () => {
+  assert.equal(liquidationDistancePct('long', 60_000, 57_000), 5);
+  assert.equal(liquidationDistancePct('short', 60_000, 63_000), 5);
+  assert.equal(liquidationDistancePct('long', 56_000, 57_000) < 0, true, 'past it: negative');
+  const near = [{ symbol: 'BTC-USDT', liquidation_price: 58_500, distance_pct: 2.5 }];
+  const r = judgeHealth({ ...healthy, liquidation: near, liquidation_warn_pct: 3 });
+  assert.equal(r.healthy, false);
+  assert.match(r.reasons.join('\n'), /^BTC-USDT 2\.50 % from its liquidation price 58500 \(under 3 %\): pink flatten BTC-USDT$/m);
+  assert.equal(judgeHealth({ ...healthy, liquidation: [{ ...near[0]!, distance_pct: 3.5 }], liquidation_warn_pct: 3 }).healthy, true, 'farther than the warning');
+  assert.equal(judgeHealth({ ...healthy, liquidation: near, liquidation_warn_pct: 0 }).healthy, true, '0: off');
 });

@@ -30,6 +30,9 @@ export interface HealthFacts {
   divergences?: { symbol: string; pink_qty: number; venue_qty: number }[];
   /** The last reconcile's verdict when it did not converge (null: it did, or none ran). */
   unconverged?: string | null;
+  /** Issue 20: open positions' distance to their liquidation price, and the % under which it is a reason (0: off). */
+  liquidation?: { symbol: string; liquidation_price: number; distance_pct: number }[];
+  liquidation_warn_pct?: number;
 }
 
 /** Venue contact older than this many step periods (and VENUE_CONTACT_MIN_MS) is a reason. */
@@ -91,6 +94,10 @@ export function judgeHealth(f: HealthFacts): { healthy: boolean; reasons: string
     reasons.push('RATE_LIMITED persistent for over 10 min (pink fault RATE_LIMITED_PERSISTENT)');
   }
   for (const o of f.overdue) reasons.push(`${o.symbol} held ${o.hold_bars} bars, past DOLPHIN_MAX_HOLD_BARS (pink flatten ${o.symbol})`);
+  const warn = f.liquidation_warn_pct ?? 0;
+  for (const l of f.liquidation ?? []) {
+    if (warn > 0 && l.distance_pct < warn) reasons.push(`${l.symbol} ${l.distance_pct.toFixed(2)} % from its liquidation price ${l.liquidation_price} (under ${warn} %): pink flatten ${l.symbol}`);
+  }
   if (f.drift !== null && Math.abs(f.drift) > DRIFT_TOLERANCE_USDT) reasons.push(`account drift ${f.drift.toFixed(2)} USDT vs the venue balance (pink fault ACCOUNT_DRIFT)`);
   return { healthy: reasons.length === 0, reasons, venue_down };
 }

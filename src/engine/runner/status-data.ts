@@ -7,7 +7,7 @@ import type { Engine } from './engine.js';
 import type { FaultSummary } from './faults-window.js';
 import { judgeHealth } from './health.js';
 import type { KernelView } from './kernel-glue.js';
-import type { Divergence } from './venue-check.js';
+import { liquidationDistancePct, type Divergence, type VenueLiquidationPrice } from './venue-check.js';
 
 export interface StoreFacts {
   backend: string;
@@ -93,6 +93,9 @@ export interface LiveVenueFacts {
   failed_steps_in_row: number;
   divergences: Divergence[];
   unconverged: string | null;
+  /** Issue 20: each open position's liquidation price as the venue last gave it, and the warning distance (%). */
+  liquidation_prices: VenueLiquidationPrice[];
+  liquidation_warn_pct: number;
 }
 
 function percentile(values: number[], p: number): number | null {
@@ -107,6 +110,14 @@ export function buildStatus(view: KernelView, engine: EngineFacts, store: StoreF
     .map((s) => ({ symbol: s.symbol, hold_bars: s.hold_bars, max_hold_bars, hint: `pink flatten ${s.symbol}` }));
   const rl = view.rateLimit;
   const drift = typeof view.account.drift === 'number' ? view.account.drift : null;
+  // Issue 20: each slot's liquidation price (the venue's, engine up only) and the mark's distance
+  // to it, measured with the freshest mark (the kernel's tick, else the venue's in that read).
+  const slots = view.slots.map((s) => {
+    const l = live?.liquidation_prices.find((x) => x.symbol === s.symbol);
+    const mark = s.mark_price != null && s.mark_price > 0 ? s.mark_price : (l?.mark_price ?? 0);
+    const distance = l && mark > 0 ? liquidationDistancePct(l.side, mark, l.liquidation_price) : null;
+    return { ...s, liquidation_price: l?.liquidation_price ?? null, liquidation_distance_pct: distance };
+  });
   const { healthy, reasons, venue_down } = judgeHealth({
     up: engine.up,
     now_ts,
@@ -123,6 +134,8 @@ export function buildStatus(view: KernelView, engine: EngineFacts, store: StoreF
     failed_steps_in_row: live?.failed_steps_in_row ?? 0,
     divergences: live?.divergences ?? [],
     unconverged: live?.unconverged ?? null,
+    liquidation: slots.flatMap((s) => (s.liquidation_price !== null && s.liquidation_distance_pct !== null ? [{ symbol: s.symbol, liquidation_price: s.liquidation_price, distance_pct: s.liquidation_distance_pct }] : [])),
+    liquidation_warn_pct: live?.liquidation_warn_pct ?? 0,
   });
   const age_s = (ts: number | null | undefined): number | null => (ts == null ? null : Math.round((now_ts - ts) / 100) / 10);
   const cooling_ms = rl.cooling_until_ts != null ? Math.max(0, rl.cooling_until_ts - now_ts) : 0;
@@ -131,7 +144,7 @@ export function buildStatus(view: KernelView, engine: EngineFacts, store: StoreF
   return {
     engine: { ...engine, trading_state: view.trading_state, trading_state_reason: view.trading_state_reason, trading_state_since: view.trading_state_since },
     account: view.account,
-    slots: view.slots,
+    slots,
     faults,
     rateLimit: { ...rl, cooling_ms, hint: rl.consecutive > 0 ? 'pink fault RATE_LIMITED' : null },
     store,
@@ -206,6 +219,8 @@ export function engineStatus(engine: Engine, store: Store, venue: Venue): Status
       balance_ts: engine.venueCheck.balance_ts,
       failed_steps_in_row: engine.venueCheck.failed_steps_in_row,
       divergences: engine.venueCheck.divergences(),
+      liquidation_prices: engine.venueCheck.liquidationPrices(),
+      liquidation_warn_pct: cfg.liquidation_warn_pct,
       unconverged: engine.lastReport && !engine.lastReport.converged ? `the reconcile at ${new Date(engine.lastReport.ts).toISOString()} did not converge (${engine.lastReport.corrections.map((c) => c.kind).join(', ') || 'a slot still reconciling'})` : null,
     },
   );

@@ -25,6 +25,24 @@ export interface Divergence {
   hint: string;
 }
 
+export interface VenueLiquidationPrice {
+  symbol: string;
+  side: string;
+  liquidation_price: number;
+  /** The venue's mark in the same read (null: it gave none). */
+  mark_price: number | null;
+  ts: number;
+}
+
+/**
+ * How far the mark is from the liquidation price, in % of the mark, on the safe side (a long is
+ * liquidated below, a short above): 0 or less means at or past it.
+ */
+export function liquidationDistancePct(side: string, mark: number, liquidation_price: number): number {
+  const d = side === 'short' ? liquidation_price - mark : mark - liquidation_price;
+  return Math.round((d / mark) * 100 * 100) / 100;
+}
+
 const signed = (side: string | null | undefined, qty: number): number => (side === 'short' ? -qty : qty);
 
 export class VenueCheck {
@@ -35,6 +53,8 @@ export class VenueCheck {
   failed_steps_in_row = 0;
   private lastCheckTs = 0;
   private seen = new Map<string, Divergence>();
+  /** Issue 20: each open position's liquidation price (and the venue's mark) as last read. */
+  private liq = new Map<string, VenueLiquidationPrice>();
 
   constructor(now: number) {
     this.contact_ts = now;
@@ -76,6 +96,12 @@ export class VenueCheck {
     // the agreement (and replaces the unconverged verdict status shows).
     const reconcile: string[] = [];
     const fault: Divergence[] = [];
+    this.liq.clear();
+    for (const p of positions) {
+      if (p.qty > 0 && p.liquidation_price !== undefined && p.liquidation_price > 0) {
+        this.liq.set(p.symbol, { symbol: p.symbol, side: p.side, liquidation_price: p.liquidation_price, mark_price: p.mark_price ?? null, ts: now });
+      }
+    }
     for (const s of slots) {
       const pink = signed(s.side, s.qty);
       const venue = positions.filter((p) => p.symbol === s.symbol).reduce((a, p) => a + signed(p.side, p.qty), 0);
@@ -102,6 +128,11 @@ export class VenueCheck {
       const d = this.seen.get(s);
       if (d) this.seen.set(s, { ...d, reconciled: true, checks: DIVERGED_CHECKS_MAX });
     }
+  }
+
+  /** The venue's liquidation price of each open position, from the last positions read. */
+  liquidationPrices(): VenueLiquidationPrice[] {
+    return [...this.liq.values()];
   }
 
   /** Divergences past the targeted reconcile: what ditav2-status lists. */
