@@ -5,6 +5,7 @@ import { homePaths, normalizeSymbol, type Config } from '../config.js';
 import { EXIT, ExitError, usageError } from '../errors.js';
 import type { FlattenControl, FlattenResult } from '../engine/runner/flatten.js';
 import { operatorAudit } from '../engine/runner/control.js';
+import { qtyText } from '../engine/runner/health.js';
 import { runningEnginePid } from '../engine/runner/lock.js';
 import { askEngine } from '../engine/runner/socket.js';
 import { readRunJson } from '../engine/runner/run-json.js';
@@ -67,7 +68,7 @@ async function flattenDown(ctx: Context, symbols: string[], timeout_ms: number, 
       const slot = kernel?.view().slots.find((s) => s.symbol === symbol);
       const plan = [];
       if (slot?.working_order) plan.push({ action: 'cancel' as const, detail: `cancel ${slot.working_order.client_order_id}` });
-      if (slot && slot.qty > 0) plan.push({ action: 'exit' as const, detail: `reduce-only market ${slot.side === 'long' ? 'sell' : 'buy'} ${slot.qty} (the whole remainder, as of the last checkpoint and the journal after it)` });
+      if (slot && slot.qty > 0) plan.push({ action: 'exit' as const, detail: `reduce-only market ${slot.side === 'long' ? 'sell' : 'buy'} ${qtyText(slot.qty)} (the whole remainder, as of the last checkpoint and the journal after it; the real run reconciles with the venue first)` });
       return { symbol, before: slot, after: slot, plan, orders: [], flat: plan.length === 0, already_flat: plan.length === 0, realized: 0, dry_run: true };
     });
   }

@@ -33,6 +33,15 @@ test('flatten --all: both cancels in parallel, then both exits in parallel; flat
     assert.equal(run.code, 0, run.stderr);
     await arrange(w, symbols, 'a');
 
+    // Issue 18: --dry-run prints the very plan the real run then executes, and sends nothing.
+    type Plan = { action: string; detail: string }[];
+    const mutating = (from: number): RequestRecord[] => w.sim.requests().slice(from).filter((r) => r.method !== 'GET');
+    const dryFrom = w.sim.requests().length;
+    const dry = await w.json<{ flat: boolean; symbols: Array<{ symbol: string; plan: Plan }> }>(['flatten', '--all', '--dry-run']);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.deepEqual(mutating(dryFrom), [], 'a dry run sent something');
+    for (const s of dry.doc.symbols) assert.deepEqual(s.plan.map((p) => p.action), ['cancel', 'exit'], s.symbol);
+
     // 100 ms per request: requests sent one after another cannot overlap; parallel ones must.
     await w.admin('/__sim/faults', { latencyMs: 100 });
     const from = w.sim.requests().length;
@@ -45,6 +54,8 @@ test('flatten --all: both cancels in parallel, then both exits in parallel; flat
       assert.deepEqual(s.orders.map((o) => [o.action.split(' ')[0], o.status]), [['cancel', 'done'], ['sell', 'done']], s.symbol);
     }
     for (const symbol of symbols) assert.equal(w.sim.state().positions.find((p) => p.symbol === symbol)?.qty ?? 0, 0, `venue ${symbol}`);
+    const realPlans = (flat.doc.symbols as unknown as Array<{ symbol: string; plan: Plan }>).map((s) => [s.symbol, s.plan]);
+    assert.deepEqual(realPlans, dry.doc.symbols.map((s) => [s.symbol, s.plan]), 'the real run executed another plan than its dry run printed');
 
     const log = w.sim.requests().slice(from).filter((r) => r.t0_ms !== undefined && r.t1_ms !== undefined);
     const cancels = log.filter((r) => r.method === 'DELETE' && /\/trade\/order$/.test(r.path));
@@ -64,6 +75,15 @@ test('flatten --all: both cancels in parallel, then both exits in parallel; flat
     await arrange(w, ['ETH-USDT'], 'b');
     const held = (await slots(w)).find((s) => s.symbol === 'ETH-USDT')!;
     await w.admin('/__sim/position', { symbol: 'ETH-USDT', qty: held.qty * 3, entryPrice: 3000 });
+    // The dry run reads the venue as the real run does first: it says the exit will be refused, and why.
+    const dryMismatchFrom = w.sim.requests().length;
+    const dryMismatch = await w.json<{ plan: Plan; dry_run: boolean }>(['flatten', 'ETH-USDT', '--dry-run']);
+    assert.equal(dryMismatch.code, 0, dryMismatch.stderr);
+    assert.deepEqual(mutating(dryMismatchFrom), [], 'a dry run sent something');
+    assert.deepEqual(dryMismatch.doc.plan.map((p) => p.action), ['cancel', 'reconcile', 'exit']);
+    assert.match(dryMismatch.doc.plan[1]!.detail, /the venue holds long [0-9.]+, PINK's books long [0-9.]+\).*exit 2.*pink flatten ETH-USDT --venue-position/);
+    const dryText = await w.pink(['flatten', 'ETH-USDT', '--dry-run']);
+    assert.match(dryText.stdout, /plan: reconcile ETH-USDT first/);
     const before = w.sim.requests().length;
     const refused = await w.json<{ flat: boolean; blocked?: string; orders: unknown[] }>(['flatten', 'ETH-USDT', '--yes']);
     assert.equal(refused.code, 2, refused.stderr);

@@ -5,10 +5,12 @@
 import type { Intent, OperatorAudit, SlotView, VenuePosition } from '../kernel/types.js';
 import { applyTrading } from './control.js';
 import type { Engine } from './engine.js';
+import { qtyText } from './health.js';
 import { slotOf } from './kernel-glue.js';
 
 export interface FlattenPlanStep {
-  action: 'cancel' | 'exit';
+  /** `reconcile`: a dry run found the venue disagreeing; the real run reconciles before any exit. */
+  action: 'cancel' | 'reconcile' | 'exit';
   detail: string;
 }
 
@@ -90,9 +92,11 @@ function agrees(slot: SlotView | undefined, venue: VenuePosition[]): boolean {
 function planOf(slot: SlotView | undefined): FlattenPlanStep[] {
   const plan: FlattenPlanStep[] = [];
   if (slot?.working_order) plan.push({ action: 'cancel', detail: `cancel ${slot.working_order.client_order_id}` });
-  if (slot && slot.qty > 0) plan.push({ action: 'exit', detail: `reduce-only market ${slot.side === 'long' ? 'sell' : 'buy'} ${slot.qty} (the whole remainder)` });
+  if (slot && slot.qty > 0) plan.push({ action: 'exit', detail: `reduce-only market ${slot.side === 'long' ? 'sell' : 'buy'} ${qtyText(slot.qty)} (the whole remainder)` });
   return plan;
 }
+
+const positionText = (venue: VenuePosition[]): string => (venue.length === 0 ? 'nothing' : venue.map((p) => `${p.side} ${qtyText(p.qty)}`).join(' and '));
 
 function newResult(symbol: string, before: SlotView | undefined, dry_run: boolean): FlattenResult {
   const plan = planOf(before);
@@ -105,9 +109,22 @@ const blockedText = (symbol: string, detail: string): string =>
 
 async function flattenNow(engine: Engine, symbols: string[], timeout_ms: number, dry_run: boolean, control?: FlattenControl): Promise<FlattenResult[]> {
   if (dry_run) {
-    // The plan from PINK's books, nothing read or sent (the real run reads the venue first).
+    // Issue 18: the plan the real run would execute now. PINK's books, and the one read the real
+    // run makes before it decides (the venue's positions); nothing sent. Where the venue disagrees
+    // the real run reconciles first and refuses the exit if the position is not PINK's.
     const view = engine.kernel.view();
-    return symbols.map((symbol) => newResult(symbol, slotOf(view, symbol), true));
+    const venuePositions = await engine.opts.venue.positions().catch(() => null);
+    return symbols.map((symbol) => {
+      const slot = slotOf(view, symbol);
+      const r = newResult(symbol, slot, true);
+      const venue = venuePositions?.filter((p) => p.symbol === symbol) ?? [];
+      if (venuePositions !== null && agrees(slot, venue)) return r;
+      const why = venuePositions === null ? 'the venue\'s positions could not be read now' : `the venue holds ${positionText(venue)}, PINK's books ${slot && slot.qty > 0 ? `${slot.side} ${qtyText(slot.qty)}` : 'nothing'}`;
+      const reconcile: FlattenPlanStep = { action: 'reconcile', detail: `reconcile ${symbol} first (${why}); a position that is not PINK's gets no exit (exit 2): \`pink flatten ${symbol} --venue-position\` closes it` };
+      r.plan = [...r.plan.filter((p) => p.action === 'cancel'), reconcile, ...r.plan.filter((p) => p.action === 'exit').map((p) => ({ ...p, detail: `${p.detail}, if the reconcile finds it PINK's` }))];
+      r.already_flat = false;
+      return r;
+    });
   }
   if (control !== undefined) {
     // Before anything is sent, and whatever follows (even a refusal): the strategy enters no more.
