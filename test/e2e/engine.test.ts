@@ -238,3 +238,17 @@ test('restart through a supervisor command waits for the new engine and prints i
     await w.close();
   }
 });
+
+test('a write ClickHouse refuses is a STORE_SPOOLING line in the error log, with the embedded store\'s fix', async () => {
+  const w = await makeWorld({ symbols: ['BTC-USDT'] });
+  try {
+    const r = await w.pink(['run', '--steps', '6', '--strategy', 'demo'], { PINK_CHAOS_STORE_FAIL: 'failNextInserts=2' });
+    assert.equal(r.code, 0, r.stderr);
+    const errorLog = readFileSync(join(w.logDir, 'dolphin_live_pink-error.log'), 'utf8');
+    assert.match(errorLog, /WARNING STORE_SPOOLING ClickHouse did not take a unit \(injected failure.*Fix: free disk space under .*clickhouse \(df -h\).*pink restart \(see: pink fault STORE_SPOOLING\)/);
+    const s = await w.json<{ store: { spooled_rows: number } }>(['ditav2-status']);
+    assert.equal(s.doc.store.spooled_rows, 0, 'the spool drained before the engine stopped');
+  } finally {
+    await w.close();
+  }
+});

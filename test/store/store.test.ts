@@ -173,7 +173,8 @@ for (const backend of backendCases()) {
     const config = configFor(HOME, backend);
     const spoolDir = join(HOME, `spool-${config.database}`);
     const lines: string[] = [];
-    const first = await openStore({ config, runId: 'run-1', spoolDir, faults: { failNextInserts: 1_000 } });
+    const faultLines: string[] = [];
+    const first = await openStore({ config, runId: 'run-1', spoolDir, faults: { failNextInserts: 1_000 }, onFault: (code, reason) => faultLines.push(`${code} ${reason}`) });
     for (const b of tradeBatches(4)) {
       first.write(b);
       await first.flush(); // one failed attempt per batch: four units in the spool
@@ -184,6 +185,12 @@ for (const backend of backendCases()) {
     assert.equal(spooled.pending_rows, 0);
     const names = readdirSync(spoolDir).filter((n) => n.endsWith('.spool.json'));
     assert.equal(names.length, 4);
+    // Issue 18: each refused write is an error-log line with the fix for this store, embedded or server.
+    assert.ok(faultLines.length >= 4, `one per refused unit at least (retries too): ${faultLines.join('\n')}`);
+    for (const l of faultLines) {
+      assert.match(l, /^STORE_SPOOLING ClickHouse did not take a unit \(.*injected failure.*Nothing is lost: the rows wait in /);
+      assert.match(l, backend.name === 'chdb' ? /free disk space under \/.*\(df -h\).*pink mode-verify.*pink restart$/ : /Check the ClickHouse server \(PINK_CLICKHOUSE_URL/);
+    }
     const second = await openStore({ config, runId: 'run-1', spoolDir, logger: (l) => lines.push(l) });
     try {
       await second.flush();

@@ -139,7 +139,7 @@ export async function openEngine(o: Omit<RunOptions, 'steps' | 'duration_ms' | '
     // config.chaos_store_faults is a test hook (PINK_CHAOS_STORE_FAIL): unset in production.
     const faults = config.chaos_store_faults ? { faults: { ...config.chaos_store_faults } } : {};
     if (config.chaos_store_faults) logger.info(`store: test hook PINK_CHAOS_STORE_FAIL active (${JSON.stringify(config.chaos_store_faults)})`);
-    const opened = await openStore({ config, runId: run_id, spoolDir: paths.spool, logger: (l) => logger.info(l), ...faults });
+    const opened = await openStore({ config, runId: run_id, spoolDir: paths.spool, logger: (l) => logger.info(l), onFault: (code, reason) => logger.fault(code, 'WARNING', undefined, reason), ...faults });
     try {
       // chDB is loaded now (its first connection installs its signal handlers): crashes must end us.
       restoreCrashSignals();

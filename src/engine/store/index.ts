@@ -68,6 +68,8 @@ export interface OpenStoreOptions {
    * given: opened at the first write(), so a store that only reads never touches the engine's spool. */
   spoolDir?: string;
   logger?: (line: string) => void;
+  /** Issue 18: a write ClickHouse did not take, with the fix for this store (embedded or server): the engine's error log. */
+  onFault?: (code: 'STORE_SPOOLING', reason: string) => void;
   /** Server only: open even when the server does not answer (the engine keeps running and spools);
    * default false: an unreachable server is ExitError(3) here. */
   allowUnreachable?: boolean;
@@ -153,6 +155,7 @@ class StoreImpl implements Store {
       spool,
       ensureSchema: () => this.ensureSchema(),
       log: this.#log,
+      fault: (reason) => this.#opts.onFault?.('STORE_SPOOLING', `${reason}. ${storeFix(this.#b.kind, this.#b.where, spool.dir)}`),
       describeError: (err) => oneLine(err, this.#b.redact),
       faults: this.#opts.faults ?? {},
       ...this.#opts.bounds,
@@ -254,4 +257,12 @@ class StoreImpl implements Store {
     out.name = 'StoreQueryError';
     return out;
   }
+}
+
+/** What to do when ClickHouse does not take PINK's rows, for the store PINK has. */
+export function storeFix(kind: string, where: string, spoolDir: string): string {
+  const waiting = `Nothing is lost: the rows wait in ${spoolDir} and are sent again by themselves`;
+  return kind === 'server'
+    ? `${waiting}. Check the ClickHouse server (PINK_CLICKHOUSE_URL: reachable, disk, user's insert grant); pink ditav2-status shows the spooled rows`
+    : `${waiting}. Fix: free disk space under ${where.replace(/^the embedded store at /, '')} (df -h), and check that no other process has that folder open (pink mode-verify); if it lasts, pink restart`;
 }

@@ -63,6 +63,8 @@ export interface WriterDeps {
   ledger: Ledger;
   ensureSchema: () => Promise<void>;
   log: (line: string) => void;
+  /** A unit ClickHouse did not take (the error log's STORE_SPOOLING line; the store adds the fix). */
+  fault?: (reason: string) => void;
   describeError: (err: unknown) => string;
   faults: StoreFaults;
   /** Bounds, overridable by tests and the bench. */
@@ -348,6 +350,7 @@ export class Writer {
       this.#d.spool.put(spoolable(unit));
       this.#spillQueue();
       this.#d.log(`store: ClickHouse did not take a unit (${why}); ${this.#d.spool.rows} rows spooled, retry in ${delay} ms`);
+      this.#d.fault?.(`ClickHouse did not take a unit (${why}); ${this.#d.spool.rows} rows spooled, retry in ${delay} ms`);
     } catch (spoolErr) {
       // A unit from the spool is still whole in its file; one from the queue is kept in memory.
       if (entry === null && this.#stranded === null && !this.#d.spool.entries().some((e) => e.name === spoolFileName(unit.seq_first, unit.seq_last))) {
@@ -355,6 +358,7 @@ export class Writer {
       }
       this.#lastError = `${why}; and the spool cannot be written: ${this.#d.describeError(spoolErr)}`;
       this.#d.log(`store: ${this.#lastError}; ${this.stats().pending_rows} rows held in memory, retry in ${delay} ms`);
+      this.#d.fault?.(`${this.#lastError}; ${this.stats().pending_rows} rows held in memory, retry in ${delay} ms`);
     }
     this.#armRetry(delay);
   }
