@@ -1,6 +1,6 @@
 // `pink ditav2-status`: asked over the control socket when the engine is up; read from the last
 // checkpoint (and said so) when it is down. Loads neither ccxt nor chDB.
-import { qtyText } from '../engine/runner/health.js';
+import { qtyText, tidyNumbers } from '../engine/runner/health.js';
 import { fitTable, termWidth, wrap } from './text-fit.js';
 import { homePaths, type Config } from '../config.js';
 import { EXIT } from '../errors.js';
@@ -106,7 +106,7 @@ function tradingLine(s: Record<string, unknown>): string | undefined {
   const st = String(s['trading_state'] ?? '-');
   if (st === 'ACTIVE' || st === '-') return undefined;
   const since = typeof s['trading_state_since'] === 'number' ? new Date(s['trading_state_since']).toISOString().slice(11, 19) : '-';
-  return `${String(s['symbol'])} ${st} since ${since}: ${String(s['trading_state_reason'] ?? '')}`;
+  return tidyNumbers(`${String(s['symbol'])} ${st} since ${since}: ${String(s['trading_state_reason'] ?? '')}`);
 }
 
 
@@ -164,7 +164,7 @@ export async function renderStatus(doc: StatusDoc, color: boolean): Promise<stri
     for (const f of doc.faults) {
       const d = f.last_details as Record<string, unknown> | null;
       const detail = `${f.last_symbol ?? ''} ${String(d?.['reason'] ?? '')}`.trim();
-      if (detail) lines.push(...wrap(`${f.code}: ${detail}`, Math.max(40, width), '  ', 3));
+      if (detail) lines.push(...wrap(tidyNumbers(`${f.code}: ${detail}`), Math.max(40, width), '  ', 3));
     }
   } else {
     lines.push('faults (15 min): none');
@@ -176,7 +176,7 @@ export async function renderStatus(doc: StatusDoc, color: boolean): Promise<stri
   if (doc.venue_contact_age_s != null) lines.push(`venue  last contact ${doc.venue_contact_age_s}s ago  balance read ${doc.venue_balance_age_s == null ? 'never' : `${doc.venue_balance_age_s}s ago`}  failed steps in a row ${doc.failed_steps_in_row ?? 0}`);
   for (const d of doc.divergences ?? []) lines.push(c.red(`diverged  ${d.symbol}: slot ${qtyText(d.pink_qty)}, venue ${qtyText(d.venue_qty)} since ${new Date(d.since_ts).toISOString().slice(11, 19)} (${d.hint})`));
   for (const o of doc.overdue) lines.push(c.yellow(`overdue  ${o.symbol} held ${o.hold_bars} bars > DOLPHIN_MAX_HOLD_BARS ${o.max_hold_bars}: ${o.hint}`));
-  lines.push(doc.healthy ? c.green('HEALTHY') : c.red(`NOT HEALTHY: ${doc.reasons.join('; ')}`));
+  lines.push(doc.healthy ? c.green('HEALTHY') : c.red(tidyNumbers(`NOT HEALTHY: ${doc.reasons.join('; ')}`)));
   return lines.join('\n');
 }
 

@@ -5,7 +5,7 @@ import { homePaths, normalizeSymbol, type Config } from '../config.js';
 import { EXIT, ExitError, usageError } from '../errors.js';
 import type { FlattenControl, FlattenResult } from '../engine/runner/flatten.js';
 import { operatorAudit } from '../engine/runner/control.js';
-import { qtyText } from '../engine/runner/health.js';
+import { qtyText, tidyNumbers } from '../engine/runner/health.js';
 import { runningEnginePid } from '../engine/runner/lock.js';
 import { askEngine } from '../engine/runner/socket.js';
 import { readRunJson } from '../engine/runner/run-json.js';
@@ -34,7 +34,7 @@ function render(r: FlattenResult): string {
     return lines.concat(tradingLine(r)).join('\n');
   }
   if (r.blocked) {
-    lines.push(`  NOT FLAT, nothing sent: ${r.blocked}`);
+    lines.push(`  NOT FLAT, nothing sent: ${tidyNumbers(r.blocked)}`);
     // Issue 18: the runbook ends in a command that works (older engines' text named none).
     if (!r.blocked.includes('--venue-position')) lines.push(`  the way out: \`pink flatten ${r.symbol} --venue-position\` closes the venue's whole position (it shows both sizes before sending), then \`pink ditav2-status\`.`);
     return lines.concat(tradingLine(r)).join('\n');

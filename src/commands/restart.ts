@@ -3,7 +3,7 @@
 import { homePaths } from '../config.js';
 import { EXIT, ExitError, unreachableError, usageError } from '../errors.js';
 import type { Correction, ReconcileReport } from '../engine/runner/engine.js';
-import { qtyText } from '../engine/runner/health.js';
+import { qtyText, tidyNumbers } from '../engine/runner/health.js';
 import { settingLine } from '../engine/runner/kernel-glue.js';
 import { processAlive, readPid, runningEnginePid } from '../engine/runner/lock.js';
 import { askEngine } from '../engine/runner/socket.js';
@@ -51,7 +51,7 @@ export function renderReport(r: ReconcileReport): string {
   }
   for (const ch of r.settings_changed ?? []) lines.push(`  setting     ${settingLine(ch)}`);
   if (r.corrections.length === 0) lines.push('  corrections: none (PINK and the venue already agreed)');
-  for (const c of r.corrections) lines.push(`  correction  ${c.kind.padEnd(14)} ${c.symbol.padEnd(12)} ${c.detail}`);
+  for (const c of r.corrections) lines.push(`  correction  ${c.kind.padEnd(14)} ${c.symbol.padEnd(12)} ${tidyNumbers(c.detail)}`);
   for (const c of r.corrections as Correction[]) {
     if (c.kind === 'orphan_flagged') lines.push(`  action: ${c.symbol} is held at the venue but not by PINK: close it with \`pink flatten ${c.symbol}\` (it adopts, then exits), then \`pink ditav2-status\`.`);
     if (c.kind === 'position_mismatch') lines.push(`  action: ${c.symbol}: the venue's position is not PINK's (another system traded it): close it with \`pink flatten ${c.symbol} --venue-position\` (it shows both sizes before sending), then \`pink ditav2-status\`.`);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { judgeHealth, type HealthFacts } from '../../src/engine/runner/health.js';
+import { judgeHealth, tidyNumbers, type HealthFacts } from '../../src/engine/runner/health.js';
 import { liquidationDistancePct } from '../../src/engine/runner/venue-check.js';
 import { acquirePidLock, runningEnginePid } from '../../src/engine/runner/lock.js';
 import { askEngine, serveControl } from '../../src/engine/runner/socket.js';
@@ -119,4 +119,12 @@ test('liquidation distance: the safe side per direction; under the warning % a r
   assert.match(r.reasons.join('\n'), /^BTC-USDT 2\.50 % from its liquidation price 58500 \(under 3 %\): pink flatten BTC-USDT$/m);
   assert.equal(judgeHealth({ ...healthy, liquidation: [{ ...near[0]!, distance_pct: 3.5 }], liquidation_warn_pct: 3 }).healthy, true, 'farther than the warning');
   assert.equal(judgeHealth({ ...healthy, liquidation: near, liquidation_warn_pct: 0 }).healthy, true, '0: off');
+});
+
+test('tidyNumbers: float noise in a kernel text printed rounded; ordinary numbers, prices and ids untouched', () => {
+  assert.equal(tidyNumbers('EXIT asked for 0.0012000000000000001, 0.0011 remains'), 'EXIT asked for 0.0012, 0.0011 remains');
+  assert.equal(tidyNumbers('slot holds 0.019999999999999997, the venue -0.05'), 'slot holds 0.02, the venue -0.05');
+  assert.equal(tidyNumbers('-0.30000000000000004 realized'), '-0.3 realized');
+  const plain = 'fill f-123 of pink-ab12: sell 0.0016 @ 60112.4 fee 0.048089 (1234567.891)';
+  assert.equal(tidyNumbers(plain), plain);
 });

@@ -5,6 +5,7 @@ import { findFault } from '../faults/taxonomy.js';
 import { timelineRows, presentTables, reportRows, type Scope, type TimelineRows } from './sql.js';
 import type { Queryable } from '../store/parity.js';
 import { iso } from './when.js';
+import { tidyNumbers } from '../runner/health.js';
 
 /** Anomalies rows of these origins are not faults: the engine process and operator actions. */
 export const ENGINE_ORIGIN = 'engine';
@@ -168,7 +169,7 @@ export function renderTimeline(doc: TimelineDoc, paint: { warn: (s: string) => s
   const time = (e: TimelineEvent): string => e.ts.replace('T', ' ').replace('Z', '');
   const cut = (d: string): string => (d.length > LINE_DETAIL_CHARS_MAX ? `${d.slice(0, LINE_DETAIL_CHARS_MAX - 3)}...` : d);
   const print = (e: TimelineEvent, detail: string): void => {
-    const line = `${time(e)}  ${e.kind.padEnd(11)} ${(e.symbol ?? '-').padEnd(10)} ${cut(detail)}${e.hint ? `  (${e.hint})` : ''}`;
+    const line = `${time(e)}  ${e.kind.padEnd(11)} ${(e.symbol ?? '-').padEnd(10)} ${cut(tidyNumbers(detail))}${e.hint ? `  (${e.hint})` : ''}`;
     lines.push(e.severity === 'CRITICAL' || e.severity === 'ERROR' || e.kind === 'liquidation' ? paint.bad(line) : e.severity === 'WARNING' ? paint.warn(line) : e.kind === 'slot' || e.kind === 'decision' ? paint.dim(line) : line);
   };
   for (const [start, count] of faultRuns(doc.events)) {

@@ -57,6 +57,16 @@ export function unconvergedFix(text: string): string {
 }
 
 /** A quantity as text without float noise (0.019999999999999997 → 0.02): 8 decimals at most. */
+/**
+ * Issue 18: a kernel text printed for an operator without float noise ("EXIT asked for
+ * 0.0012000000000000001" reads "0.0012"). Only numbers written with 15 or more significant digits
+ * are touched (binary noise; a venue's prices and sizes have far fewer), rounded to 12. The kernel's
+ * own texts stay as they are: they are part of each journal record's outcome digest (replay).
+ */
+export function tidyNumbers(text: string): string {
+  return text.replace(/-?\d+\.\d+/g, (m) => (m.replace(/^-?0*\.?0*/, '').replace('.', '').length >= 15 ? String(Number(Number(m).toPrecision(12))) : m));
+}
+
 export function qtyText(q: number): string {
   const v = Number(q.toFixed(8));
   return String(Object.is(v, -0) ? 0 : v);
