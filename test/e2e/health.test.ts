@@ -34,9 +34,10 @@ test('truthful status: venue out of reach, a position changed at the venue while
     const run = await w.json<{ pid: number }>(['run', '--detach', '--strategy', 'signals', '--signals', w.signalsPath]);
     assert.equal(run.code, 0, run.stderr);
     w.signals([{ intent_id: 'health-eth-1', symbol: 'ETH-USDT', action: 'ENTER', side: 'short', qty: 0.1, order_type: 'market', reason: 'e2e' }]);
-    const open = await statusUntil(w, 'ETH OPEN and HEALTHY', (s) => s.code === 0 && s.doc.slots.some((x) => x.symbol === 'ETH-USDT' && x.state === 'OPEN'));
+    // Each step refreshes the venue contact; on a loaded 2-core machine one status may land after a
+    // slow step, so the fresh contact is waited for (polled), not assumed on the first OPEN.
+    const open = await statusUntil(w, 'ETH OPEN, HEALTHY, venue contact under 3 s old', (s) => s.code === 0 && s.doc.slots.some((x) => x.symbol === 'ETH-USDT' && x.state === 'OPEN') && s.doc.venue_contact_age_s !== null && s.doc.venue_contact_age_s < 3);
     assert.equal(open.doc.healthy, true);
-    assert.ok(open.doc.venue_contact_age_s !== null && open.doc.venue_contact_age_s < 3, `venue contact fresh: ${open.doc.venue_contact_age_s}`);
     assert.equal(open.doc.failed_steps_in_row, 0);
     assert.ok(open.doc.venue_balance_age_s !== null, 'the startup reconcile read the balance');
     assert.deepEqual(open.doc.divergences, []);
