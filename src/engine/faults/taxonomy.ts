@@ -240,6 +240,18 @@ const TABLE = [
     commands: ['pink restart', 'pink flatten SYMBOL'],
   },
   {
+    code: 'FILL_AFTER_TRADE',
+    aliases: ['LATE_FILL'],
+    severity: 'WARNING',
+    title: 'A fill of one of PINK\'s orders arrived after its trade was over; applied as the venue netted it',
+    slot_effect: 'The fill nets into the position as it is now, at its own price and with its fee and fills row: flat → a new trade opens (OPEN); on the trade\'s side → the trade grows; against it → an exit leg (CLOSED if it takes the rest).',
+    recovery: 'automatic',
+    cause: 'A fill raced a cancel: an entry partly filled and canceled, its filled part exited (the trade closed), then the rest of the entry\'s fill was reported (by the venue\'s events or a reconcile\'s fill read).',
+    response: 'None; the books follow the venue. `pink ditav2-status` shows the position the fill left; the strategy (or `pink flatten SYMBOL`) manages it. If it repeats on every trade, read `pink timeline --since 30m --symbol SYMBOL`: the venue reports fills late.',
+    env: [],
+    commands: ['pink ditav2-status', 'pink flatten SYMBOL', 'pink timeline --since 30m'],
+  },
+  {
     code: 'HOLD_BARS_EXCEEDED',
     aliases: ['MAX_HOLD'],
     severity: 'WARNING',

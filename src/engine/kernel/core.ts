@@ -31,6 +31,8 @@ export class Core {
   private touchedKeys: string[] = [];
   private accountChanged = false;
   private forceAccountRow = false;
+  /** Trades begun by late fills in this input (their ids' suffix: fills.ts applyLateFill). */
+  lateTrades = 0;
 
   constructor(st: State) {
     this.st = st;
@@ -50,6 +52,7 @@ export class Core {
     }
     this.accountChanged = false;
     this.forceAccountRow = false;
+    this.lateTrades = 0;
   }
 
   /** The input will change state: called once, before the first mutation and the first row. */

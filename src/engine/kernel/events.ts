@@ -4,7 +4,7 @@
 // changes.
 import { assert } from './assert.js';
 import type { Core } from './core.js';
-import { applyFill, fillRefusal } from './fills.js';
+import { afterTradePlan, applyFill, applyFillAfterTrade, fillRefusal } from './fills.js';
 import { fillMemoryFull, fillSeenReason, forgottenOrderEvent } from './memory.js';
 import { orderRow, tradeRow } from './rows.js';
 import { isLive, retire, type OrderRec, type SlotRec } from './state.js';
@@ -57,13 +57,15 @@ export function handleEvent(c: Core, raw: unknown): KernelOutcome[] {
 
 function handleFill(c: Core, slot: SlotRec, order: OrderRec, ev: VenueEvent): KernelOutcome[] {
   const refusal = fillRefusal(slot, order);
-  if (refusal !== null) return [c.refuse(c.F.INVALID_TRANSITION, slot.symbol, { reason: refusal, event_id: ev.event_id, fill_id: ev.fill_id })];
+  const after = refusal === null ? null : afterTradePlan(slot, order);
+  if (refusal !== null && after === null) return [c.refuse(c.F.INVALID_TRANSITION, slot.symbol, { reason: `${refusal}: it cannot be netted into ${slot.symbol}'s position as the venue would (${slot.state}); the reconcile flags the position`, event_id: ev.event_id, fill_id: ev.fill_id })];
   if (fillMemoryFull(c.st)) {
     return [c.refuse(c.F.BOOK_MEMORY_FULL, slot.symbol, { reason: `fill ${ev.fill_id} not applied: the history's fill memory is full (${c.st.fill_ids.size} ids); it would be unremembered, so it could be applied twice`, fill_id: ev.fill_id, client_order_id: order.client_order_id })];
   }
   c.begin();
   order.seen_event_ids.add(ev.event_id);
-  return applyFill(c, slot, order, { fill_id: ev.fill_id!, venue_order_id: ev.venue_order_id ?? '', qty: ev.qty!, price: ev.price!, fee_usdt: ev.fee ?? 0, ts: ev.ts }, false);
+  const facts = { fill_id: ev.fill_id!, venue_order_id: ev.venue_order_id ?? '', qty: ev.qty!, price: ev.price!, fee_usdt: ev.fee ?? 0, ts: ev.ts };
+  return after === null ? applyFill(c, slot, order, facts, false) : applyFillAfterTrade(c, slot, order, facts, false);
 }
 
 function accepted(c: Core, slot: SlotRec, order: OrderRec, ev: VenueEvent): KernelOutcome {
@@ -89,10 +91,11 @@ function rejected(c: Core, slot: SlotRec, order: OrderRec, ev: VenueEvent): Kern
   const venue_reason = ev.reason ?? 'no reason given';
   const details = { venue_reason, client_order_id: order.client_order_id, filled_qty: order.filled_qty };
   if (order.purpose === 'entry') {
-    const partial = order.filled_qty > 0;
+    // (A fill of an earlier trade's order may have grown the position too: fills.ts.)
+    const partial = order.filled_qty > 0 || slot.qty > 0;
     c.move(slot, partial ? 'ENTRY_REJECTED_PARTIAL' : 'ENTRY_REJECTED');
     if (partial) rows.push(tradeRow(c, slot, slot.trade!));
-    const after = partial ? `the slot is OPEN with the ${order.filled_qty} that filled` : 'slot back to IDLE';
+    const after = !partial ? 'slot back to IDLE' : order.filled_qty > 0 ? `the slot is OPEN with the ${order.filled_qty} that filled` : `the slot is OPEN with the ${slot.qty} an earlier order's fill brought`;
     return c.outcome(c.F.ORDER_REJECTED, slot.symbol, { reason: `entry ${order.client_order_id} rejected: ${venue_reason}; ${after}`, ...details }, [], rows);
   }
   c.move(slot, 'EXIT_REJECTED');
@@ -114,7 +117,7 @@ export function orderLeftBook(c: Core, slot: SlotRec, order: OrderRec, status: '
   retire(c.st, order, status, c.ts);
   if (slot.working === order.client_order_id) slot.working = null;
   const rows: RowOut[] = [orderRow(c, order, status, reason)];
-  const partial = order.purpose === 'entry' && order.filled_qty > 0;
+  const partial = order.purpose === 'entry' && (order.filled_qty > 0 || slot.qty > 0);
   const event: SlotEvent = order.purpose !== 'entry' ? 'EXIT_CANCELED' : partial ? 'ENTRY_CANCELED_PARTIAL' : 'ENTRY_CANCELED_EMPTY';
   c.move(slot, event);
   if (partial) rows.push(tradeRow(c, slot, slot.trade!));

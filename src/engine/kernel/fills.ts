@@ -13,12 +13,21 @@
 // with each partial fill; it becomes OPEN when the entry order is done: fully filled, or canceled
 // / expired / rejected after at least one fill. A fill on an order that already left the book
 // (it raced a cancel) is applied as a "late" fill of the current trade.
+//
+// Fills after their trade. A fill can arrive after the trade of its order is over: an entry
+// partly filled, canceled, its filled part exited (the trade closed), and then the rest of the
+// entry's fill is reported (it raced the cancel at the venue). The venue netted that fill into
+// the position it held then (one-way mode), so the kernel does the same (applyFillAfterTrade):
+// it opens a new trade from the fill, grows the current trade, or is an exit leg of it, with the
+// fill's own price, fee and fills row. Refusing it would leave the position to a reconcile's
+// adoption, which loses the fee and books the venue's average entry price instead of the fill's
+// (issue 15: every venue fill applied once).
 import { assert } from './assert.js';
 import { isDust, type Core } from './core.js';
 import { rememberFill } from './memory.js';
 import { fillRow, legRow, orderRow, tradeRow, type FillFacts, type LegFacts } from './rows.js';
-import { isLive, retire, touchDone, type OrderRec, type SlotRec } from './state.js';
-import type { KernelOutcome, RowOut, VenueCommand } from './types.js';
+import { isLive, newTrade, retire, touchDone, type OrderRec, type SlotRec, type TradeRec } from './state.js';
+import type { KernelOutcome, PositionSide, RowOut, VenueCommand } from './types.js';
 
 /** Why this order's fill cannot be applied to this slot now (null: it can). Pure. */
 export function fillRefusal(slot: SlotRec, order: OrderRec): string | null {
@@ -32,6 +41,35 @@ export function fillRefusal(slot: SlotRec, order: OrderRec): string | null {
 }
 
 const dirOf = (slot: SlotRec): number => (slot.trade?.side === 'short' ? -1 : 1);
+
+/** How a fill after its trade (fillRefusal refused it for its own trade) nets into the slot. */
+export type AfterTradePlan =
+  /** Flat, no working order: the fill opens a new trade on its side. */
+  | 'open'
+  /** The fill is on the side of the slot's trade (open, or pending with its entry working): it grows it. */
+  | 'grow'
+  /** The fill is against the slot's position: an exit leg of the current trade, up to its size. */
+  | 'reduce'
+  /** A reduce-only fill with nothing of the other side to reduce: only its fee is counted (OVERFILL). */
+  | 'fee_only';
+
+/**
+ * How the venue netted a fill refused for its own trade into the position as it is now; null when
+ * it cannot be netted as the venue would have (a fill against a pending trade's side while that
+ * trade's entry works and nothing has filled): refused, and the reconcile flags the position.
+ */
+export function afterTradePlan(slot: SlotRec, order: OrderRec): AfterTradePlan | null {
+  if (fillRefusal(slot, order) === null) return null;
+  const toward: PositionSide = order.side === 'buy' ? 'long' : 'short';
+  if (slot.qty > 0) {
+    if (slot.side !== toward) return 'reduce';
+    return order.reduce_only ? 'fee_only' : 'grow';
+  }
+  if (order.reduce_only) return 'fee_only';
+  if (slot.working === null) return 'open';
+  const t = slot.trade;
+  return t !== null && t.status === 'pending' && t.side === toward ? 'grow' : null;
+}
 
 /**
  * Applies one fill (the caller began the input, checked fillRefusal, the history's fill ids and
@@ -78,6 +116,14 @@ export function applyFill(c: Core, slot: SlotRec, order: OrderRec, f: FillFacts,
     outcomes.push(c.outcome(c.F.FILL_APPLIED, slot.symbol, { ...fillDetails(order, f, 0, slot), reason: `${order.purpose} fill ${f.fill_id} of ${f.qty}: the dust remainder of ${order.client_order_id}, already counted complete; nothing more applied (fee ${f.fee_usdt} counted)` }, [], rows));
   }
   if (overfill) {
+    // Nothing of it applies (e.g. an exit's fill after its trade closed at the mark): the venue
+    // charged its fee all the same, so capital counts it and a fills row (qty 0) records the fill.
+    const rows: RowOut[] = [];
+    if (qty === 0) {
+      c.st.account.fees_usdt += f.fee_usdt;
+      c.accountMoved();
+      rows.push(fillRow(c, order, f, 0, inferred));
+    }
     outcomes.push(
       c.outcome(c.F.OVERFILL, slot.symbol, {
         reason: `fill ${f.fill_id} of ${order.client_order_id} is ${f.qty}, only ${qty} applied (order ${order.filled_qty}/${order.qty} filled, position ${slot.qty}): the excess is not applied`,
@@ -85,10 +131,94 @@ export function applyFill(c: Core, slot: SlotRec, order: OrderRec, f: FillFacts,
         client_order_id: order.client_order_id,
         fill_qty: f.qty,
         applied_qty: qty,
-      }),
+      }, [], rows),
     );
   }
   assert(outcomes.length > 0, 'a fill with nothing applied and no excess');
+  return outcomes;
+}
+
+/**
+ * Applies a fill that fillRefusal refused for its own trade, as afterTradePlan nets it (the caller
+ * began the input and checked the plan, the history's fill ids and room in the fill memory). Its
+ * fills row names the trade it was applied to; the outcome is FILL_AFTER_TRADE (WARNING), plus
+ * TRADE_CLOSED when it closed the current trade and OVERFILL for any part it could not apply.
+ */
+export function applyFillAfterTrade(c: Core, slot: SlotRec, order: OrderRec, f: FillFacts, inferred: boolean): KernelOutcome[] {
+  assert(c.mutating, 'applyFillAfterTrade outside a mutating input');
+  const plan = afterTradePlan(slot, order);
+  assert(plan !== null, `applyFillAfterTrade on ${order.client_order_id} with no plan`);
+  assert(!isLive(order), `fill after trade on live order ${order.client_order_id}`);
+  assert(!c.st.fill_ids.has(f.fill_id), `fill ${f.fill_id} applied twice`);
+  c.touch(slot);
+  rememberFill(c.st, f.fill_id, f.ts);
+  if (f.venue_order_id && !order.venue_order_id) order.venue_order_id = f.venue_order_id;
+  touchDone(c.st, order, c.ts);
+  const whose = `${order.purpose} ${order.client_order_id} of trade ${order.trade_id}`;
+  const rows: RowOut[] = [];
+  const commands: VenueCommand[] = [];
+  const outcomes: KernelOutcome[] = [];
+  let applied = 0;
+  let what: string;
+  if (plan === 'fee_only') {
+    c.st.account.fees_usdt += f.fee_usdt;
+    c.accountMoved();
+    rows.push(fillRow(c, order, f, 0, inferred));
+    outcomes.push(c.outcome(c.F.OVERFILL, slot.symbol, {
+      reason: `fill ${f.fill_id} of ${whose}, which is over: ${order.side} ${f.qty} @ ${f.price} is reduce-only and PINK holds ${slot.side ?? 'flat'} ${slot.qty}: nothing applied but its fee ${f.fee_usdt}`,
+      fill_id: f.fill_id,
+      client_order_id: order.client_order_id,
+      fill_qty: f.qty,
+      applied_qty: 0,
+    }, commands, rows));
+    return outcomes;
+  }
+  if (plan === 'open') {
+    c.lateTrades += 1;
+    slot.trade = newTrade(c.st, slot.symbol, order.side === 'buy' ? 'long' : 'short', { status: 'pending', ts: 0, price: 0, qty: 0 }, `f${c.lateTrades}`);
+    slot.hold_bars = 0;
+    slot.hold_alerted = false;
+  }
+  const trade = slot.trade!;
+  chargeFee(c, slot, f);
+  if (plan === 'reduce') {
+    applied = Math.min(f.qty, slot.qty);
+    if (isDust(slot.qty - applied, trade.entry_qty)) applied = slot.qty;
+    rows.push(fillRow(c, order, f, applied, inferred, trade.trade_id));
+    const leg = recordExitLeg(c, slot, { ts: f.ts, leg_qty: applied, leg_price: f.price, leg_realized_pnl: 0, leg_fee: f.fee_usdt, exit_reason: order.reason, client_order_id: order.client_order_id }, rows);
+    if (leg.closed) closeTrade(c, slot, f.ts, order.reason, order.client_order_id, commands, rows);
+    else c.move(slot, 'LATE_EXIT_FILL');
+    what = leg.closed ? `closed trade ${trade.trade_id}` : `reduced trade ${trade.trade_id} to ${slot.side} ${slot.qty}`;
+  } else {
+    applied = f.qty;
+    rows.push(fillRow(c, order, f, applied, inferred, trade.trade_id));
+    growTrade(c, slot, trade, applied, f);
+    rows.push(tradeRow(c, slot, trade));
+    c.move(slot, 'LATE_ENTRY_FILL');
+    what = plan === 'open' ? `opened trade ${trade.trade_id}, ${trade.side} ${slot.qty}` : `grew trade ${trade.trade_id} to ${trade.side} ${slot.qty}`;
+  }
+  outcomes.push(c.outcome(c.F.FILL_AFTER_TRADE, slot.symbol, {
+    reason: `fill ${f.fill_id} of ${whose}, which is over: ${order.side} ${applied} @ ${f.price} ${what}, as the venue netted it (fee ${f.fee_usdt})`,
+    client_order_id: order.client_order_id,
+    fill_id: f.fill_id,
+    qty: applied,
+    price: f.price,
+    trade_id: trade.trade_id,
+    position_qty: slot.qty,
+  }, commands, rows));
+  if (trade.status === 'closed') {
+    outcomes.push(c.outcome(c.F.TRADE_CLOSED, slot.symbol, { reason: `trade ${trade.trade_id} closed by fill ${f.fill_id} of ${order.client_order_id}`, trade_id: trade.trade_id, realized_pnl: trade.realized_pnl_usdt }));
+  }
+  const over_qty = f.qty - applied;
+  if (over_qty > 0 && !isDust(over_qty, f.qty)) {
+    outcomes.push(c.outcome(c.F.OVERFILL, slot.symbol, {
+      reason: `fill ${f.fill_id} of ${order.client_order_id} is ${f.qty}, only ${applied} applied (the position it reduced was ${applied}): the excess is not applied`,
+      fill_id: f.fill_id,
+      client_order_id: order.client_order_id,
+      fill_qty: f.qty,
+      applied_qty: applied,
+    }));
+  }
   return outcomes;
 }
 
@@ -99,8 +229,9 @@ function chargeFee(c: Core, slot: SlotRec, f: FillFacts): void {
   c.accountMoved();
 }
 
-function applyEntryFill(c: Core, slot: SlotRec, order: OrderRec, f: FillFacts, qty: number, wasLive: boolean, rows: RowOut[]): KernelOutcome {
-  const trade = slot.trade!;
+/** Adds `qty` at the fill's price to the slot's position and its trade (pending → open). */
+function growTrade(c: Core, slot: SlotRec, trade: TradeRec, qty: number, f: FillFacts): void {
+  assert(trade.status !== 'closed', `growing closed trade ${trade.trade_id}`);
   const new_qty = slot.qty + qty;
   slot.avg_entry_price = (slot.avg_entry_price * slot.qty + f.price * qty) / new_qty;
   slot.qty = new_qty;
@@ -111,6 +242,11 @@ function applyEntryFill(c: Core, slot: SlotRec, order: OrderRec, f: FillFacts, q
     trade.status = 'open';
     trade.entry_ts = f.ts;
   }
+}
+
+function applyEntryFill(c: Core, slot: SlotRec, order: OrderRec, f: FillFacts, qty: number, wasLive: boolean, rows: RowOut[]): KernelOutcome {
+  const trade = slot.trade!;
+  growTrade(c, slot, trade, qty, f);
   const done = order.status === 'filled';
   if (wasLive && done) slot.working = null;
   c.move(slot, !wasLive ? 'LATE_ENTRY_FILL' : done ? 'ENTRY_FILLED' : 'ENTRY_FILL');

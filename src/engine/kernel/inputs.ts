@@ -2,7 +2,7 @@
 // cycle (RATE_LIMITED, VENUE_OK), VENUE_UNAVAILABLE and SEND_UNKNOWN.
 import type { Core } from './core.js';
 import { pruneMemory } from './memory.js';
-import { fundingRow, orderRow } from './rows.js';
+import { fundingRow, orderRow, tradeRow } from './rows.js';
 import { FUNDING_IDS_MAX, isLive, retire } from './state.js';
 import type { KernelInput, KernelOutcome, RowOut } from './types.js';
 
@@ -73,8 +73,11 @@ export function handleRateLimited(c: Core, input: InputOf<'RATE_LIMITED'>): Kern
       c.touch(slot);
       retire(c.st, order, 'not_placed', c.ts);
       slot.working = null;
-      c.move(slot, order.purpose === 'entry' ? 'ENTRY_NOT_PLACED' : 'EXIT_NOT_PLACED');
+      // (An entry's trade may hold a position all the same: a fill after its trade, fills.ts.)
+      const held = order.purpose === 'entry' && slot.qty > 0;
+      c.move(slot, order.purpose !== 'entry' ? 'EXIT_NOT_PLACED' : held ? 'ENTRY_NOT_PLACED_PARTIAL' : 'ENTRY_NOT_PLACED');
       rows.push(orderRow(c, order, 'not_placed', input.reason));
+      if (held) rows.push(tradeRow(c, slot, slot.trade!));
       order_effect = `${order.client_order_id} not placed; ${slot.symbol} is ${slot.state} and retries on the next intent`;
     } else if (order.cancel_requested) {
       order.cancel_requested = false;

@@ -5,7 +5,7 @@
 import { assert } from './assert.js';
 import type { Core } from './core.js';
 import { orderLeftBook } from './events.js';
-import { applyFill, closeTrade, fillRefusal, recordExitLeg } from './fills.js';
+import { afterTradePlan, applyFill, applyFillAfterTrade, closeTrade, fillRefusal, recordExitLeg } from './fills.js';
 import { fillMemoryFull, fillSeenReason, rememberFill } from './memory.js';
 import { tradeRow } from './rows.js';
 import { planInferredFills, planReconcile, driftDetail, type Correction } from './reconcile.js';
@@ -31,15 +31,18 @@ export function handleReconcile(c: Core, input: ReconcileInput): KernelOutcome[]
     assert(corr.kind === 'inferred_fill', `phase 1 planned ${corr.kind}`);
     const order = c.st.orders.get(corr.fill.client_order_id)!;
     const slot = c.st.slots.get(order.symbol)!;
-    // An earlier inferred fill may have made this one inapplicable (e.g. the trade closed).
-    if (fillRefusal(slot, order) !== null || seen(corr.fill)) continue;
+    // An earlier inferred fill may have changed how this one applies (e.g. its trade closed: it
+    // is then a fill after its trade, fills.ts), or made it impossible to net.
+    const after = fillRefusal(slot, order) === null ? null : afterTradePlan(slot, order);
+    if ((fillRefusal(slot, order) !== null && after === null) || seen(corr.fill)) continue;
     const f = corr.fill;
     if (fillMemoryFull(c.st)) {
       outcomes.push(c.outcome(c.F.BOOK_MEMORY_FULL, slot.symbol, { reason: `inferred fill ${f.fill_id} not applied: the history's fill memory is full (${c.st.fill_ids.size} ids)`, fill_id: f.fill_id }));
       continue;
     }
     const wasOpen = slot.trade?.status === 'open';
-    outcomes.push(...applyFill(c, slot, order, { fill_id: f.fill_id, venue_order_id: f.venue_order_id, qty: f.qty, price: f.price, fee_usdt: f.fee, ts: f.ts }, true));
+    const facts = { fill_id: f.fill_id, venue_order_id: f.venue_order_id, qty: f.qty, price: f.price, fee_usdt: f.fee, ts: f.ts };
+    outcomes.push(...(after === null ? applyFill(c, slot, order, facts, true) : applyFillAfterTrade(c, slot, order, facts, true)));
     note(corr);
     if (wasOpen && slot.trade?.status === 'closed') {
       note({ kind: 'closed', symbol: slot.symbol, detail: `trade ${slot.trade.trade_id} closed by inferred fills (${slot.trade.exit_reason})` });

@@ -3,7 +3,7 @@
 // because what the positions mean depends on the fills: phase 1 finds the venue's fills PINK has
 // not applied (idempotent by fill id); the kernel applies them; phase 2 then compares positions
 // and open orders and finds what else differs. Neither reads a clock or mutates anything.
-import { fillRefusal } from './fills.js';
+import { afterTradePlan, fillRefusal } from './fills.js';
 import { isPinkClientOrderId, ownClientOrderId } from './ids.js';
 import { isLive, QTY_DUST_RATIO, type OrderRec, type SlotRec } from './state.js';
 import type { CorrectionKind, PositionSide, Symbol, VenueFill, VenueOrder, VenuePosition, VenueSnapshot } from './types.js';
@@ -49,7 +49,8 @@ export function planInferredFills(book: ReconcileBook, snapshot: VenueSnapshot, 
     const order = book.orders.get(fill.client_order_id);
     if (order === undefined || seen(fill)) continue;
     const slot = book.slots.get(order.symbol);
-    if (slot === undefined || fillRefusal(slot, order) !== null) continue;
+    // A fill after its trade (fills.ts) is planned too, unless it cannot be netted as the venue would.
+    if (slot === undefined || (fillRefusal(slot, order) !== null && afterTradePlan(slot, order) === null)) continue;
     planned.add(fill.fill_id);
     out.push({ kind: 'inferred_fill', symbol: order.symbol, detail: `fill ${fill.fill_id} of ${fill.client_order_id}: ${fill.side} ${fill.qty} @ ${fill.price} (missed, applied now)`, fill });
   }

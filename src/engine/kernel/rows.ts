@@ -50,14 +50,15 @@ export interface FillFacts {
   ts: number;
 }
 
-export function fillRow(c: Core, o: OrderRec, f: FillFacts, applied_qty: number, inferred: boolean): RowOut {
+/** `trade_id`: the trade the fill was applied to, when not its order's (a fill after its trade). */
+export function fillRow(c: Core, o: OrderRec, f: FillFacts, applied_qty: number, inferred: boolean, trade_id = o.trade_id): RowOut {
   return c.row('fills', {
     row_id: c.rowId('fills'),
     ts: f.ts,
     fill_id: f.fill_id,
     client_order_id: o.client_order_id,
     venue_order_id: f.venue_order_id || o.venue_order_id,
-    trade_id: o.trade_id,
+    trade_id,
     symbol: o.symbol,
     side: o.side,
     qty: applied_qty,

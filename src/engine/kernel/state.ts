@@ -261,9 +261,14 @@ export function normalizeConfig(c: KernelConfig): NormConfig {
  * (`pending`, nothing filled yet) or a position adopted from the venue by reconcile (`open`).
  * Its id is the symbol, the history and the kernel sequence number of the input that began it.
  */
-export function newTrade(st: State, symbol: Symbol, side: PositionSide, entry: { status: 'pending' | 'open'; ts: number; price: number; qty: number }): TradeRec {
+/**
+ * A new trade of `symbol`, begun by the input `st.seq`. `suffix` tells apart further trades one
+ * input begins on the same symbol (a late fill's, fills.ts): `f1`, `f2`, ...; an ENTER or an
+ * adoption begins at most one trade per symbol per input and has none.
+ */
+export function newTrade(st: State, symbol: Symbol, side: PositionSide, entry: { status: 'pending' | 'open'; ts: number; price: number; qty: number }, suffix = ''): TradeRec {
   return {
-    trade_id: tradeId(st.history_id, symbol, st.seq),
+    trade_id: tradeId(st.history_id, symbol, st.seq) + suffix,
     side,
     status: entry.status,
     entry_ts: entry.ts,

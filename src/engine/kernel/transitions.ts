@@ -20,6 +20,8 @@ export type SlotEvent =
   | 'ENTRY_CANCELED_EMPTY'
   | 'ENTRY_CANCELED_PARTIAL'
   | 'ENTRY_NOT_PLACED'
+  /** The entry never reached the book, but a fill of an earlier trade's entry grew its trade (fills.ts). */
+  | 'ENTRY_NOT_PLACED_PARTIAL'
   | 'EXIT_ACCEPTED'
   | 'EXIT_FILL'
   | 'EXIT_FILLED'
@@ -91,8 +93,12 @@ const TABLE: Table = {
     ENTRY_CANCELED_EMPTY: 'IDLE',
     ENTRY_CANCELED_PARTIAL: 'OPEN',
     ENTRY_NOT_PLACED: 'IDLE',
+    ENTRY_NOT_PLACED_PARTIAL: 'OPEN',
     CANCEL_REQUEST: 'ENTRY_WORKING',
     CANCEL_REJECTED: 'ENTRY_WORKING',
+    /** A fill of an earlier trade's order, netted into this one's position (fills.ts). */
+    LATE_ENTRY_FILL: 'ENTRY_WORKING',
+    LATE_EXIT_FILL: 'ENTRY_WORKING',
     /** A reconcile found the venue flat under a partly filled entry: its order is canceled too. */
     POSITION_FLAT: 'CLOSED',
     SEND_UNKNOWN: STALE,
@@ -125,6 +131,8 @@ const TABLE: Table = {
   },
   CLOSED: {
     ENTER: 'ENTRY_WORKING',
+    /** A fill of the closed trade's entry (it raced the cancel) opens a new trade (fills.ts). */
+    LATE_ENTRY_FILL: 'OPEN',
     CANCEL_REJECTED: 'CLOSED',
     SEND_UNKNOWN: STALE,
     ADOPT: 'OPEN',
