@@ -8,11 +8,11 @@ import { orderLeftBook } from './events.js';
 import { afterTradePlan, applyFill, applyFillAfterTrade, closeTrade, fillRefusal, recordExitLeg } from './fills.js';
 import { fillMemoryFull, fillSeenReason, rememberFill } from './memory.js';
 import { tradeRow } from './rows.js';
-import { planInferredFills, planReconcile, driftDetail, type Correction } from './reconcile.js';
+import { planInferredFills, planReconcile, driftDetail } from './reconcile.js';
 import { capitalOf, isLive, newSlot, newTrade, type SlotRec } from './state.js';
 import { balanceOf } from './validate.js';
 import { holdsOf, isSettledState, settledBy, waitsForReconcile, type SettledState } from './transitions.js';
-import type { KernelInput, KernelOutcome, OrderPurpose, ReconcileCorrection, RowOut, SlotState, VenueCommand } from './types.js';
+import type { Correction, KernelInput, KernelOutcome, OrderPurpose, ReconcileCorrection, RowOut, SlotState, VenueCommand } from './types.js';
 
 type ReconcileInput = Extract<KernelInput, { type: 'RECONCILE' }>;
 
@@ -23,7 +23,7 @@ export function handleReconcile(c: Core, input: ReconcileInput): KernelOutcome[]
   const scope = input.symbols === undefined ? null : new Set(input.symbols);
   const report: ReconcileCorrection[] = [];
   const outcomes: KernelOutcome[] = [];
-  const note = (k: Correction | ReconcileCorrection): void => void report.push({ kind: k.kind, symbol: k.symbol, detail: k.detail });
+  const note = (k: ReconcileCorrection): void => void report.push({ kind: k.kind, symbol: k.symbol, detail: k.detail });
 
   // Phase 1: the fills PINK missed (judged against the memory as it was before this input).
   const seen = (fill: { fill_id: string; ts: number }): boolean => fillSeenReason(c, fill.fill_id, fill.ts) !== null;
