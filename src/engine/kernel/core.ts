@@ -11,6 +11,7 @@
 import { FAULT, ANOMALY_ORIGIN, type FaultClass } from '../faults/taxonomy.js';
 import { assert } from './assert.js';
 import { fnv1a64 } from './ids.js';
+import { anomalyRow } from './anomaly-row.js';
 import { capitalOf, isLive, QTY_DUST_RATIO, type SlotRec, type State } from './state.js';
 import { holdsOf, transition, waitsForReconcile, type SlotEvent } from './transitions.js';
 import type { KernelOutcome, OutcomeDetails, RowFamily, RowOut, VenueCommand } from './types.js';
@@ -86,7 +87,7 @@ export class Core {
     if (fault.severity !== 'INFO') {
       const slot = symbol === undefined ? undefined : this.st.slots.get(symbol);
       rows.push(
-        this.row('anomalies', {
+        anomalyRow({
           row_id: this.rowId('anomalies'),
           ts: this.ts,
           origin: ANOMALY_ORIGIN,

@@ -34,6 +34,7 @@ import type { KernelConfig, KernelInput, KernelOutcome, KernelSettings, KernelVi
 
 export { clientOrderId, isPinkClientOrderId, ownClientOrderId, tradeId, fnv1a64 } from './ids.js';
 export { KernelAssertionError } from './assert.js';
+export { anomalyRow, type AnomalyFacts } from './anomaly-row.js';
 export { planInferredFills, planReconcile, type Correction, type ReconcileBook } from './reconcile.js';
 export { transition, transitionPairs, type SlotEvent } from './transitions.js';
 export { FUNDING_IDS_MAX, CHECKPOINT_VERSION } from './state.js';
