@@ -38,6 +38,8 @@ export { anomalyRow, type AnomalyFacts } from './anomaly-row.js';
 export { planInferredFills, planReconcile, type Correction, type ReconcileBook } from './reconcile.js';
 export { transition, transitionPairs, type SlotEvent } from './transitions.js';
 export { FUNDING_IDS_MAX, CHECKPOINT_VERSION } from './state.js';
+/** The one drift tolerance: |venue balance − capital| above it is ACCOUNT_DRIFT; the runner's health should read it. */
+export { DRIFT_TOLERANCE_USDT_DEFAULT } from './state.js';
 export * from './limits.js';
 export { roundDownToStep, stepDecimals } from './steps.js';
 export { FLATTEN_REASON } from './intents.js';

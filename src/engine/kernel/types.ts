@@ -267,7 +267,7 @@ export interface SettingChange {
 
 /**
  * Optional kernel settings, beside KernelConfig's required ones (defaults in brackets):
- * `drift_tolerance_usdt` [1]: |venue balance − capital| above this is ACCOUNT_DRIFT;
+ * `drift_tolerance_usdt` [DRIFT_TOLERANCE_USDT_DEFAULT, state.ts]: |venue balance − capital| above this is ACCOUNT_DRIFT;
  * `qty_step_by_symbol` [none]: the venue's quantity step per symbol; entry sizes and partial exits
  * are rounded down to it so that the venue fills exactly what the kernel ordered.
  */
