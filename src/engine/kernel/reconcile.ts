@@ -17,8 +17,6 @@ export interface ReconcileBook {
 /** Whether a venue fill was applied already (or is older than the memory can vouch for). */
 export type FillSeen = (fill: VenueFill) => boolean;
 
-export type { Correction } from './types.js';
-
 /** Reason recorded on the synthetic leg of a slot the venue shows flat with no fill to explain it. */
 export const RECONCILE_FLAT_REASON = 'reconcile_flat';
 /** Reason of the exit leg and trade closed by the venue's liquidation (issue 20; SPEC 5's exit_reason). */
