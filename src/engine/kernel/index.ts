@@ -5,8 +5,10 @@
 //
 // How the runner feeds it: journal each input, then `apply` it; send the outcomes' commands in
 // order and feed the venue's answers back as inputs; hand the rows to the store. `apply` never
-// throws for a bad input (it refuses it with an outcome and changes nothing); it throws
-// KernelAssertionError only on an impossible state, which is a bug (stop, keep the journal).
+// throws for a bad input (it refuses it with an outcome and changes nothing); it throws only on a
+// bug (stop, keep the journal): KernelAssertionError on an impossible state it detects, after
+// rolling the state back (below); any other error is a bug it did not detect, and is thrown as it
+// is, without the rollback.
 //
 // All or nothing. Every input is checked against its bounds (limits.ts) before anything changes,
 // so no accepted input can overflow the state. If an assertion still fails half way through an
