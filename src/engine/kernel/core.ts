@@ -11,8 +11,9 @@
 import { FAULT, ANOMALY_ORIGIN, type FaultClass } from '../faults/taxonomy.js';
 import { assert } from './assert.js';
 import { fnv1a64 } from './ids.js';
+import { anomalyRow } from './anomaly-row.js';
 import { capitalOf, isLive, QTY_DUST_RATIO, type SlotRec, type State } from './state.js';
-import { transition, type SlotEvent } from './transitions.js';
+import { holdsOf, transition, waitsForReconcile, type SlotEvent } from './transitions.js';
 import type { KernelOutcome, OutcomeDetails, RowFamily, RowOut, VenueCommand } from './types.js';
 
 type RowValue = string | number | boolean | null;
@@ -86,7 +87,7 @@ export class Core {
     if (fault.severity !== 'INFO') {
       const slot = symbol === undefined ? undefined : this.st.slots.get(symbol);
       rows.push(
-        this.row('anomalies', {
+        anomalyRow({
           row_id: this.rowId('anomalies'),
           ts: this.ts,
           origin: ANOMALY_ORIGIN,
@@ -120,13 +121,14 @@ export class Core {
     assert(next !== undefined, `transition ${slot.state} --${event}--> (none) on ${slot.symbol}`);
     assert(this.began, 'state change outside a mutating input');
     this.touch(slot);
-    if (next === 'STALE_STATE_RECONCILING' && slot.state !== next) {
+    const waits = waitsForReconcile(slot.state);
+    if (waitsForReconcile(next) && !waits) {
       slot.prev_state = slot.state;
       slot.stale_since_ts = this.ts;
-    } else if (slot.state === 'STALE_STATE_RECONCILING' && next !== slot.state) {
+    } else if (waits && !waitsForReconcile(next)) {
       slot.prev_state = null;
       slot.stale_since_ts = null;
-    } else if (slot.state === 'STALE_STATE_RECONCILING' && event !== 'SEND_UNKNOWN') {
+    } else if (waits && event !== 'SEND_UNKNOWN') {
       // A fact learned while stale: the state the slot left follows it through the same table.
       slot.prev_state = transition(slot.prev_state!, event) ?? slot.prev_state;
     }
@@ -210,11 +212,12 @@ export function checkSlotInvariants(st: State, slot: SlotRec): void {
     assert(slot.side !== null && slot.trade !== null && slot.trade.status === 'open', `${s}: position ${slot.qty} without an open trade`);
     assert(slot.side === slot.trade.side, `${s}: position side ${slot.side} vs trade side ${slot.trade.side}`);
   }
-  if (slot.state === 'OPEN' || slot.state === 'EXIT_WORKING') assert(slot.qty > 0, `${s}: ${slot.state} with qty 0`);
-  if (slot.state === 'IDLE' || slot.state === 'CLOSED') assert(slot.qty === 0 && slot.working === null, `${s}: ${slot.state} with qty ${slot.qty} / working ${slot.working}`);
+  const holds = holdsOf(slot.state);
+  if (holds === 'position') assert(slot.qty > 0, `${s}: ${slot.state} with qty 0`);
+  if (holds === 'nothing') assert(slot.qty === 0 && slot.working === null, `${s}: ${slot.state} with qty ${slot.qty} / working ${slot.working}`);
   if (slot.state === 'CLOSED') assert(slot.trade !== null && slot.trade.status === 'closed', `${s}: CLOSED without a closed trade`);
   if (slot.state === 'ENTRY_WORKING') assert(slot.working !== null, `${s}: ENTRY_WORKING without a working order`);
-  if (slot.state === 'STALE_STATE_RECONCILING') assert(slot.prev_state !== null && slot.stale_since_ts !== null, `${s}: stale without prev_state`);
+  if (waitsForReconcile(slot.state)) assert(slot.prev_state !== null && slot.stale_since_ts !== null, `${s}: stale without prev_state`);
   if (slot.working !== null) {
     const o = st.orders.get(slot.working);
     assert(o !== undefined && isLive(o) && o.symbol === s, `${s}: working order ${slot.working} is ${o?.status ?? 'unknown'}`);

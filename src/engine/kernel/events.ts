@@ -8,7 +8,7 @@ import { afterTradePlan, applyFill, applyFillAfterTrade, fillRefusal } from './f
 import { fillMemoryFull, fillSeenReason, forgottenOrderEvent } from './memory.js';
 import { orderRow, tradeRow } from './rows.js';
 import { isLive, retire, type OrderRec, type SlotRec } from './state.js';
-import type { SlotEvent } from './transitions.js';
+import { waitsForReconcile, type SlotEvent } from './transitions.js';
 import { checkEvent } from './validate.js';
 import type { KernelOutcome, RowOut, VenueEvent } from './types.js';
 
@@ -27,7 +27,7 @@ export function handleEvent(c: Core, raw: unknown): KernelOutcome[] {
   if (seen !== null) {
     return [c.refuse(c.F.DUPLICATE_EVENT, slot.symbol, { reason: seen, event_id: ev.event_id, fill_id: ev.fill_id, client_order_id: order.client_order_id })];
   }
-  if (slot.state === 'STALE_STATE_RECONCILING') {
+  if (waitsForReconcile(slot.state)) {
     return [c.refuse(c.F.STALE_STATE_RECONCILING, slot.symbol, { reason: `${ev.kind} ${ev.event_id} not applied: ${slot.symbol} waits for a reconcile`, event_id: ev.event_id, stale_since_ts: slot.stale_since_ts })];
   }
   if (ev.kind === 'FILL') return handleFill(c, slot, order, ev);

@@ -5,8 +5,10 @@
 //
 // How the runner feeds it: journal each input, then `apply` it; send the outcomes' commands in
 // order and feed the venue's answers back as inputs; hand the rows to the store. `apply` never
-// throws for a bad input (it refuses it with an outcome and changes nothing); it throws
-// KernelAssertionError only on an impossible state, which is a bug (stop, keep the journal).
+// throws for a bad input (it refuses it with an outcome and changes nothing); it throws only on a
+// bug (stop, keep the journal): KernelAssertionError on an impossible state it detects, after
+// rolling the state back (below); any other error is a bug it did not detect, and is thrown as it
+// is, without the rollback.
 //
 // All or nothing. Every input is checked against its bounds (limits.ts) before anything changes,
 // so no accepted input can overflow the state. If an assertion still fails half way through an
@@ -32,13 +34,16 @@ import { afterInput, handleTradingState } from './trading.js';
 import { viewOf } from './view.js';
 import type { KernelConfig, KernelInput, KernelOutcome, KernelSettings, KernelView, SettingChange } from './types.js';
 
-export { clientOrderId, isPinkClientOrderId, ownClientOrderId, tradeId, fnv1a64 } from './ids.js';
+// What the rest of PINK uses; everything else is imported from its own module.
+export { clientOrderId, isPinkClientOrderId } from './ids.js';
 export { KernelAssertionError } from './assert.js';
-export { planInferredFills, planReconcile, type Correction, type ReconcileBook } from './reconcile.js';
-export { transition, transitionPairs, type SlotEvent } from './transitions.js';
-export { FUNDING_IDS_MAX, CHECKPOINT_VERSION } from './state.js';
-export * from './limits.js';
-export { roundDownToStep, stepDecimals } from './steps.js';
+export { anomalyRow, type AnomalyFacts } from './anomaly-row.js';
+export { transition, transitionPairs } from './transitions.js';
+export { FUNDING_IDS_MAX } from './state.js';
+/** The one drift tolerance: |venue balance − capital| above it is ACCOUNT_DRIFT; the runner's health should read it. */
+export { DRIFT_TOLERANCE_USDT_DEFAULT } from './state.js';
+export { RECONCILE_LOOKBACK_MS } from './limits.js';
+/** Not used outside yet: the runner's flatten should write it instead of its 'manual_flatten' literal (issue 23). */
 export { FLATTEN_REASON } from './intents.js';
 export { reducingInput } from './trading.js';
 

@@ -4,6 +4,7 @@ import type { Core } from './core.js';
 import { pruneMemory } from './memory.js';
 import { fundingRow, orderRow, tradeRow } from './rows.js';
 import { FUNDING_IDS_MAX, isLive, retire } from './state.js';
+import { waitsForReconcile } from './transitions.js';
 import type { KernelInput, KernelOutcome, RowOut } from './types.js';
 
 type InputOf<T extends KernelInput['type']> = Extract<KernelInput, { type: T }>;
@@ -66,7 +67,7 @@ export function handleRateLimited(c: Core, input: InputOf<'RATE_LIMITED'>): Kern
   let symbol: string | undefined;
   const order = input.client_order_id === undefined ? undefined : c.st.orders.get(input.client_order_id);
   const slot = order === undefined ? undefined : c.st.slots.get(order.symbol);
-  if (order !== undefined && slot !== undefined && isLive(order) && slot.state !== 'STALE_STATE_RECONCILING') {
+  if (order !== undefined && slot !== undefined && isLive(order) && !waitsForReconcile(slot.state)) {
     symbol = slot.symbol;
     if (order.status === 'pending') {
       // The PLACE never reached the book: the slot must retry on the next intent.
@@ -118,7 +119,7 @@ export function handleSendUnknown(c: Core, input: InputOf<'SEND_UNKNOWN'>): Kern
     return [c.refuse(c.F.UNKNOWN_ORDER, undefined, { reason: `SEND_UNKNOWN for ${input.client_order_id}, which is not a remembered PINK order`, client_order_id: input.client_order_id })];
   }
   const slot = c.st.slots.get(order.symbol)!;
-  if (slot.state === 'STALE_STATE_RECONCILING') {
+  if (waitsForReconcile(slot.state)) {
     return [c.refuse(c.F.STALE_STATE_RECONCILING, slot.symbol, { reason: `send of ${order.client_order_id} unknown: ${input.reason}; ${slot.symbol} already waits for a reconcile`, client_order_id: order.client_order_id })];
   }
   c.begin();

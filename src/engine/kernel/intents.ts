@@ -10,6 +10,7 @@ import { decisionRow, orderRow } from './rows.js';
 import { roundDownToStep } from './steps.js';
 import { isLive, newTrade, type OrderRec, type SlotRec } from './state.js';
 import { tradingRefusal } from './trading.js';
+import { waitsForReconcile } from './transitions.js';
 import { checkIntent } from './validate.js';
 import type { FaultClass } from '../faults/taxonomy.js';
 import type { Intent, KernelOutcome, OutcomeDetails, VenueCommand } from './types.js';
@@ -41,7 +42,7 @@ export function handleIntent(c: Core, raw: unknown): KernelOutcome[] {
   if (slot === undefined) {
     return [refuseIntent(c, intent, c.F.UNKNOWN_SYMBOL, { reason: `no slot for ${intent.symbol} (slots: ${[...c.st.slots.keys()].join(', ')})` })];
   }
-  if (slot.state === 'STALE_STATE_RECONCILING') {
+  if (waitsForReconcile(slot.state)) {
     return [refuseIntent(c, intent, c.F.STALE_STATE_RECONCILING, { reason: `${intent.action} refused: ${slot.symbol} waits for a reconcile`, stale_since_ts: slot.stale_since_ts })];
   }
   if (intent.action === 'CANCEL') return [handleCancel(c, slot, intent)];

@@ -8,11 +8,11 @@ import { orderLeftBook } from './events.js';
 import { afterTradePlan, applyFill, applyFillAfterTrade, closeTrade, fillRefusal, recordExitLeg } from './fills.js';
 import { fillMemoryFull, fillSeenReason, rememberFill } from './memory.js';
 import { tradeRow } from './rows.js';
-import { planInferredFills, planReconcile, driftDetail, type Correction } from './reconcile.js';
+import { planInferredFills, planReconcile, driftDetail } from './reconcile.js';
 import { capitalOf, isLive, newSlot, newTrade, type SlotRec } from './state.js';
 import { balanceOf } from './validate.js';
-import type { SlotEvent } from './transitions.js';
-import type { KernelInput, KernelOutcome, ReconcileCorrection, RowOut, SlotState, VenueCommand } from './types.js';
+import { holdsOf, isSettledState, settledBy, waitsForReconcile, type SettledState } from './transitions.js';
+import type { Correction, KernelInput, KernelOutcome, OrderPurpose, ReconcileCorrection, RowOut, SlotState, VenueCommand } from './types.js';
 
 type ReconcileInput = Extract<KernelInput, { type: 'RECONCILE' }>;
 
@@ -23,7 +23,7 @@ export function handleReconcile(c: Core, input: ReconcileInput): KernelOutcome[]
   const scope = input.symbols === undefined ? null : new Set(input.symbols);
   const report: ReconcileCorrection[] = [];
   const outcomes: KernelOutcome[] = [];
-  const note = (k: Correction | ReconcileCorrection): void => void report.push({ kind: k.kind, symbol: k.symbol, detail: k.detail });
+  const note = (k: ReconcileCorrection): void => void report.push({ kind: k.kind, symbol: k.symbol, detail: k.detail });
 
   // Phase 1: the fills PINK missed (judged against the memory as it was before this input).
   const seen = (fill: { fill_id: string; ts: number }): boolean => fillSeenReason(c, fill.fill_id, fill.ts) !== null;
@@ -65,10 +65,10 @@ export function handleReconcile(c: Core, input: ReconcileInput): KernelOutcome[]
   for (const slot of c.st.slots.values()) {
     if (scope !== null && !scope.has(slot.symbol)) continue;
     // (Counted once, as its divergence.)
-    if (slot.state === 'STALE_STATE_RECONCILING' && diverged.has(slot.symbol)) continue;
+    if (waitsForReconcile(slot.state) && diverged.has(slot.symbol)) continue;
     const from = settle(c, slot);
     if (from !== null) note({ kind: 'settled', symbol: slot.symbol, detail: `${from} → ${slot.state}` });
-    if (slot.state === 'STALE_STATE_RECONCILING') stale_left += 1;
+    if (waitsForReconcile(slot.state)) stale_left += 1;
   }
 
   // Drift: reported, never applied (the kernel's account is the only capital authority).
@@ -173,23 +173,28 @@ function adopt(c: Core, corr: Extract<Correction, { kind: 'adopted' }>): KernelO
   return c.outcome(c.F.POSITION_ADOPTED, slot.symbol, { reason: corr.detail, trade_id: slot.trade.trade_id, side: p.side, qty: p.qty }, [], [tradeRow(c, slot, slot.trade)]);
 }
 
-const KEEP_WITH_POSITION: readonly SlotState[] = ['OPEN', 'EXIT_WORKING'];
-const KEEP_FLAT: readonly SlotState[] = ['IDLE', 'CLOSED'];
-
 /** Moves the slot to the state its facts imply; returns the state it left, or null. */
 function settle(c: Core, slot: SlotRec): SlotState | null {
   const working = slot.working === null ? undefined : c.st.orders.get(slot.working);
   assert(working === undefined || isLive(working), `${slot.symbol}'s working order is ${working?.status}`);
-  const base = slot.state === 'STALE_STATE_RECONCILING' ? slot.prev_state! : slot.state;
-  let target: SlotState;
-  if (working !== undefined) target = working.purpose === 'entry' ? 'ENTRY_WORKING' : 'EXIT_WORKING';
-  else if (slot.qty > 0) target = KEEP_WITH_POSITION.includes(base) ? base : 'OPEN';
-  else if (KEEP_FLAT.includes(base)) target = base;
-  else target = slot.trade?.status === 'closed' ? 'CLOSED' : 'IDLE';
+  const target = settleTarget(slot.qty, working?.purpose ?? null, waitsForReconcile(slot.state) ? slot.prev_state! : slot.state, slot.trade?.status === 'closed');
   if (target === slot.state) return null;
   const from = slot.state;
   c.touch(slot);
-  if (target === 'IDLE' || target === 'CLOSED') slot.side = null;
-  c.move(slot, `RECONCILED_${target}` as SlotEvent);
+  if (holdsOf(target) === 'nothing') slot.side = null;
+  c.move(slot, settledBy(target));
   return from;
+}
+
+/**
+ * The state a reconcile settles a slot on, from its facts: its working order's purpose (null:
+ * none), its position, the state it was in (or left, if stale) and whether its trade is closed.
+ * A state the venue agrees with is kept (STATE_RULES' holds); pure, for tests.
+ */
+export function settleTarget(qty: number, working: OrderPurpose | null, base: SlotState, trade_closed: boolean): SettledState {
+  if (working !== null) return working === 'entry' ? 'ENTRY_WORKING' : 'EXIT_WORKING';
+  const keep = isSettledState(base) && holdsOf(base) === (qty > 0 ? 'position' : 'nothing');
+  if (keep) return base;
+  if (qty > 0) return 'OPEN';
+  return trade_closed ? 'CLOSED' : 'IDLE';
 }

@@ -6,7 +6,7 @@
 import { afterTradePlan, fillRefusal } from './fills.js';
 import { isPinkClientOrderId, ownClientOrderId } from './ids.js';
 import { isLive, QTY_DUST_RATIO, type OrderRec, type SlotRec } from './state.js';
-import type { CorrectionKind, PositionSide, Symbol, VenueFill, VenueOrder, VenuePosition, VenueSnapshot } from './types.js';
+import type { Correction, PositionSide, Symbol, VenueFill, VenueOrder, VenueSnapshot } from './types.js';
 
 export interface ReconcileBook {
   readonly history_id: string;
@@ -16,22 +16,6 @@ export interface ReconcileBook {
 
 /** Whether a venue fill was applied already (or is older than the memory can vouch for). */
 export type FillSeen = (fill: VenueFill) => boolean;
-
-interface Base<K extends CorrectionKind> {
-  kind: K;
-  symbol: Symbol;
-  detail: string;
-}
-
-export type Correction =
-  | (Base<'inferred_fill'> & { fill: VenueFill })
-  | (Base<'order_gone'> & { client_order_id: string })
-  | (Base<'still_working'> & { client_order_id: string })
-  | (Base<'foreign_order'> & { client_order_id: string })
-  | (Base<'closed'> & { price: number; reason: string; liquidation?: { fill_id: string; fee: number; ts: number; liquidation_price: number } })
-  | (Base<'adopted'> & { position: VenuePosition; entry_price: number; mark_price: number | null })
-  | (Base<'orphan_flagged'> & { position: VenuePosition })
-  | (Base<'position_mismatch'> & { venue_qty: number; venue_side: PositionSide | null });
 
 /** Reason recorded on the synthetic leg of a slot the venue shows flat with no fill to explain it. */
 export const RECONCILE_FLAT_REASON = 'reconcile_flat';

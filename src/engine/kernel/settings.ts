@@ -6,6 +6,7 @@
 import type { Core } from './core.js';
 import { MAX_REJECTS_DEFAULT, newSlot, type NormConfig, type State } from './state.js';
 import { copySteps } from './steps.js';
+import { waitsForReconcile } from './transitions.js';
 import type { KernelInput, KernelOutcome, KernelSettings, SettingChange } from './types.js';
 
 const SCALARS = ['rate_limit_cooldown_ms', 'rate_limit_persistent_ms', 'max_hold_bars', 'drift_tolerance_usdt'] as const;
@@ -44,7 +45,7 @@ export function settingsRefusal(st: State, next: KernelSettings): string | null 
     if (slot === undefined) continue;
     if (slot.qty > 0) held.push(`${sym} (PINK holds ${slot.side} ${slot.qty})`);
     else if (slot.working !== null) held.push(`${sym} (PINK's order ${slot.working} is working)`);
-    else if (slot.state === 'STALE_STATE_RECONCILING') held.push(`${sym} (it waits for a reconcile)`);
+    else if (waitsForReconcile(slot.state)) held.push(`${sym} (it waits for a reconcile)`);
   }
   return held.length === 0 ? null : held.join(', ');
 }

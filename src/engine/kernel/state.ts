@@ -31,6 +31,10 @@ export const MAX_REJECTS_DEFAULT = 5;
 export const FUNDING_IDS_MAX = 1024;
 /** A position at or below this fraction of the trade's entry size is flat (float dust). */
 export const QTY_DUST_RATIO = 1e-9;
+/**
+ * The drift tolerance (USDT) every history has: no caller sets another (kernel-glue.ts passes this
+ * one). It stays a setting because checkpoints and SETTINGS inputs carry it.
+ */
 export const DRIFT_TOLERANCE_USDT_DEFAULT = 1;
 
 export type OrderStatus =

@@ -1,6 +1,11 @@
 // The ONE transition table of a slot (NautilusTrader style): every slot state change in the
-// kernel goes through `transition`; nothing else assigns a state. A (state, event) pair that
-// is not in the table is refused by the caller with INVALID_TRANSITION, before any mutation.
+// kernel is Core.move, which asks `transition`; only a new slot (IDLE) and a restored checkpoint
+// get a state otherwise. An intent whose (state, event) pair is not in the table is refused with
+// INVALID_TRANSITION before any mutation (intents.ts); venue facts and reconcile corrections are
+// checked before they begin, so a pair the table lacks reaching Core.move is a bug (an assertion).
+// Beside the moves, STATE_RULES says what each state means to the rest of the kernel (what it
+// holds, how a reconcile settles on it, whether it waits for one): a new state is a compile
+// error until it has a row in both.
 import type { SlotState } from './types.js';
 
 export type SlotEvent =
@@ -66,14 +71,63 @@ const STALE_FACTS: Partial<Record<SlotEvent, SlotState>> = {
   POSITION_FLAT: STALE,
 };
 
-/** Reconcile may settle any slot on what the venue shows. */
-const RECONCILED: Partial<Record<SlotEvent, SlotState>> = {
-  RECONCILED_IDLE: 'IDLE',
-  RECONCILED_OPEN: 'OPEN',
-  RECONCILED_CLOSED: 'CLOSED',
-  RECONCILED_ENTRY_WORKING: 'ENTRY_WORKING',
-  RECONCILED_EXIT_WORKING: 'EXIT_WORKING',
-};
+/** The events by which a reconcile settles a slot on a state. */
+export type ReconciledEvent = Extract<SlotEvent, `RECONCILED_${string}`>;
+
+/** What the rest of the kernel reads about a state, besides its moves. */
+export interface StateRule {
+  /** The event by which a reconcile settles a slot on this state; null: it never settles on it. */
+  readonly settled_by: ReconciledEvent | null;
+  /**
+   * What a slot in this state holds: 'position' (qty > 0), 'nothing' (flat, no working order) or
+   * 'either'. checkSlotInvariants asserts it; a reconcile keeps a slot in a 'position' or
+   * 'nothing' state while the venue agrees with it, instead of settling it on OPEN, IDLE or CLOSED.
+   */
+  readonly holds: 'position' | 'nothing' | 'either';
+  /**
+   * Venue events and intents on the slot are refused (STALE_STATE_RECONCILING) until a reconcile
+   * settles it; Core.move remembers the state it left (prev_state), which the settle starts from.
+   */
+  readonly waits_for_reconcile: boolean;
+}
+
+export const STATE_RULES = {
+  IDLE: { settled_by: 'RECONCILED_IDLE', holds: 'nothing', waits_for_reconcile: false },
+  ENTRY_WORKING: { settled_by: 'RECONCILED_ENTRY_WORKING', holds: 'either', waits_for_reconcile: false },
+  OPEN: { settled_by: 'RECONCILED_OPEN', holds: 'position', waits_for_reconcile: false },
+  EXIT_WORKING: { settled_by: 'RECONCILED_EXIT_WORKING', holds: 'position', waits_for_reconcile: false },
+  CLOSED: { settled_by: 'RECONCILED_CLOSED', holds: 'nothing', waits_for_reconcile: false },
+  STALE_STATE_RECONCILING: { settled_by: null, holds: 'either', waits_for_reconcile: true },
+} as const satisfies { readonly [S in SlotState]: StateRule };
+
+/** The states a reconcile may settle a slot on. */
+export type SettledState = { [S in SlotState]: (typeof STATE_RULES)[S]['settled_by'] extends null ? never : S }[SlotState];
+
+/** Whether a slot in `state` refuses venue events and intents until a reconcile settles it. */
+export function waitsForReconcile(state: SlotState): boolean {
+  return STATE_RULES[state].waits_for_reconcile;
+}
+
+/** What a slot in `state` holds (StateRule.holds). */
+export function holdsOf(state: SlotState): StateRule['holds'] {
+  return STATE_RULES[state].holds;
+}
+
+/** Whether a reconcile may settle a slot on `state`. */
+export function isSettledState(state: SlotState): state is SettledState {
+  return STATE_RULES[state].settled_by !== null;
+}
+
+/** The event that settles a slot on `state`. */
+export function settledBy(state: SettledState): ReconciledEvent {
+  return STATE_RULES[state].settled_by;
+}
+
+/** Reconcile may settle any slot on what the venue shows: STATE_RULES' settled_by, as moves. */
+const RECONCILED: Partial<Record<SlotEvent, SlotState>> = {};
+for (const state of Object.keys(STATE_RULES) as SlotState[]) {
+  if (isSettledState(state)) RECONCILED[settledBy(state)] = state;
+}
 
 const TABLE: Table = {
   IDLE: {

@@ -267,7 +267,7 @@ export interface SettingChange {
 
 /**
  * Optional kernel settings, beside KernelConfig's required ones (defaults in brackets):
- * `drift_tolerance_usdt` [1]: |venue balance − capital| above this is ACCOUNT_DRIFT;
+ * `drift_tolerance_usdt` [DRIFT_TOLERANCE_USDT_DEFAULT, state.ts]: |venue balance − capital| above this is ACCOUNT_DRIFT;
  * `qty_step_by_symbol` [none]: the venue's quantity step per symbol; entry sizes and partial exits
  * are rounded down to it so that the venue fills exactly what the kernel ordered.
  */
@@ -364,21 +364,25 @@ export interface KernelView {
   last_ts: number | null;
 }
 
-export type CorrectionKind =
-  | 'inferred_fill'
-  | 'closed'
-  | 'adopted'
-  | 'orphan_flagged'
-  | 'order_gone'
-  | 'foreign_order'
-  | 'still_working'
-  | 'position_mismatch'
-  | 'settled'
-  | 'drift';
-
-/** One line of a reconcile report (RECONCILED outcome, `details.corrections`). */
-export interface ReconcileCorrection {
-  kind: CorrectionKind;
+interface CorrectionBase<K extends string> {
+  kind: K;
   symbol: Symbol;
   detail: string;
 }
+
+/** A correction reconcile.ts plans from the book and the venue's snapshot (reconcile-apply.ts applies it). */
+export type Correction =
+  | (CorrectionBase<'inferred_fill'> & { fill: VenueFill })
+  | (CorrectionBase<'order_gone'> & { client_order_id: string })
+  | (CorrectionBase<'still_working'> & { client_order_id: string })
+  | (CorrectionBase<'foreign_order'> & { client_order_id: string })
+  | (CorrectionBase<'closed'> & { price: number; reason: string; liquidation?: { fill_id: string; fee: number; ts: number; liquidation_price: number } })
+  | (CorrectionBase<'adopted'> & { position: VenuePosition; entry_price: number; mark_price: number | null })
+  | (CorrectionBase<'orphan_flagged'> & { position: VenuePosition })
+  | (CorrectionBase<'position_mismatch'> & { venue_qty: number; venue_side: PositionSide | null });
+
+/** A reconcile report's kinds: every planned correction's, and the two only the report has (a slot settled, the account's drift). */
+export type CorrectionKind = Correction['kind'] | 'settled' | 'drift';
+
+/** One line of a reconcile report (RECONCILED outcome, `details.corrections`). */
+export type ReconcileCorrection = CorrectionBase<CorrectionKind>;
