@@ -1,8 +1,9 @@
 // `pink flatten`: cancel PINK's working orders on a symbol, a reduce-only market order for the
-// whole remainder, wait until the venue shows flat, the leg recorded as `manual_flatten`.
-// The same code runs inside the engine (engine up, through the socket) and in a one-off engine
-// built from the checkpoint (engine down). What it does is the plan of flatten-steps.ts, which
-// --dry-run prints: this module executes it and reports what happened.
+// whole remainder, wait until the venue shows flat, the leg recorded as `manual_flatten` (the
+// kernel's FLATTEN_REASON). The same code runs inside the engine (engine up, through the socket)
+// and in a one-off engine built from the checkpoint (engine down). What it does is the plan of
+// flatten-steps.ts, which --dry-run prints: this module executes it and reports what happened.
+import { FLATTEN_REASON } from '../kernel/index.js';
 import type { Intent, OperatorAudit } from '../kernel/types.js';
 import { applyTrading } from './control.js';
 import type { Engine } from './engine.js';
@@ -78,7 +79,7 @@ async function flattenNow(engine: Engine, symbols: string[], timeout_ms: number,
   // PINK's books can be trusted to size the exits.
   const cancels = cancelsOf(engine.kernel.view(), symbols);
   for (const [symbol] of cancels) {
-    engine.feed([{ type: 'INTENT', ts: Date.now(), intent: { intent_id: `flatten-${symbol}-${seq}-cancel`, symbol, action: 'CANCEL', reason: 'manual_flatten' } }]);
+    engine.feed([{ type: 'INTENT', ts: Date.now(), intent: { intent_id: `flatten-${symbol}-${seq}-cancel`, symbol, action: 'CANCEL', reason: FLATTEN_REASON } }]);
   }
   const [venuePositions] = await Promise.all([engine.opts.venue.positions().catch(() => null), engine.sendPendingBySymbol()]);
   const plans = planFlatten(engine.kernel.view(), symbols, venuePositions, cancels);
@@ -108,7 +109,7 @@ async function flattenNow(engine: Engine, symbols: string[], timeout_ms: number,
       continue;
     }
     if (settled.exit === null) continue;
-    const outcomes = engine.feed([{ type: 'INTENT', ts: Date.now(), intent: { intent_id: `flatten-${symbol}-${seq}-exit`, symbol, action: 'EXIT', final: true, order_type: 'market', reason: 'manual_flatten' } satisfies Intent }]);
+    const outcomes = engine.feed([{ type: 'INTENT', ts: Date.now(), intent: { intent_id: `flatten-${symbol}-${seq}-exit`, symbol, action: 'EXIT', final: true, order_type: 'market', reason: FLATTEN_REASON } satisfies Intent }]);
     const refusedByState = outcomes.find((o) => o.diagnostic_code === 'TRADING_STATE_REFUSED');
     if (refusedByState) {
       r.blocked = `${String(refusedByState.details.reason)}. Let exits through with \`pink halt --all\` (REDUCING, without --hard), then flatten again.`;
