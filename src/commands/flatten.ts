@@ -3,9 +3,10 @@
 import { createInterface } from 'node:readline/promises';
 import { homePaths, normalizeSymbol, type Config } from '../config.js';
 import { EXIT, ExitError, usageError } from '../errors.js';
-import type { FlattenControl, FlattenResult } from '../engine/runner/flatten.js';
+import type { FlattenControl } from '../engine/runner/flatten.js';
+import type { FlattenResult } from '../engine/runner/flatten-steps.js';
 import { operatorAudit } from '../engine/runner/control.js';
-import { qtyText, tidyNumbers } from '../engine/runner/health.js';
+import { tidyNumbers } from '../engine/runner/health.js';
 import { runningEnginePid } from '../engine/runner/lock.js';
 import { askEngine } from '../engine/runner/socket.js';
 import { readRunJson } from '../engine/runner/run-json.js';
@@ -60,17 +61,12 @@ async function flattenDown(ctx: Context, symbols: string[], timeout_ms: number, 
   if (dry_run) {
     // A plan needs no connection: PINK's books from the last checkpoint and the journal after it
     // (verified; a kept checkpoint if checkpoint.json is lost: history.ts).
-    const [{ Kernel }, { locateHistory }] = await Promise.all([import('../engine/kernel/index.js'), import('../engine/runner/history.js')]);
+    const [{ Kernel }, { locateHistory }, { planFlatten, planResult }] = await Promise.all([import('../engine/kernel/index.js'), import('../engine/runner/history.js'), import('../engine/runner/flatten-steps.js')]);
     const history = locateHistory(paths);
     const kernel = history.checkpoint ? Kernel.restore(history.checkpoint.kernel) : undefined;
     for (const r of history.records) if (r.t === 'in') kernel?.apply(r.input);
-    return symbols.map((symbol) => {
-      const slot = kernel?.view().slots.find((s) => s.symbol === symbol);
-      const plan = [];
-      if (slot?.working_order) plan.push({ action: 'cancel' as const, detail: `cancel ${slot.working_order.client_order_id}` });
-      if (slot && slot.qty > 0) plan.push({ action: 'exit' as const, detail: `reduce-only market ${slot.side === 'long' ? 'sell' : 'buy'} ${qtyText(slot.qty)} (the whole remainder, as of the last checkpoint and the journal after it; the real run reconciles with the venue first)` });
-      return { symbol, before: slot, after: slot, plan, orders: [], flat: plan.length === 0, already_flat: plan.length === 0, realized: 0, dry_run: true };
-    });
+    // The same plan the engine prints and executes (flatten-steps.ts), with the venue not read.
+    return planFlatten(kernel?.view(), symbols, 'not_read').map((p) => planResult(p, true));
   }
   const { openEngine } = await import('../engine/runner/main.js');
   const { acquirePidLock } = await import('../engine/runner/lock.js');
