@@ -4,6 +4,7 @@ import Table from 'cli-table3';
 import { join, resolve, sep } from 'node:path';
 import { ENV_VARS, homePaths, type Config } from '../config.js';
 import { EXIT, ExitError } from '../errors.js';
+import { isPinkClientOrderId } from '../engine/kernel/ids.js';
 import { askEngine } from '../engine/runner/socket.js';
 import { runningEnginePid } from '../engine/runner/lock.js';
 import { readSimInfo } from '../engine/runner/sim-process.js';
@@ -103,7 +104,7 @@ async function checkOrders(ctx: Context): Promise<Check> {
     const venue = await openVenue(venueConfig, { live: config.venue === 'bingx-live', ...(simUrl ? { simUrl } : {}) });
     try {
       const snap = await venue.snapshot(config.symbols, Date.now(), Date.now());
-      const foreign = snap.open_orders.filter((o) => !o.client_order_id.startsWith('pink-'));
+      const foreign = snap.open_orders.filter((o) => !isPinkClientOrderId(o.client_order_id));
       if (foreign.length === 0) return { id: 'orders', status: 'PASS', detail: `${snap.open_orders.length} open order(s) on PINK's account, all with the pink- prefix` };
       return { id: 'orders', status: 'WARN', detail: `another system trades this account: ${foreign.map((o) => `${o.symbol} ${o.side} ${o.qty} id ${o.client_order_id || o.venue_order_id}`).join('; ')}` };
     } finally {
