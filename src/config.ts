@@ -3,6 +3,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { usageError } from './errors.js';
+import { LOG_PATHS } from './engine/faults/taxonomy.js';
 import { loadObserveSettings, OBSERVE_ENV_VARS, type ObserveSettings } from './engine/observe/settings.js';
 
 export type VenueName = 'sim' | 'bingx-vst' | 'bingx-live';
@@ -62,7 +63,7 @@ export interface Config extends ObserveSettings {
 export type Env = Readonly<Record<string, string | undefined>>;
 
 export const DEFAULT_SYMBOLS = ['BTC-USDT', 'ETH-USDT'];
-export const DEFAULT_LOG_DIR = '/tmp/dolphin_logs/supervisor';
+export const DEFAULT_LOG_DIR = LOG_PATHS.default_dir;
 
 /** The environment variables PINK reads (SPEC section 2), for --help and mode-verify. */
 export const ENV_VARS = [
