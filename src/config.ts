@@ -64,6 +64,11 @@ export type Env = Readonly<Record<string, string | undefined>>;
 
 export const DEFAULT_SYMBOLS = ['BTC-USDT', 'ETH-USDT'];
 export const DEFAULT_LOG_DIR = LOG_PATHS.default_dir;
+/**
+ * RATE_LIMITED with no successful venue call for this long is the persistent anomaly (seed: > 10
+ * min): the default of DOLPHIN_PINK_RATE_LIMIT_PERSISTENT_SEC, and status's own reading of it.
+ */
+export const RATE_LIMIT_PERSISTENT_MS_DEFAULT = 10 * 60 * 1000;
 
 /** The environment variables PINK reads (SPEC section 2), for --help and mode-verify. */
 export const ENV_VARS = [
@@ -119,7 +124,7 @@ export const NUMERIC_SETTINGS = {
   DOLPHIN_PINK_INITIAL_CAPITAL: { fallback: 10_000, min: 1, max: 1_000_000_000, unit: 'USDT' },
   DOLPHIN_PINK_MAX_REJECTS: { fallback: 5, min: 0, max: 1_000, unit: 'rejects', integer: true },
   DOLPHIN_PINK_MAX_DRAWDOWN_USDT: { fallback: 0, min: 0, max: 1_000_000_000, unit: 'USDT' },
-  DOLPHIN_PINK_RATE_LIMIT_PERSISTENT_SEC: { fallback: 600, min: 1, max: 86_400, unit: 's' },
+  DOLPHIN_PINK_RATE_LIMIT_PERSISTENT_SEC: { fallback: RATE_LIMIT_PERSISTENT_MS_DEFAULT / 1000, min: 1, max: 86_400, unit: 's' },
   DOLPHIN_PINK_LIQUIDATION_WARN_PCT: { fallback: 3, min: 0, max: 50, unit: '%' },
 } as const satisfies Record<string, { fallback: number; min: number; max: number; unit: string; integer?: boolean }>;
 
