@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:f
 import { join } from 'node:path';
 import { ExitError, usageError } from '../../errors.js';
 import { Kernel } from '../kernel/index.js';
-import { writeFileAtomic } from './fsutil.js';
+import { writeFileAtomic } from '../fsutil.js';
 
 export const CHECKPOINTS_KEPT = 5;
 /** Steps between checkpoints (a checkpoint also happens at every stop and reconcile). */
