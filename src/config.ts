@@ -44,7 +44,6 @@ export interface Config extends ObserveSettings {
   sim_api_key: string | undefined;
   sim_api_secret: string | undefined;
   supervisor_cmd: string | undefined;
-  debug: boolean;
   /**
    * TEST HOOK, never for production: `PINK_CHAOS_STORE_FAIL=failNextInserts=N,loseNextAcks=M`
    * makes the engine's first N ClickHouse family inserts fail before they are sent, and the next
@@ -336,7 +335,6 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): Config {
     sim_api_key: text(env, 'PINK_SIM_API_KEY'),
     sim_api_secret: text(env, 'PINK_SIM_API_SECRET'),
     supervisor_cmd: text(env, 'DOLPHIN_PINK_SUPERVISOR_CMD'),
-    debug: text(env, 'PINK_DEBUG') === '1',
     chaos_store_faults: parseChaosStoreFail(env),
     // SPEC 6 observability: alert webhook, its minimum severity, the metrics address.
     ...loadObserveSettings(env),
@@ -354,7 +352,6 @@ export function homePaths(home: string) {
     home,
     socket: join(home, 'pink.sock'),
     pid: join(home, 'pink.pid'),
-    lock: join(home, 'pink.lock'),
     runJson: join(home, 'run.json'),
     journal: join(home, 'journal'),
     checkpoint: join(home, 'checkpoint.json'),
