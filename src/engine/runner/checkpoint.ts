@@ -17,7 +17,7 @@ export const CHECKPOINT_FORMAT_VERSION = 2;
 export interface RunnerState {
   steps: number;
   signals_offset: number;
-  /** Intent ids the signals strategy has already handed to the kernel (bounded). */
+  /** When this history first started (ms): set once and kept by every checkpoint; the funding reader starts there. */
   started_ts: number;
 }
 
