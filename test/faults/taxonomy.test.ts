@@ -35,10 +35,17 @@ test("the seed's operator responses, adapted to pink", () => {
   assert.match(FAULT.STALE_STATE_RECONCILING.response, /30 s[\s\S]*pink restart/);
   assert.ok(FAULT.STALE_STATE_RECONCILING.aliases.includes('STALE_STATE_RECONCILE'));
   assert.equal(FAULT.RATE_LIMITED_PERSISTENT.anomaly_origin, ANOMALY_ORIGIN);
-  assert.equal(ANOMALY_ORIGIN, 'ditav2_kernel');
   assert.match(FAULT.RATE_LIMITED_PERSISTENT.response, /DITA_V2_RATE_LIMIT_COOLDOWN_SEC/);
   assert.match(FAULT.ORDER_REJECTED.slot_effect, /IDLE/);
   assert.match(FAULT.EXIT_ORDER_REJECTED.slot_effect, /EXIT_WORKING/);
+});
+
+test("the anomaly origin the operator's documents name is the one the kernel writes", () => {
+  // Operators filter the anomalies table by this origin, as these documents tell them to.
+  for (const doc of ['README.md', 'docs/control.md', 'docs/observability.md']) {
+    assert.ok(readFileSync(join(ROOT, doc), 'utf8').includes(`\`${ANOMALY_ORIGIN}\``), `${doc} names the origin ${ANOMALY_ORIGIN}`);
+  }
+  assert.ok(renderMarkdown('/var/log/pink').includes(`origin \`${ANOMALY_ORIGIN}\``), 'pink fault --markdown names it');
 });
 
 test('findFault: case-insensitive, by code or heading alias', () => {
