@@ -3,7 +3,6 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { usageError } from './errors.js';
-import { LOG_PATHS } from './engine/faults/taxonomy.js';
 import { loadObserveSettings, OBSERVE_ENV_VARS, type ObserveSettings } from './engine/observe/settings.js';
 
 export type VenueName = 'sim' | 'bingx-vst' | 'bingx-live';
@@ -62,7 +61,9 @@ export interface Config extends ObserveSettings {
 export type Env = Readonly<Record<string, string | undefined>>;
 
 export const DEFAULT_SYMBOLS = ['BTC-USDT', 'ETH-USDT'];
-export const DEFAULT_LOG_DIR = LOG_PATHS.default_dir;
+/** The taxonomy's LOG_PATHS.default_dir says the same (test/faults/taxonomy.test.ts); not imported
+ * from there, because config is loaded by every command, and status over the socket loads nothing of faults/. */
+export const DEFAULT_LOG_DIR = '/tmp/dolphin_logs/supervisor';
 /**
  * RATE_LIMITED with no successful venue call for this long is the persistent anomaly (seed: > 10
  * min): the default of DOLPHIN_PINK_RATE_LIMIT_PERSISTENT_SEC, and status's own reading of it.

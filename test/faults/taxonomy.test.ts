@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderMarkdown, renderDetail, PLAIN } from '../../src/engine/faults/render.js';
-import { closestFaults, FAULT, FAULTS, findFault, ANOMALY_ORIGIN } from '../../src/engine/faults/taxonomy.js';
+import { closestFaults, FAULT, FAULTS, findFault, ANOMALY_ORIGIN, LOG_PATHS } from '../../src/engine/faults/taxonomy.js';
+import { DEFAULT_LOG_DIR } from '../../src/config.js';
 import { ROOT } from '../support/cli.js';
 
 const SEED_CLASSES = ['RATE_LIMITED', 'ORDER_REJECTED', 'EXIT_ORDER_REJECTED', 'CANCEL_REJECTED', 'NO_ACTIVE_EXIT_ORDER', 'STALE_STATE_RECONCILING', 'DUPLICATE_EVENT', 'RATE_LIMITED_PERSISTENT'];
@@ -46,6 +47,11 @@ test("the anomaly origin the operator's documents name is the one the kernel wri
     assert.ok(readFileSync(join(ROOT, doc), 'utf8').includes(`\`${ANOMALY_ORIGIN}\``), `${doc} names the origin ${ANOMALY_ORIGIN}`);
   }
   assert.ok(renderMarkdown('/var/log/pink').includes(`origin \`${ANOMALY_ORIGIN}\``), 'pink fault --markdown names it');
+});
+
+test('the log folder pink fault names by default is the one config falls back to', () => {
+  // Two definitions on purpose: config must not load faults/ (status over the socket loads none of it).
+  assert.equal(LOG_PATHS.default_dir, DEFAULT_LOG_DIR);
 });
 
 test('findFault: case-insensitive, by code or heading alias', () => {
