@@ -43,7 +43,6 @@ export interface Config extends ObserveSettings {
   sim_api_key: string | undefined;
   sim_api_secret: string | undefined;
   supervisor_cmd: string | undefined;
-  debug: boolean;
   /**
    * TEST HOOK, never for production: `PINK_CHAOS_STORE_FAIL=failNextInserts=N,loseNextAcks=M`
    * makes the engine's first N ClickHouse family inserts fail before they are sent, and the next
@@ -62,7 +61,14 @@ export interface Config extends ObserveSettings {
 export type Env = Readonly<Record<string, string | undefined>>;
 
 export const DEFAULT_SYMBOLS = ['BTC-USDT', 'ETH-USDT'];
+/** The taxonomy's LOG_PATHS.default_dir says the same (test/faults/taxonomy.test.ts); not imported
+ * from there, because config is loaded by every command, and status over the socket loads nothing of faults/. */
 export const DEFAULT_LOG_DIR = '/tmp/dolphin_logs/supervisor';
+/**
+ * RATE_LIMITED with no successful venue call for this long is the persistent anomaly (seed: > 10
+ * min): the default of DOLPHIN_PINK_RATE_LIMIT_PERSISTENT_SEC, and status's own reading of it.
+ */
+export const RATE_LIMIT_PERSISTENT_MS_DEFAULT = 10 * 60 * 1000;
 
 /** The environment variables PINK reads (SPEC section 2), for --help and mode-verify. */
 export const ENV_VARS = [
@@ -118,7 +124,7 @@ export const NUMERIC_SETTINGS = {
   DOLPHIN_PINK_INITIAL_CAPITAL: { fallback: 10_000, min: 1, max: 1_000_000_000, unit: 'USDT' },
   DOLPHIN_PINK_MAX_REJECTS: { fallback: 5, min: 0, max: 1_000, unit: 'rejects', integer: true },
   DOLPHIN_PINK_MAX_DRAWDOWN_USDT: { fallback: 0, min: 0, max: 1_000_000_000, unit: 'USDT' },
-  DOLPHIN_PINK_RATE_LIMIT_PERSISTENT_SEC: { fallback: 600, min: 1, max: 86_400, unit: 's' },
+  DOLPHIN_PINK_RATE_LIMIT_PERSISTENT_SEC: { fallback: RATE_LIMIT_PERSISTENT_MS_DEFAULT / 1000, min: 1, max: 86_400, unit: 's' },
   DOLPHIN_PINK_LIQUIDATION_WARN_PCT: { fallback: 3, min: 0, max: 50, unit: '%' },
 } as const satisfies Record<string, { fallback: number; min: number; max: number; unit: string; integer?: boolean }>;
 
@@ -330,7 +336,6 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): Config {
     sim_api_key: text(env, 'PINK_SIM_API_KEY'),
     sim_api_secret: text(env, 'PINK_SIM_API_SECRET'),
     supervisor_cmd: text(env, 'DOLPHIN_PINK_SUPERVISOR_CMD'),
-    debug: text(env, 'PINK_DEBUG') === '1',
     chaos_store_faults: parseChaosStoreFail(env),
     // SPEC 6 observability: alert webhook, its minimum severity, the metrics address.
     ...loadObserveSettings(env),
@@ -348,7 +353,6 @@ export function homePaths(home: string) {
     home,
     socket: join(home, 'pink.sock'),
     pid: join(home, 'pink.pid'),
-    lock: join(home, 'pink.lock'),
     runJson: join(home, 'run.json'),
     journal: join(home, 'journal'),
     checkpoint: join(home, 'checkpoint.json'),

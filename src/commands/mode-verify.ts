@@ -2,8 +2,9 @@
 // a reason each; exit 0 iff no FAIL. Secrets are compared, never printed.
 import Table from 'cli-table3';
 import { join, resolve, sep } from 'node:path';
-import { ENV_VARS, homePaths, type Config } from '../config.js';
+import { homePaths, type Config } from '../config.js';
 import { EXIT, ExitError } from '../errors.js';
+import { isPinkClientOrderId } from '../engine/kernel/ids.js';
 import { askEngine } from '../engine/runner/socket.js';
 import { runningEnginePid } from '../engine/runner/lock.js';
 import { readSimInfo } from '../engine/runner/sim-process.js';
@@ -65,9 +66,9 @@ async function checkStoreContents(ctx: Context): Promise<Check[]> {
 }
 
 function checkEnv(config: Config): Check {
+  // That PINK takes none of its own settings from a DOLPHIN_*_BLUE variable is a property of
+  // loadConfig, tested there (test/security/config.test.ts), not something a run can change.
   const problems: string[] = [];
-  const blueVars = ENV_VARS.filter((v) => /^DOLPHIN_.*_BLUE$/.test(v));
-  if (blueVars.length > 0) problems.push(`PINK reads ${blueVars.join(', ')}`);
   if (config.api_key !== undefined && config.blue.api_key !== undefined && config.api_key === config.blue.api_key) {
     problems.push('PINK\'s API key (DOLPHIN_PINK_BINGX_API_KEY) is the same as BLUE\'s (DOLPHIN_BINGX_API_KEY_BLUE)');
   }
@@ -103,7 +104,7 @@ async function checkOrders(ctx: Context): Promise<Check> {
     const venue = await openVenue(venueConfig, { live: config.venue === 'bingx-live', ...(simUrl ? { simUrl } : {}) });
     try {
       const snap = await venue.snapshot(config.symbols, Date.now(), Date.now());
-      const foreign = snap.open_orders.filter((o) => !o.client_order_id.startsWith('pink-'));
+      const foreign = snap.open_orders.filter((o) => !isPinkClientOrderId(o.client_order_id));
       if (foreign.length === 0) return { id: 'orders', status: 'PASS', detail: `${snap.open_orders.length} open order(s) on PINK's account, all with the pink- prefix` };
       return { id: 'orders', status: 'WARN', detail: `another system trades this account: ${foreign.map((o) => `${o.symbol} ${o.side} ${o.qty} id ${o.client_order_id || o.venue_order_id}`).join('; ')}` };
     } finally {
@@ -130,7 +131,7 @@ function checkFiles(config: Config): Check {
   const problems: string[] = [];
   if (config.blue.home !== undefined && (inside(config.home, config.blue.home) || inside(config.blue.home, config.home))) problems.push(`PINK's home ${config.home} overlaps BLUE's (DOLPHIN_HOME_BLUE)`);
   if (config.blue.log_dir !== undefined && resolve(config.blue.log_dir) === config.log_dir) problems.push(`log dir ${config.log_dir} is BLUE's`);
-  if (!RUNTIME_LOG.includes('pink') || !ERROR_LOG.includes('pink')) problems.push('log file names are not PINK\'s');
+  // The log names are PINK's by definition (LOG_PATHS), tested with the logger (test/runner/log.test.ts).
   const home = inspectDir(config.home, { variable: 'PINK_HOME', private: true });
   const logs = inspectDir(config.log_dir, { variable: 'DOLPHIN_LOG_DIR', private: false });
   const files = [paths.socket, paths.pid, join(config.home, 'engine.out'), join(config.log_dir, RUNTIME_LOG), join(config.log_dir, ERROR_LOG)]

@@ -18,7 +18,7 @@ export const run: CommandRun = async (ctx, _args, opts) => {
   ctx.io.stderr(via === 'engine' ? 'pink: asked the running engine.' : 'pink: engine down: read from the store.');
   if (typeof opts['html'] === 'string') {
     const file = resolve(opts['html']);
-    const [{ renderHtml }, { writeFileAtomic }] = await Promise.all([import('../engine/observe/html.js'), import('../engine/runner/fsutil.js')]);
+    const [{ renderHtml }, { writeFileAtomic }] = await Promise.all([import('../engine/observe/html.js'), import('../engine/fsutil.js')]);
     try {
       writeFileAtomic(file, renderHtml(data, new Date().toISOString()));
     } catch (err) {

@@ -7,6 +7,7 @@ import { EXIT, ExitError, unreachableError, usageError } from '../errors.js';
 import { checkVenueAuthorization } from '../engine/venue/authorize.js';
 import { askEngine } from '../engine/runner/socket.js';
 import { processAlive, runningEnginePid } from '../engine/runner/lock.js';
+import { RUNTIME_LOG } from '../engine/runner/log.js';
 import { ensureHome, ensurePrivateDir, openAppendPrivate } from '../engine/runner/private-fs.js';
 import type { CommandRun, Context } from './types.js';
 import type { RunSpec } from '../engine/runner/main.js';
@@ -131,7 +132,7 @@ export async function startDetached(ctx: Context, argv: string[], home: string, 
   }
   // Not up in time: a process still waiting for the engine it replaces must not start later on its own.
   if (replacing !== undefined && child.exitCode === null) child.kill('SIGTERM');
-  throw unreachableError(`the engine did not come up within ${Math.round(wait_ms / 1000)} s.`, `See ${log} and ${join(ctx.config.log_dir, 'dolphin_live_pink.log')}.`);
+  throw unreachableError(`the engine did not come up within ${Math.round(wait_ms / 1000)} s.`, `See ${log} and ${join(ctx.config.log_dir, RUNTIME_LOG)}.`);
 }
 
 /**

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderMarkdown, renderDetail, PLAIN } from '../../src/engine/faults/render.js';
-import { closestFaults, FAULT, FAULTS, findFault, ANOMALY_ORIGIN } from '../../src/engine/faults/taxonomy.js';
+import { closestFaults, FAULT, FAULTS, findFault, ANOMALY_ORIGIN, LOG_PATHS } from '../../src/engine/faults/taxonomy.js';
+import { DEFAULT_LOG_DIR } from '../../src/config.js';
 import { ROOT } from '../support/cli.js';
 
 const SEED_CLASSES = ['RATE_LIMITED', 'ORDER_REJECTED', 'EXIT_ORDER_REJECTED', 'CANCEL_REJECTED', 'NO_ACTIVE_EXIT_ORDER', 'STALE_STATE_RECONCILING', 'DUPLICATE_EVENT', 'RATE_LIMITED_PERSISTENT'];
@@ -35,10 +36,22 @@ test("the seed's operator responses, adapted to pink", () => {
   assert.match(FAULT.STALE_STATE_RECONCILING.response, /30 s[\s\S]*pink restart/);
   assert.ok(FAULT.STALE_STATE_RECONCILING.aliases.includes('STALE_STATE_RECONCILE'));
   assert.equal(FAULT.RATE_LIMITED_PERSISTENT.anomaly_origin, ANOMALY_ORIGIN);
-  assert.equal(ANOMALY_ORIGIN, 'ditav2_kernel');
   assert.match(FAULT.RATE_LIMITED_PERSISTENT.response, /DITA_V2_RATE_LIMIT_COOLDOWN_SEC/);
   assert.match(FAULT.ORDER_REJECTED.slot_effect, /IDLE/);
   assert.match(FAULT.EXIT_ORDER_REJECTED.slot_effect, /EXIT_WORKING/);
+});
+
+test("the anomaly origin the operator's documents name is the one the kernel writes", () => {
+  // Operators filter the anomalies table by this origin, as these documents tell them to.
+  for (const doc of ['README.md', 'docs/control.md', 'docs/observability.md']) {
+    assert.ok(readFileSync(join(ROOT, doc), 'utf8').includes(`\`${ANOMALY_ORIGIN}\``), `${doc} names the origin ${ANOMALY_ORIGIN}`);
+  }
+  assert.ok(renderMarkdown('/var/log/pink').includes(`origin \`${ANOMALY_ORIGIN}\``), 'pink fault --markdown names it');
+});
+
+test('the log folder pink fault names by default is the one config falls back to', () => {
+  // Two definitions on purpose: config must not load faults/ (status over the socket loads none of it).
+  assert.equal(LOG_PATHS.default_dir, DEFAULT_LOG_DIR);
 });
 
 test('findFault: case-insensitive, by code or heading alias', () => {

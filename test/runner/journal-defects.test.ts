@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Journal, listSegments, readJournal, type InputRecord } from '../../src/engine/runner/journal.js';
-import { writeFileAtomic } from '../../src/engine/runner/fsutil.js';
+import { writeFileAtomic } from '../../src/engine/fsutil.js';
 import { ExitError } from '../../src/errors.js';
 import { tempDir } from '../support/cli.js';
 import { failingWrites } from './inject-fs.js';

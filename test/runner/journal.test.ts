@@ -9,7 +9,7 @@ import { crc32 } from 'node:zlib';
 import { Journal, JournalDamageError, JournalWriteError, listSegments, readJournal, scanJournal, type InputRecord } from '../../src/engine/runner/journal.js';
 import { checkpointText, listCheckpoints, readCheckpoint, writeCheckpoint, CHECKPOINTS_KEPT, type Checkpoint } from '../../src/engine/runner/checkpoint.js';
 import { archiveHistory, locateHistory } from '../../src/engine/runner/history.js';
-import { writeFileAtomic } from '../../src/engine/runner/fsutil.js';
+import { writeFileAtomic } from '../../src/engine/fsutil.js';
 import { homePaths } from '../../src/config.js';
 import { tempDir } from '../support/cli.js';
 import { ExitError } from '../../src/errors.js';

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadConfig } from '../../src/config.js';
 import { startSim } from '../../src/engine/venue/sim/index.js';
 import { runPink, tempDir } from '../support/cli.js';
 
@@ -62,4 +63,22 @@ test('numeric settings: out of range is exit 2 naming the variable and the range
     const r = await runPink(['fault', 'OK'], { PINK_HOME: '/tmp/pink-range-home', [name]: value });
     assert.equal(r.code, 0, `${name}=${value} is in range: ${r.stderr}`);
   }
+});
+
+test("PINK takes none of its own settings from BLUE's variables: they land only where mode-verify compares them", () => {
+  // Each BLUE variable PINK knows of, with a value found nowhere else; none of PINK's own set.
+  const blue = {
+    DOLPHIN_BINGX_API_KEY_BLUE: 'blue-key-7f3a',
+    DOLPHIN_BINGX_API_SECRET_BLUE: 'blue-secret-7f3a',
+    DOLPHIN_LOG_DIR_BLUE: '/srv/blue-logs-7f3a',
+    DOLPHIN_HOME_BLUE: '/srv/blue-home-7f3a',
+    DOLPHIN_BLUE_CH_DATABASE: 'blue_db_7f3a',
+  };
+  const config = loadConfig({ HOME: '/home/pink-test', ...blue });
+  const { blue: compared, blue_database, ...own } = config;
+  const text = JSON.stringify(own);
+  for (const [name, value] of Object.entries(blue)) assert.ok(!text.includes(value), `PINK's own settings carry ${name}: ${text}`);
+  // Read for the comparison only, and there.
+  assert.deepEqual(compared, { api_key: blue.DOLPHIN_BINGX_API_KEY_BLUE, log_dir: blue.DOLPHIN_LOG_DIR_BLUE, home: blue.DOLPHIN_HOME_BLUE });
+  assert.equal(blue_database, blue.DOLPHIN_BLUE_CH_DATABASE);
 });

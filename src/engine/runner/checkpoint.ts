@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:f
 import { join } from 'node:path';
 import { ExitError, usageError } from '../../errors.js';
 import { Kernel } from '../kernel/index.js';
-import { writeFileAtomic } from './fsutil.js';
+import { writeFileAtomic } from '../fsutil.js';
 
 export const CHECKPOINTS_KEPT = 5;
 /** Steps between checkpoints (a checkpoint also happens at every stop and reconcile). */
@@ -17,7 +17,7 @@ export const CHECKPOINT_FORMAT_VERSION = 2;
 export interface RunnerState {
   steps: number;
   signals_offset: number;
-  /** Intent ids the signals strategy has already handed to the kernel (bounded). */
+  /** When this history first started (ms): set once and kept by every checkpoint; the funding reader starts there. */
   started_ts: number;
 }
 

@@ -17,7 +17,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { ExitError, EXIT } from '../../errors.js';
 import { KernelAssertionError } from '../kernel/index.js';
 import { VenueReadError } from '../venue/errors.js';
-import { errnoText, isDiskFull, writeFileAtomic } from './fsutil.js';
+import { errnoText, isDiskFull, writeFileAtomic } from '../fsutil.js';
 import { JournalWriteError } from './journal.js';
 
 export type LoopErrorClass =

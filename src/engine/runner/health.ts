@@ -1,5 +1,7 @@
 // `pink ditav2-status` health: a pure function of the status facts, so the engine-up and the
 // engine-down (checkpoint) paths judge alike. SPEC: exit 0 healthy, 1 degraded, 3 down.
+import { RATE_LIMIT_PERSISTENT_MS_DEFAULT } from '../../config.js';
+
 export const STALE_SLOT_MAX_MS = 30_000;
 export const HEARTBEAT_MAX_POLLS = 5;
 /**
@@ -7,7 +9,6 @@ export const HEARTBEAT_MAX_POLLS = 5;
  * ~250 ms, and the first one after a start (connect's reads spent the budget) is paced too.
  */
 export const UNMEASURED_STEP_MS = 250;
-export const RATE_LIMIT_PERSISTENT_REASON_MS = 10 * 60 * 1000;
 /** Drift between the kernel's capital and the venue balance tolerated before it is a reason. */
 export const DRIFT_TOLERANCE_USDT = 1.0;
 
@@ -100,8 +101,8 @@ export function judgeHealth(f: HealthFacts): { healthy: boolean; reasons: string
   for (const d of f.divergences ?? []) reasons.push(`${d.symbol}: slot holds ${qtyText(d.pink_qty)}, the venue ${qtyText(d.venue_qty)} (pink fault SLOT_DIVERGED)`);
   if (f.unconverged) reasons.push(`${f.unconverged} (${unconvergedFix(f.unconverged)})`);
   if (f.spooled_rows > 0) reasons.push(`${f.spooled_rows} rows spooled, ClickHouse not taking them (pink fault STORE_SPOOLING)`);
-  if (f.rate_limit_persistent || (f.rate_limit_first_ts !== null && f.now_ts - f.rate_limit_first_ts > RATE_LIMIT_PERSISTENT_REASON_MS)) {
-    reasons.push('RATE_LIMITED persistent for over 10 min (pink fault RATE_LIMITED_PERSISTENT)');
+  if (f.rate_limit_persistent || (f.rate_limit_first_ts !== null && f.now_ts - f.rate_limit_first_ts > RATE_LIMIT_PERSISTENT_MS_DEFAULT)) {
+    reasons.push(`RATE_LIMITED persistent for over ${RATE_LIMIT_PERSISTENT_MS_DEFAULT / 60_000} min (pink fault RATE_LIMITED_PERSISTENT)`);
   }
   for (const o of f.overdue) reasons.push(`${o.symbol} held ${o.hold_bars} bars, past DOLPHIN_MAX_HOLD_BARS (pink flatten ${o.symbol})`);
   const warn = f.liquidation_warn_pct ?? 0;

@@ -13,7 +13,7 @@ import { usageError, type ExitError } from '../../errors.js';
 import { listCheckpoints, readCheckpoint, type Checkpoint } from './checkpoint.js';
 import { continuesFrom, JournalDamageError, scanJournal, type JournalScan } from './journal-read.js';
 import type { JournalRecord } from './journal.js';
-import { fsyncDir } from './fsutil.js';
+import { fsyncDir } from '../fsutil.js';
 
 type Paths = ReturnType<typeof homePaths>;
 

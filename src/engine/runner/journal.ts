@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import type { KernelInput, KernelOutcome } from '../kernel/types.js';
-import { errnoText, fsyncDir, isDiskFull, openAppendNoFollow, writeAll } from './fsutil.js';
+import { errnoText, fsyncDir, isDiskFull, openAppendNoFollow, writeAll } from '../fsutil.js';
 import { crcHex, listSegments, scanJournal, segmentName, type JournalScan, type TornTail } from './journal-read.js';
 
 export { listSegments, readJournal, scanJournal, segmentName, JournalDamageError, JOURNAL_FORMAT_VERSION, type JournalScan, type TornTail } from './journal-read.js';

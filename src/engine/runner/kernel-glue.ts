@@ -1,7 +1,7 @@
 // The runner's reading of the kernel's view, and what the runner hands the kernel, in one place:
 // the history id it mints at a kernel's first start, the settings of each start, batch tokens.
 import { randomInt } from 'node:crypto';
-import type { Config } from '../../config.js';
+import { RATE_LIMIT_PERSISTENT_MS_DEFAULT, type Config } from '../../config.js';
 import type { KernelConfig, KernelSettings, SettingChange, Symbol } from '../kernel/types.js';
 import type { Kernel } from '../kernel/index.js';
 import { HISTORY_ID_CHARS, QTY_STEP_MAX, QTY_STEP_MIN } from '../kernel/limits.js';
@@ -10,9 +10,6 @@ import type { SlotFacts } from './strategies.js';
 
 export type KernelView = ReturnType<Kernel['view']>;
 export type SlotView = KernelView['slots'][number];
-
-/** RATE_LIMITED with no successful venue call for this long is the persistent anomaly (seed: > 10 min). */
-export const RATE_LIMIT_PERSISTENT_MS = 10 * 60 * 1000;
 
 const HISTORY_ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -38,8 +35,8 @@ export function kernelSettings(config: Config, qty_steps: Record<Symbol, number>
   return {
     symbols: [...config.symbols],
     rate_limit_cooldown_ms: config.rate_limit_cooldown_ms,
-    // DOLPHIN_PINK_RATE_LIMIT_PERSISTENT_SEC (issue 19), default RATE_LIMIT_PERSISTENT_MS.
-    rate_limit_persistent_ms: config.rate_limit_persistent_ms ?? RATE_LIMIT_PERSISTENT_MS,
+    // DOLPHIN_PINK_RATE_LIMIT_PERSISTENT_SEC (issue 19), default RATE_LIMIT_PERSISTENT_MS_DEFAULT.
+    rate_limit_persistent_ms: config.rate_limit_persistent_ms ?? RATE_LIMIT_PERSISTENT_MS_DEFAULT,
     max_hold_bars: config.max_hold_bars,
     // No setting for it: the kernel's default.
     drift_tolerance_usdt: DRIFT_TOLERANCE_USDT_DEFAULT,

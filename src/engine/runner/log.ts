@@ -5,10 +5,12 @@
 // appended through an open that never follows a symlink, to a file created 0600.
 import { closeSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { LOG_PATHS } from '../faults/taxonomy.js';
 import { ensurePrivateDir, openAppendPrivate } from './private-fs.js';
 
-export const RUNTIME_LOG = 'dolphin_live_pink.log';
-export const ERROR_LOG = 'dolphin_live_pink-error.log';
+/** The log files' names, as the fault taxonomy tells the operator (one definition: LOG_PATHS). */
+export const RUNTIME_LOG = LOG_PATHS.runtime;
+export const ERROR_LOG = LOG_PATHS.errors;
 
 export interface Logger {
   info(message: string): void;

@@ -14,7 +14,7 @@ import { flattenSymbols } from './flatten.js';
 import { recordOperatorAction, tradingControl } from './control.js';
 import { flattenVenueOp } from './flatten-plan.js';
 import { settingLine } from './kernel-glue.js';
-import { writeFileAtomic } from './fsutil.js';
+import { writeFileAtomic } from '../fsutil.js';
 import { archiveHistory, historyMissing, locateHistory, stoppedPath, type History } from './history.js';
 import { classifyLoopError, clearFailStop, describeError, failStopReason, readFailStop } from './failstop.js';
 import { failStopAtStart, runLoop } from './loop.js';

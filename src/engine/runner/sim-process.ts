@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { unreachableError } from '../../errors.js';
-import { writeFileAtomic } from './fsutil.js';
+import { writeFileAtomic } from '../fsutil.js';
 import { processAlive } from './lock.js';
 import { openAppendPrivate, PRIVATE_DIR_MODE } from './private-fs.js';
 

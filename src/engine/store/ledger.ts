@@ -20,8 +20,9 @@
 // steps.)
 // One line per record: {"u":unit,"b":[batches]} (b omitted: one batch, u), {"ok":unit} once a
 // merged unit landed (not synced: a lost "ok" only costs a check).
-import { closeSync, existsSync, fdatasync, fdatasyncSync, fsyncSync, openSync, readFileSync, renameSync, write, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasync, fdatasyncSync, openSync, readFileSync, write, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../fsutil.js';
 
 export const LEDGER_FILE = 'units.ledger';
 /** Batch tokens the ledger remembers (~30 bytes each on disk, ~250 in memory). */
@@ -175,14 +176,7 @@ export class Ledger {
       })
       .join('');
     this.close();
-    const tmp = `${this.path}.${process.pid}.tmp`;
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.path);
+    // 0666 before the umask: the mode the ledger's appends create it with.
+    writeFileAtomic(this.path, text, { mode: 0o666 });
   }
 }

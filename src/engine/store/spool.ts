@@ -6,8 +6,9 @@
 //
 // Why the spool has no row bound: dropping rows would lose records; it grows only while ClickHouse
 // is down, by the rows the engine writes, and `pink ditav2-status` reports it (degraded) until it drains.
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { fsyncDir, isAtomicTemporary, writeFileAtomic } from '../fsutil.js';
 import type { RowFamily } from '../kernel/types.js';
 import { WIRE_FORMATS, type WireFormat } from './encode.js';
 
@@ -64,15 +65,6 @@ function pad(seq: number): string {
 
 export function spoolFileName(seqFirst: number, seqLast: number): string {
   return `${pad(seqFirst)}-${pad(seqLast)}${SUFFIX}`;
-}
-
-function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** A spool file's JSON as a unit (payloads decoded), or null if it is not one. */
@@ -133,8 +125,9 @@ export class Spool {
     const entries: SpoolEntry[] = [];
     for (const name of readdirSync(this.dir).sort()) {
       const path = join(this.dir, name);
-      if (name.endsWith('.tmp')) {
-        // A temporary is only ever renamed when whole: one left over was never committed.
+      if (isAtomicTemporary(name) || name.endsWith('.tmp')) {
+        // A temporary is only ever renamed when whole: one left over was never committed (the
+        // spool's units and the ledger's; `*.PID.tmp` is how a pink before issue 23 named them).
         unlinkSync(path);
         continue;
       }
@@ -182,16 +175,8 @@ export class Spool {
   put(unit: SpoolUnit): SpoolEntry {
     const name = spoolFileName(unit.seq_first, unit.seq_last);
     const path = join(this.dir, name);
-    const tmp = `${path}.${process.pid}.tmp`;
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      writeFileSync(fd, fileJson(unit));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-    fsyncDir(this.dir);
+    // A unit counts as spooled only once its name is durable: a folder that refuses fsync fails the put.
+    writeFileAtomic(path, fileJson(unit), { dir_fsync_required: true });
     const entry = entryOf(name, unit);
     const rest = this.#entries.filter((e) => e.name !== name);
     rest.push(entry);
@@ -223,7 +208,7 @@ export class Spool {
   /** Deletes a unit once ClickHouse has taken all of it. */
   remove(entry: SpoolEntry): void {
     unlinkSync(join(this.dir, entry.name));
-    fsyncDir(this.dir);
+    fsyncDir(this.dir, { required: true });
     this.#entries = this.#entries.filter((e) => e.name !== entry.name);
   }
 }

@@ -7,7 +7,7 @@ import type { OpenVenueOptions, Venue } from './types.js';
 export type { LookedUpOrder, OpenVenueOptions, Venue, VenueOrderStatus, VenueRates } from './types.js';
 export { checkVenueAuthorization, redact, redactReason } from './authorize.js';
 export { VenueReadError } from './errors.js';
-export { toCcxtSymbol, fromCcxtSymbol, PINK_ORDER_PREFIX, isPinkOrder } from './translate.js';
+export { toCcxtSymbol, fromCcxtSymbol, isPinkOrder } from './translate.js';
 
 /**
  * Opens the configured venue: gate (ExitError 2, nothing sent), then ccxt's bingx client

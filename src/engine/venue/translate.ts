@@ -1,6 +1,7 @@
 // BingX/ccxt structures → the kernel's vocabulary. The one place symbols change form and the
 // one place venue payloads are checked on arrival (STYLE 6): a payload that cannot be read
 // is dropped with a reason, never passed on half-filled.
+import { isPinkClientOrderId } from '../kernel/ids.js';
 import type { OrderSide, OrderType, Symbol, VenueFill, VenueOrder, VenuePosition } from '../kernel/types.js';
 import type { LookedUpOrder, VenueOrderStatus } from './types.js';
 
@@ -20,10 +21,9 @@ export function fromCcxtSymbol(symbol: string | undefined): Symbol | undefined {
   return m ? `${m[1]}-USDT` : undefined;
 }
 
-/** PINK's client order ids; every other order on the account is foreign. */
-export const PINK_ORDER_PREFIX = 'pink-';
+/** PINK's client order ids (the kernel's prefix, kernel/ids.ts); every other order on the account is foreign. */
 export const isPinkOrder = (client_order_id: string | undefined): boolean =>
-  client_order_id !== undefined && client_order_id.startsWith(PINK_ORDER_PREFIX);
+  client_order_id !== undefined && isPinkClientOrderId(client_order_id);
 
 /** The subset of a ccxt exchange this module needs: its parsers (no I/O). */
 export interface CcxtParsers {

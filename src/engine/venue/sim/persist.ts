@@ -14,8 +14,9 @@
 //     putting its older state back.
 
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { writeFileAtomic } from '../../fsutil.js';
 import type { SimStateData } from './types.js';
 
 /** Another simulator owns the state file now: this one must not write it again. */
@@ -130,25 +131,5 @@ export function loadState(path: string): SimStateData | undefined {
 }
 
 export function saveState(path: string, state: SimStateData): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, JSON.stringify(state));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  // The rename itself is durable only once the folder entry is on disk.
-  try {
-    const dirFd = openSync(dirname(path), 'r');
-    try {
-      fsyncSync(dirFd);
-    } finally {
-      closeSync(dirFd);
-    }
-  } catch {
-    // Some filesystems refuse fsync on a directory; the rename is still atomic there.
-  }
+  writeFileAtomic(path, JSON.stringify(state));
 }

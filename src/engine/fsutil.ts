@@ -1,6 +1,7 @@
-// Durable file primitives shared by the journal, the checkpoint and run.json. Every file PINK
-// writes here is created 0600 and opened without following a symlink (O_NOFOLLOW): a link
-// planted in $PINK_HOME cannot redirect PINK's writes (issue 17).
+// Durable file primitives shared by the runner (journal, checkpoint, run.json), the store (spool
+// units, the unit ledger) and the simulator (its state file). Every file written here is opened
+// without following a symlink (O_NOFOLLOW), and created 0600 unless its caller says otherwise: a
+// link planted in $PINK_HOME cannot redirect PINK's writes (issue 17).
 import { closeSync, constants, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -32,17 +33,34 @@ export function errnoText(err: unknown): string {
   return why ? `${e.code} (${why})` : e.code;
 }
 
+/** How writeFileAtomic names its temporary: `<path>.tmp-<pid>`, in the same folder as `path`. */
+function temporaryOf(path: string): string {
+  return `${path}.tmp-${process.pid}`;
+}
+
+/** Whether a file name is one of writeFileAtomic's temporaries (a write a crash cut short). */
+export function isAtomicTemporary(name: string): boolean {
+  return /\.tmp-\d+$/.test(name);
+}
+
+export interface AtomicWriteOptions {
+  /** The new file's mode, before the umask (default 0600). */
+  mode?: number;
+  /** Fail when the folder cannot be fsynced, rather than go on (see fsyncDir). */
+  dir_fsync_required?: boolean;
+}
+
 /**
  * Write, fsync, rename, fsync the folder: a reader sees the old file or the new one, never half.
  * The temporary file is created exclusively (never through a link) and removed when anything
  * fails, so a full disk leaves no `*.tmp-PID` behind.
  */
-export function writeFileAtomic(path: string, data: string, mode = 0o600): void {
+export function writeFileAtomic(path: string, data: string, opts: AtomicWriteOptions = {}): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.tmp-${process.pid}`;
+  const tmp = temporaryOf(path);
   // A temporary file left by a killed process of the same pid: ours to replace (rmSync removes a link, not its target).
   rmSync(tmp, { force: true });
-  const fd = openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+  const fd = openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, opts.mode ?? 0o600);
   try {
     try {
       writeAll(fd, Buffer.from(data, 'utf8'));
@@ -55,11 +73,14 @@ export function writeFileAtomic(path: string, data: string, mode = 0o600): void 
     rmSync(tmp, { force: true });
     throw err;
   }
-  fsyncDir(dirname(path));
+  fsyncDir(dirname(path), { required: opts.dir_fsync_required === true });
 }
 
-export function fsyncDir(dir: string): void {
-  // Directory fsync makes the rename itself durable; some file systems refuse it, which is fine.
+/**
+ * Makes a rename or unlink in `dir` durable. Some file systems refuse fsync on a folder: by
+ * default that is fine (the rename is still atomic there), with `required` it throws.
+ */
+export function fsyncDir(dir: string, opts: { required?: boolean } = {}): void {
   try {
     const fd = openSync(dir, 'r');
     try {
@@ -67,7 +88,7 @@ export function fsyncDir(dir: string): void {
     } finally {
       closeSync(fd);
     }
-  } catch {
-    /* not supported here */
+  } catch (err) {
+    if (opts.required === true) throw err;
   }
 }
