@@ -4,6 +4,7 @@
 import { hostname, userInfo } from 'node:os';
 import type { OperatorAudit, Symbol, TradingState } from '../kernel/types.js';
 import type { Engine } from './engine.js';
+import { anomalyRow } from '../kernel/anomaly-row.js';
 
 /** Longest reason an operator may give (`--reason`); the kernel refuses longer. */
 export const REASON_CHARS_MAX = 500;
@@ -77,12 +78,7 @@ export function recordOperatorAction(engine: Engine, code: string, op: OperatorA
   const key = `${code}:${ts}:${op.pid}`;
   engine.opts.store.write({
     token: `${history}:operator:${key}`,
-    rows: [
-      {
-        family: 'anomalies',
-        row: { row_id: `anomalies:${history}:operator:${key}`, ts, origin: 'operator', code, severity: 'INFO', slot_id: '', symbol: '', details: JSON.stringify({ command: op.command, args: op.args, user: op.user, host: op.host, pid: op.pid, ...extra }) },
-      },
-    ],
+    rows: [anomalyRow({ row_id: `anomalies:${history}:operator:${key}`, ts, origin: 'operator', code, severity: 'INFO', slot_id: '', symbol: '', details: JSON.stringify({ command: op.command, args: op.args, user: op.user, host: op.host, pid: op.pid, ...extra }) })],
   });
   engine.opts.logger.info(`operator ${op.command} ${op.args.join(' ')} by ${op.user}@${op.host} pid ${op.pid}`);
 }

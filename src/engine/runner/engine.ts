@@ -21,6 +21,7 @@ import type { EngineObserver } from '../observe/observer.js';
 import { batchToken, kernelConfig, kernelSettings, newHistoryId, settingLine, slotFacts } from './kernel-glue.js';
 import { demoIntents, SignalsTail, type SignalsCursor, type SignalsNotice } from './strategies.js';
 import { FundingReader, fundingInputs, readFunding, type FundingCursor } from './funding.js';
+import { anomalyRow } from '../kernel/anomaly-row.js';
 
 export interface EngineOptions {
   config: Config;
@@ -487,12 +488,7 @@ export class Engine {
     const history = this.kernel.history_id;
     this.opts.store.write({
       token: `${history}:signals:${code}:${key}`,
-      rows: [
-        {
-          family: 'anomalies',
-          row: { row_id: `anomalies:${history}:signals:${code}:${key}`, ts, origin: 'signals', code, severity: 'WARNING', slot_id: '', symbol: '', details },
-        },
-      ],
+      rows: [anomalyRow({ row_id: `anomalies:${history}:signals:${code}:${key}`, ts, origin: 'signals', code, severity: 'WARNING', slot_id: '', symbol: '', details })],
     });
   }
 

@@ -10,6 +10,7 @@ import type { Engine } from './engine.js';
 import { classifyLoopError, describeError, FAIL_STOP_NEXT, failStopReason, writeFailStop, type FailStopRecord } from './failstop.js';
 import { stoppedPath } from './history.js';
 import type { Logger } from './log.js';
+import { anomalyRow as buildAnomalyRow } from '../kernel/anomaly-row.js';
 
 export type StopReason = 'signal' | 'steps' | 'duration' | 'control';
 
@@ -98,19 +99,16 @@ export async function runLoop(engine: Engine, store: Store, logger: Logger, o: L
 }
 
 function anomalyRow(engine: Engine, rec: FailStopRecord) {
-  return {
-    family: 'anomalies' as const,
-    row: {
-      row_id: `anomalies:failstop:${rec.run_id}:${rec.seq}`,
-      ts: rec.ts,
-      origin: 'engine',
-      code: rec.code,
-      severity: 'CRITICAL',
-      slot_id: '',
-      symbol: '',
-      details: JSON.stringify({ reason: `engine stopped fail-closed at seq ${rec.seq}: ${rec.error}`, seq: rec.seq, error: rec.error, checkpointed: rec.checkpointed, run_id: engine.opts.run_id }),
-    },
-  };
+  return buildAnomalyRow({
+    row_id: `anomalies:failstop:${rec.run_id}:${rec.seq}`,
+    ts: rec.ts,
+    origin: 'engine',
+    code: rec.code,
+    severity: 'CRITICAL',
+    slot_id: '',
+    symbol: '',
+    details: JSON.stringify({ reason: `engine stopped fail-closed at seq ${rec.seq}: ${rec.error}`, seq: rec.seq, error: rec.error, checkpointed: rec.checkpointed, run_id: engine.opts.run_id }),
+  });
 }
 
 async function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
