@@ -120,8 +120,7 @@ export function applyFill(c: Core, slot: SlotRec, order: OrderRec, f: FillFacts,
     // charged its fee all the same, so capital counts it and a fills row (qty 0) records the fill.
     const rows: RowOut[] = [];
     if (qty === 0) {
-      c.st.account.fees_usdt += f.fee_usdt;
-      c.accountMoved();
+      chargeAccountFee(c, f);
       rows.push(fillRow(c, order, f, 0, inferred));
     }
     outcomes.push(
@@ -161,8 +160,7 @@ export function applyFillAfterTrade(c: Core, slot: SlotRec, order: OrderRec, f: 
   let applied = 0;
   let what: string;
   if (plan === 'fee_only') {
-    c.st.account.fees_usdt += f.fee_usdt;
-    c.accountMoved();
+    chargeAccountFee(c, f);
     rows.push(fillRow(c, order, f, 0, inferred));
     outcomes.push(c.outcome(c.F.OVERFILL, slot.symbol, {
       reason: `fill ${f.fill_id} of ${whose}, which is over: ${order.side} ${f.qty} @ ${f.price} is reduce-only and PINK holds ${slot.side ?? 'flat'} ${slot.qty}: nothing applied but its fee ${f.fee_usdt}`,
@@ -225,6 +223,11 @@ export function applyFillAfterTrade(c: Core, slot: SlotRec, order: OrderRec, f: 
 /** A fill's fee: the trade's and the account's (capital moves only by what the kernel applies). */
 function chargeFee(c: Core, slot: SlotRec, f: FillFacts): void {
   slot.trade!.fees_usdt += f.fee_usdt;
+  chargeAccountFee(c, f);
+}
+
+/** The fee of a fill of which nothing applied: the venue charged it, so capital counts it. */
+function chargeAccountFee(c: Core, f: FillFacts): void {
   c.st.account.fees_usdt += f.fee_usdt;
   c.accountMoved();
 }
