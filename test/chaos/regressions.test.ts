@@ -61,6 +61,54 @@ test('a snapshot taken while an order fills in parts holds every fill its positi
   }
 });
 
+// The same, with an order still filling while the fills are read (the simulator fills a part on
+// every request): a fills read that reaches past the venue's now takes fills the positions read
+// before it did not reflect. The snapshot brackets its fills read by two positions reads and takes
+// them only when the two agree.
+test('a snapshot of an order filling during its reads: the fills are exactly what its positions reflect', async () => {
+  const r = await rig({ sim: { partialFillRatio: 0.1 }, venue: { rates: FAST } });
+  try {
+    for (const [side, opts] of [['buy', {}], ['sell', { reduce_only: true }]] as const) {
+      await r.venue.send([place('BTC-USDT', side, 0.001, opts)], Date.now());
+      const snap = await r.venue.snapshot(['BTC-USDT'], Date.now() - 60_000, Date.now());
+      const signed = snap.fills.reduce((q, f) => q + (f.side === 'buy' ? f.qty : -f.qty), 0);
+      const p = snap.positions.find((x) => x.symbol === 'BTC-USDT');
+      const held = p === undefined ? 0 : p.side === 'long' ? p.qty : -p.qty;
+      assert.ok(Math.abs(signed - held) < 1e-9, `${side}: fills sum to ${signed}, positions say ${held}`);
+      await r.venue.snapshot(['BTC-USDT'], Date.now() - 60_000, Date.now()); // let it finish
+      await r.venue.snapshot(['BTC-USDT'], Date.now() - 60_000, Date.now());
+    }
+  } finally {
+    await r.close();
+  }
+});
+
+// Chaos seed 490: a stale EXIT's reconcile came 22 ms after the venue filled it, and the snapshot's
+// fills read ended at ccxt's estimate of the venue's now, which runs behind by the sync's round
+// trip (11 ms here, more on a loaded machine): the fill was not in the snapshot, the venue was
+// flat, and reconcile closed the trade at the mark. Here the venue's clock moves 500 ms ahead after
+// the sync (drift, or an NTP step), which puts any estimate behind as the load did.
+test('a fill made just before a snapshot is in it, though the clock sync runs behind the venue', async () => {
+  const r = await rig({ venue: { rates: FAST } });
+  try {
+    await r.admin('/__sim/faults', { clockSkewMs: 500 });
+    for (const [side, opts] of [['buy', {}], ['sell', { reduce_only: true }]] as const) {
+      const order = place('BTC-USDT', side, 0.001, opts);
+      await r.venue.send([order], Date.now());
+      const snap = await r.venue.snapshot(['BTC-USDT'], Date.now() - 60_000, Date.now());
+      assert.ok(!snap.open_orders.some((o) => o.client_order_id === order.client_order_id), 'a market order fills at arrival');
+      const mine = snap.fills.filter((f) => f.client_order_id === order.client_order_id).reduce((q, f) => q + f.qty, 0);
+      assert.ok(Math.abs(mine - 0.001) < 1e-12, `${side}: ${mine} of 0.001 in the snapshot's fills`);
+      const signed = snap.fills.reduce((q, f) => q + (f.side === 'buy' ? f.qty : -f.qty), 0);
+      const p = snap.positions.find((x) => x.symbol === 'BTC-USDT');
+      const held = p === undefined ? 0 : p.side === 'long' ? p.qty : -p.qty;
+      assert.ok(Math.abs(signed - held) < 1e-12, `${side}: fills sum to ${signed}, positions say ${held}`);
+    }
+  } finally {
+    await r.close();
+  }
+});
+
 // Chaos seed 1: `pink restart` while the venue rate-limited: the engine's startup reconcile threw
 // VenueReadError, which the CLI printed as "internal error ... this is a bug in pink" (exit 1),
 // and the engine never came back. Startup now waits the rate limit out (bounded).

@@ -20,6 +20,12 @@ function rateLimited(ts: number, client_order_id: string, reason: string, retry_
 const ENDPOINTS_MAX = 64;
 
 /** `GET /openApi/swap/v2/quote/ticker` from ccxt's fetch(url, method): no host, no query. */
+/** Whether two positions reads hold the same exposure (symbol, side, size): nothing filled between them. */
+export function samePositions(a: VenuePosition[], b: VenuePosition[]): boolean {
+  const key = (ps: VenuePosition[]) => ps.map((p) => `${p.symbol} ${p.side} ${p.qty}`).sort().join('|');
+  return key(a) === key(b);
+}
+
 function countEndpoint(counts: Map<string, EndpointCount>, url: unknown, method: unknown): EndpointCount {
   let path = 'other';
   try {
@@ -68,7 +74,13 @@ export class ThrottledError extends Error {
 /** Liquidation fills remembered until takeLiquidations() (a runner that never asks must not grow memory). */
 export const LIQUIDATIONS_PENDING_MAX = 1000;
 
-/** fills(): how far past the venue's estimated now its read reaches (the clock sync's error). */
+/** snapshot(): fills reads (each bracketed by positions reads) before it takes what it has. */
+const SNAPSHOT_FILL_READS_MAX = 4;
+
+/** snapshot(): a repeated fills read starts this long before the previous one began. */
+const FILL_READ_OVERLAP_MS = 1_000;
+
+/** How far past the latest the venue's now can be a fills read reaches (the clocks' drift since the sync). */
 const FILLS_END_MARGIN_MS = 2_000;
 
 export class CcxtVenue implements Venue {
@@ -77,8 +89,14 @@ export class CcxtVenue implements Venue {
   private readonly byEndpoint = new Map<string, EndpointCount>();
   private readonly watch = new OrderWatch();
   private readonly unknownSends = new Set<string>();
-  /** Venue clock − local clock (ms), from the last syncClock. */
+  /**
+   * Venue clock − local clock (ms), from the last syncClock, as ccxt measures it: the venue's
+   * time against the local time after its answer, so the venue's now is at least local + this.
+   * Requests are stamped with it: BingX refuses a timestamp 1 s ahead, but not 5 s behind.
+   */
   private skew_ms = 0;
+  /** The last sync's round trip: the venue's now is at most local + skew_ms + this. */
+  private skew_rtt_ms = 0;
   private readonly liquidations = new Map<string, VenueLiquidation>();
 
   constructor(
@@ -110,17 +128,32 @@ export class CcxtVenue implements Venue {
     return this.skew_ms;
   }
 
-  /** Now on the venue's clock: fill windows are asked in the venue's time. */
+  /**
+   * The earliest the venue's now can be: where fill windows start and the read cursor stands (a
+   * window that starts too early only reads again what is skipped as seen).
+   */
   private venueNow(): number {
     return Date.now() + this.skew_ms;
+  }
+
+  /**
+   * The latest the venue's now can be, plus a margin for drift since the sync: where fill windows
+   * end. No fill exists in the future, so reading past now costs nothing, while ending at the
+   * earliest estimate loses the newest fills (it ran 11 ms behind here; seconds in a latency spike).
+   */
+  private fillsEnd(): number {
+    return Date.now() + this.skew_ms + this.skew_rtt_ms + FILLS_END_MARGIN_MS;
   }
 
   async syncClock(): Promise<number> {
     try {
       const wait_ms = await this.throttle.acquire(['ip']);
       if (wait_ms > 0) throw new ThrottledError(wait_ms);
-      // ccxt: timeDifference = local time after the answer − server time.
+      // ccxt: timeDifference = local time after the answer − server time. The venue stamped its
+      // time somewhere in the round trip, so its now lies within the round trip of that.
+      const before = Date.now();
       this.skew_ms = -Number(await this.ex.loadTimeDifference());
+      this.skew_rtt_ms = Date.now() - before;
       return this.skew_ms;
     } catch (err) {
       throw this.readError(err, Date.now());
@@ -288,7 +321,7 @@ export class CcxtVenue implements Venue {
       [marks, book] = await Promise.all([this.readMarks(), this.readBook(now_ms)]);
       // After the book, and up to now (not the poll's start): an order absent from the book has
       // all its fills in this read, even those made while the book was being read.
-      fills = await this.readFills(window.start_ms, Math.max(window.end_ms, this.venueNow()), book, false);
+      fills = await this.readFills(window.start_ms, this.fillsEnd(), book, false);
     } catch (err) {
       const { auth: _auth, ...input } = this.readFailure(err, ts);
       return [input];
@@ -332,10 +365,7 @@ export class CcxtVenue implements Venue {
     const window = this.watch.fillWindow(now_ms);
     let fills: VenueFill[];
     try {
-      // Up to a little past the venue's now: the skew is an estimate (24 ms off seen on this
-      // machine), and a fill made just before this read must not fall outside it. No fill exists
-      // in the future, so the margin costs nothing.
-      fills = await this.readFills(window.start_ms, this.venueNow() + FILLS_END_MARGIN_MS, [], false);
+      fills = await this.readFills(window.start_ms, this.fillsEnd(), [], false);
     } catch (err) {
       const { auth: _auth, ...input } = this.readFailure(err, ts);
       return [input];
@@ -364,20 +394,35 @@ export class CcxtVenue implements Venue {
     if (start_ms > since_ms) this.log(`venue: fills older than ${SNAPSHOT_FILLS_MS_MAX / 86_400_000} days are not read (asked since ${new Date(since_ms).toISOString()})`);
     try {
       // Not one atomic read, so in an order that keeps the parts consistent while orders fill:
-      // the book first; then the positions, alone; then every fill up to the moment the positions
-      // answered. An order off the book has all its fills in the snapshot, and the fills applied
-      // are exactly those the positions reflect (chaos seeds 29 and 45: with the fill window
-      // ending when the snapshot began, the last fills of an order that completed during the
-      // reads were missing, and reconcile marked the order gone and the position mismatched).
+      // the book first, so an order off the book has all its fills in the later fills read
+      // (chaos seeds 29 and 45); then the fills are bracketed by two positions reads, and taken
+      // only when both agree: nothing filled between them, so the fills read (up to past the
+      // venue's now) holds exactly the fills the positions reflect. A fill window that ended
+      // at an estimate of the venue's now lost the last fill of an order completing during the
+      // reads whenever the clock sync was a few ms behind.
       const [book, balance, marks] = await Promise.all([this.readBook(now_ms), this.paced(['ip'], () => this.ex.fetchBalance()), this.readMarks()]);
-      const positions = await this.paced(['account_reads'], () => this.ex.fetchPositions());
-      const fills_end_ms = Math.max(now_ms, this.venueNow());
-      const fills: VenueFill[] = [];
-      // Bounded: SNAPSHOT_FILLS_MS_MAX / FILL_WINDOW_MS_MAX windows (5).
-      for (let from = start_ms; from < fills_end_ms; from += FILL_WINDOW_MS_MAX) {
-        fills.push(...(await this.readFills(from, Math.min(fills_end_ms, from + FILL_WINDOW_MS_MAX), book, true)));
+      let positions = await this.readPositions();
+      const byId = new Map<string, VenueFill>();
+      let from_ms = start_ms;
+      for (let reads = 1; ; reads += 1) {
+        const read_start_ms = this.venueNow();
+        const end_ms = this.fillsEnd();
+        // Bounded: SNAPSHOT_FILLS_MS_MAX / FILL_WINDOW_MS_MAX windows (5) on the first read.
+        for (let w = from_ms; w < end_ms; w += FILL_WINDOW_MS_MAX) {
+          for (const f of await this.readFills(w, Math.min(end_ms, w + FILL_WINDOW_MS_MAX), book, true)) if (!byId.has(f.fill_id)) byId.set(f.fill_id, f);
+        }
+        const again = await this.readPositions();
+        if (samePositions(positions, again)) break;
+        positions = again;
+        if (reads >= SNAPSHOT_FILL_READS_MAX) {
+          this.log(`venue: positions kept changing over ${reads} fills reads; the snapshot may hold fewer fills than its positions reflect`);
+          break;
+        }
+        // Only what can have filled since the last read began (its fills are already here).
+        from_ms = Math.max(start_ms, read_start_ms - FILL_READ_OVERLAP_MS);
       }
-      const venuePositions = positions.map((p) => toVenuePosition(p)).filter((p) => p !== undefined);
+      const fills = [...byId.values()];
+      const venuePositions = positions;
       // Prime poll: these fills are reported here, and reconcile owns the orders now off the book.
       for (const f of this.watch.takeNewFills(fills, book)) this.noteLiquidation(f);
       for (const w of this.watch.offTheBook(book)) this.watch.unwatch(w.client_order_id);
@@ -385,9 +430,7 @@ export class CcxtVenue implements Venue {
       const wanted = new Set([...symbols, ...venuePositions.map((p) => p.symbol)]);
       const snapMarks: Record<Symbol, number> = {};
       for (const s of wanted) if (marks[s] !== undefined) snapMarks[s] = marks[s];
-      const seen = new Set<string>();
-      const uniqueFills = fills.filter((f) => (seen.has(f.fill_id) ? false : (seen.add(f.fill_id), true))).sort((a, b) => a.ts - b.ts);
-      return { ts, balance_usdt: toBalanceUsdt(balance), marks: snapMarks, positions: venuePositions, open_orders: book, fills: uniqueFills };
+      return { ts, balance_usdt: toBalanceUsdt(balance), marks: snapMarks, positions: venuePositions, open_orders: book, fills: fills.sort((a, b) => a.ts - b.ts) };
     } catch (err) {
       throw this.readError(err, ts);
     }
@@ -412,10 +455,14 @@ export class CcxtVenue implements Venue {
     }
   }
 
+  private async readPositions(): Promise<VenuePosition[]> {
+    const positions = await this.paced(['account_reads'], () => this.ex.fetchPositions());
+    return positions.map((p) => toVenuePosition(p)).filter((p) => p !== undefined);
+  }
+
   async positions(): Promise<VenuePosition[]> {
     try {
-      const positions = await this.paced(['account_reads'], () => this.ex.fetchPositions());
-      return positions.map((p) => toVenuePosition(p)).filter((p) => p !== undefined);
+      return await this.readPositions();
     } catch (err) {
       throw this.readError(err, Date.now());
     }

@@ -81,9 +81,10 @@ export interface Venue {
   readonly clockSkewMs: number;
 
   /**
-   * ccxt's time-difference sync (loadTimeDifference: one GET server/time). Done at connect
-   * and again, once, when a request is refused for its timestamp (the request is then sent
-   * again). Returns the new skew. Throws VenueReadError on failure.
+   * ccxt's time-difference sync (loadTimeDifference: one GET server/time), its round trip kept as
+   * the skew's error: fill windows start at the earliest and end past the latest the venue's now
+   * can be. Done at connect and again, once, when a request is refused for its
+   * timestamp (the request is then sent again). Returns the new skew. Throws VenueReadError.
    */
   syncClock(): Promise<number>;
 
