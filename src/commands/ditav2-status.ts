@@ -6,6 +6,8 @@ import { homePaths, type Config } from '../config.js';
 import { EXIT } from '../errors.js';
 import { askEngine } from '../engine/runner/socket.js';
 import type { StatusDoc } from '../engine/runner/status-data.js';
+// Types only: the engine-down path alone loads the kernel (below).
+import type { Kernel } from '../engine/kernel/index.js';
 import type { CommandResult, CommandRun, Context } from './types.js';
 
 /** The status document, from the engine or from the checkpoint. */
@@ -30,23 +32,8 @@ export async function collectStatus(config: Config): Promise<StatusDoc | undefin
   const stopped = readFailStop(stoppedPath(paths));
   if (!cp) return stopped ? failStopOnly(config, failStopReason(stopped), stopped) : undefined;
   const { Kernel } = await import('../engine/kernel/index.js');
-  const inputs = history.records.filter((r) => r.t === 'in');
-  let kernel = Kernel.restore(cp.kernel);
-  let seq = cp.seq;
   const first: string[] = stopped ? [`${failStopReason(stopped)}; next: ${stopped.next.join('; ')}`] : [];
-  for (const [i, rec] of inputs.entries()) {
-    try {
-      kernel.apply(rec.input);
-    } catch (err) {
-      // The input a fail-stop failed on is journaled. The kernel threw mid-input: the state shown
-      // is rebuilt up to the input before it.
-      first.push(`the journaled input at seq ${rec.seq} fails in the kernel (${err instanceof Error ? err.message.split('\n')[0] : String(err)}): the state shown is the one before it; run pink replay`);
-      kernel = Kernel.restore(cp.kernel);
-      for (const before of inputs.slice(0, i)) kernel.apply(before.input);
-      break;
-    }
-    seq = rec.seq;
-  }
+  const { kernel, seq } = replayAfter(Kernel, cp, history.records, first);
   const view = kernel.view();
   const spool = spooledOnDisk(paths.spool);
   return buildStatus(
@@ -88,6 +75,31 @@ export async function collectStatus(config: Config): Promise<StatusDoc | undefin
     Date.now(),
     first,
   );
+}
+
+type History = ReturnType<typeof import('../engine/runner/history.js').locateHistory>;
+
+/**
+ * The checkpoint's kernel with the journal's inputs after it applied: the last state the kernel
+ * reached. The input a fail-stop failed on is journaled; if one throws, the state is the one
+ * before it, and `first` says so.
+ */
+function replayAfter(K: typeof Kernel, cp: NonNullable<History['checkpoint']>, records: History['records'], first: string[]): { kernel: Kernel; seq: number } {
+  const inputs = records.filter((r) => r.t === 'in');
+  let kernel = K.restore(cp.kernel);
+  let seq = cp.seq;
+  for (const [i, rec] of inputs.entries()) {
+    try {
+      kernel.apply(rec.input);
+    } catch (err) {
+      first.push(`the journaled input at seq ${rec.seq} fails in the kernel (${err instanceof Error ? err.message.split('\n')[0] : String(err)}): the state shown is the one before it; run pink replay`);
+      kernel = K.restore(cp.kernel);
+      for (const before of inputs.slice(0, i)) kernel.apply(before.input);
+      break;
+    }
+    seq = rec.seq;
+  }
+  return { kernel, seq };
 }
 
 /** A fail-stop before the first checkpoint (at start): no state to show, only the stop. */

@@ -2,7 +2,7 @@
 // folder are parameters). `pink fault` is their only user; the table renderer takes cli-table3 as
 // an argument so that `pink fault CODE` never loads it.
 import type TableType from 'cli-table3';
-import { FAULTS, LOG_PATHS, type FaultClass } from './taxonomy.js';
+import { ANOMALY_ORIGIN, FAULTS, LOG_PATHS, type FaultClass } from './taxonomy.js';
 
 export interface Paint {
   code: (s: string) => string;
@@ -111,7 +111,7 @@ export function renderMarkdown(log_dir: string, faults: readonly FaultClass[] = 
     '- `KernelOutcome.diagnostic_code` (programmatic)',
     '- `KernelOutcome.severity` (INFO/WARNING/ERROR/CRITICAL)',
     '- `KernelOutcome.details` (structured payload with reason, retry_after_ms, etc.)',
-    '- the `anomalies` rows (origin `ditav2_kernel`) for every outcome above INFO',
+    `- the \`anomalies\` rows (origin \`${ANOMALY_ORIGIN}\`) for every outcome above INFO`,
     '- `pink ditav2-status` (fault counts over the last 15 minutes)',
     '',
     '## Log Paths',

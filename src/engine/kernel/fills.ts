@@ -154,23 +154,7 @@ export function applyFillAfterTrade(c: Core, slot: SlotRec, order: OrderRec, f: 
   if (f.venue_order_id && !order.venue_order_id) order.venue_order_id = f.venue_order_id;
   touchDone(c.st, order, c.ts);
   const whose = `${order.purpose} ${order.client_order_id} of trade ${order.trade_id}`;
-  const rows: RowOut[] = [];
-  const commands: VenueCommand[] = [];
-  const outcomes: KernelOutcome[] = [];
-  let applied = 0;
-  let what: string;
-  if (plan === 'fee_only') {
-    chargeAccountFee(c, f);
-    rows.push(fillRow(c, order, f, 0, inferred));
-    outcomes.push(c.outcome(c.F.OVERFILL, slot.symbol, {
-      reason: `fill ${f.fill_id} of ${whose}, which is over: ${order.side} ${f.qty} @ ${f.price} is reduce-only and PINK holds ${slot.side ?? 'flat'} ${slot.qty}: nothing applied but its fee ${f.fee_usdt}`,
-      fill_id: f.fill_id,
-      client_order_id: order.client_order_id,
-      fill_qty: f.qty,
-      applied_qty: 0,
-    }, commands, rows));
-    return outcomes;
-  }
+  if (plan === 'fee_only') return [feeOnlyAfterTrade(c, slot, order, f, inferred, whose)];
   if (plan === 'open') {
     c.lateTrades += 1;
     slot.trade = newTrade(c.st, slot.symbol, order.side === 'buy' ? 'long' : 'short', { status: 'pending', ts: 0, price: 0, qty: 0 }, `f${c.lateTrades}`);
@@ -179,31 +163,20 @@ export function applyFillAfterTrade(c: Core, slot: SlotRec, order: OrderRec, f: 
   }
   const trade = slot.trade!;
   chargeFee(c, slot, f);
-  if (plan === 'reduce') {
-    applied = Math.min(f.qty, slot.qty);
-    if (isDust(slot.qty - applied, trade.entry_qty)) applied = slot.qty;
-    rows.push(fillRow(c, order, f, applied, inferred, trade.trade_id));
-    const leg = recordExitLeg(c, slot, { ts: f.ts, leg_qty: applied, leg_price: f.price, leg_realized_pnl: 0, leg_fee: f.fee_usdt, exit_reason: order.reason, client_order_id: order.client_order_id }, rows);
-    if (leg.closed) closeTrade(c, slot, f.ts, order.reason, order.client_order_id, commands, rows);
-    else c.move(slot, 'LATE_EXIT_FILL');
-    what = leg.closed ? `closed trade ${trade.trade_id}` : `reduced trade ${trade.trade_id} to ${slot.side} ${slot.qty}`;
-  } else {
-    applied = f.qty;
-    rows.push(fillRow(c, order, f, applied, inferred, trade.trade_id));
-    growTrade(c, slot, trade, applied, f);
-    rows.push(tradeRow(c, slot, trade));
-    c.move(slot, 'LATE_ENTRY_FILL');
-    what = plan === 'open' ? `opened trade ${trade.trade_id}, ${trade.side} ${slot.qty}` : `grew trade ${trade.trade_id} to ${trade.side} ${slot.qty}`;
-  }
-  outcomes.push(c.outcome(c.F.FILL_AFTER_TRADE, slot.symbol, {
-    reason: `fill ${f.fill_id} of ${whose}, which is over: ${order.side} ${applied} @ ${f.price} ${what}, as the venue netted it (fee ${f.fee_usdt})`,
-    client_order_id: order.client_order_id,
-    fill_id: f.fill_id,
-    qty: applied,
-    price: f.price,
-    trade_id: trade.trade_id,
-    position_qty: slot.qty,
-  }, commands, rows));
+  const rows: RowOut[] = [];
+  const commands: VenueCommand[] = [];
+  const { applied, what } = plan === 'reduce' ? reduceAfterTrade(c, slot, order, f, inferred, rows, commands) : growAfterTrade(c, slot, order, f, inferred, plan === 'open', rows);
+  const outcomes: KernelOutcome[] = [
+    c.outcome(c.F.FILL_AFTER_TRADE, slot.symbol, {
+      reason: `fill ${f.fill_id} of ${whose}, which is over: ${order.side} ${applied} @ ${f.price} ${what}, as the venue netted it (fee ${f.fee_usdt})`,
+      client_order_id: order.client_order_id,
+      fill_id: f.fill_id,
+      qty: applied,
+      price: f.price,
+      trade_id: trade.trade_id,
+      position_qty: slot.qty,
+    }, commands, rows),
+  ];
   if (trade.status === 'closed') {
     outcomes.push(c.outcome(c.F.TRADE_CLOSED, slot.symbol, { reason: `trade ${trade.trade_id} closed by fill ${f.fill_id} of ${order.client_order_id}`, trade_id: trade.trade_id, realized_pnl: trade.realized_pnl_usdt }));
   }
@@ -218,6 +191,40 @@ export function applyFillAfterTrade(c: Core, slot: SlotRec, order: OrderRec, f: 
     }));
   }
   return outcomes;
+}
+
+/** A reduce-only fill after its trade with nothing to reduce: only its fee counts (OVERFILL). */
+function feeOnlyAfterTrade(c: Core, slot: SlotRec, order: OrderRec, f: FillFacts, inferred: boolean, whose: string): KernelOutcome {
+  chargeAccountFee(c, f);
+  return c.outcome(c.F.OVERFILL, slot.symbol, {
+    reason: `fill ${f.fill_id} of ${whose}, which is over: ${order.side} ${f.qty} @ ${f.price} is reduce-only and PINK holds ${slot.side ?? 'flat'} ${slot.qty}: nothing applied but its fee ${f.fee_usdt}`,
+    fill_id: f.fill_id,
+    client_order_id: order.client_order_id,
+    fill_qty: f.qty,
+    applied_qty: 0,
+  }, [], [fillRow(c, order, f, 0, inferred)]);
+}
+
+/** A fill after its trade against the current trade: an exit leg of it (closing it when it is all). */
+function reduceAfterTrade(c: Core, slot: SlotRec, order: OrderRec, f: FillFacts, inferred: boolean, rows: RowOut[], commands: VenueCommand[]): { applied: number; what: string } {
+  const trade = slot.trade!;
+  let applied = Math.min(f.qty, slot.qty);
+  if (isDust(slot.qty - applied, trade.entry_qty)) applied = slot.qty;
+  rows.push(fillRow(c, order, f, applied, inferred, trade.trade_id));
+  const leg = recordExitLeg(c, slot, { ts: f.ts, leg_qty: applied, leg_price: f.price, leg_realized_pnl: 0, leg_fee: f.fee_usdt, exit_reason: order.reason, client_order_id: order.client_order_id }, rows);
+  if (leg.closed) closeTrade(c, slot, f.ts, order.reason, order.client_order_id, commands, rows);
+  else c.move(slot, 'LATE_EXIT_FILL');
+  return { applied, what: leg.closed ? `closed trade ${trade.trade_id}` : `reduced trade ${trade.trade_id} to ${slot.side} ${slot.qty}` };
+}
+
+/** A fill after its trade on the current trade's side (or opening one on a flat slot): the trade grows by all of it. */
+function growAfterTrade(c: Core, slot: SlotRec, order: OrderRec, f: FillFacts, inferred: boolean, opened: boolean, rows: RowOut[]): { applied: number; what: string } {
+  const trade = slot.trade!;
+  rows.push(fillRow(c, order, f, f.qty, inferred, trade.trade_id));
+  growTrade(c, slot, trade, f.qty, f);
+  rows.push(tradeRow(c, slot, trade));
+  c.move(slot, 'LATE_ENTRY_FILL');
+  return { applied: f.qty, what: opened ? `opened trade ${trade.trade_id}, ${trade.side} ${slot.qty}` : `grew trade ${trade.trade_id} to ${trade.side} ${slot.qty}` };
 }
 
 /** A fill's fee: the trade's and the account's (capital moves only by what the kernel applies). */

@@ -41,7 +41,7 @@ export { anomalyRow, type AnomalyFacts } from './anomaly-row.js';
 export { transition, transitionPairs } from './transitions.js';
 export { FUNDING_IDS_MAX } from './state.js';
 /** The one drift tolerance: |venue balance − capital| above it is ACCOUNT_DRIFT; the runner's health should read it. */
-export { DRIFT_TOLERANCE_USDT_DEFAULT } from './state.js';
+export { DRIFT_TOLERANCE_USDT_DEFAULT } from './limits.js';
 export { RECONCILE_LOOKBACK_MS } from './limits.js';
 /** Not used outside yet: the runner's flatten should write it instead of its 'manual_flatten' literal (issue 23). */
 export { FLATTEN_REASON } from './intents.js';

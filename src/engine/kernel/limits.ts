@@ -32,6 +32,12 @@ export const BALANCE_USDT_ABS_MAX = 1e15;
 export const CAPITAL_USDT_MAX = 1e15;
 /** |venue balance − capital| above this is ACCOUNT_DRIFT; the tolerance itself is bounded. */
 export const DRIFT_TOLERANCE_USDT_MAX = 1e12;
+/**
+ * The drift tolerance (USDT) every history has: no caller sets another (kernel-glue.ts passes this
+ * one), and status judges drift by it. It stays a setting because checkpoints and SETTINGS inputs
+ * carry it.
+ */
+export const DRIFT_TOLERANCE_USDT_DEFAULT = 1;
 /** Every time is epoch ms in [0, 2100-01-01). */
 export const TS_MS_MAX = 4_102_444_800_000;
 /** A venue's retry-after, and the configured cooldown (SPEC 6: cooldown 0–3600 s). */

@@ -24,9 +24,39 @@ export function handleReconcile(c: Core, input: ReconcileInput): KernelOutcome[]
   const report: ReconcileCorrection[] = [];
   const outcomes: KernelOutcome[] = [];
   const note = (k: ReconcileCorrection): void => void report.push({ kind: k.kind, symbol: k.symbol, detail: k.detail });
-
-  // Phase 1: the fills PINK missed (judged against the memory as it was before this input).
+  // Judged against the memory as it was before this input.
   const seen = (fill: { fill_id: string; ts: number }): boolean => fillSeenReason(c, fill.fill_id, fill.ts) !== null;
+
+  applyMissedFills(c, snapshot, scope, seen, note, outcomes);
+  // Phase 2: orders and positions.
+  for (const corr of planReconcile(c.st, snapshot, scope, input.adopt_orphans === true, seen)) {
+    note(corr);
+    const o = applyCorrection(c, corr, snapshot.ts);
+    if (o !== null) outcomes.push(o);
+    if (corr.kind === 'closed' && corr.liquidation !== undefined) outcomes.push(liquidated(c, corr));
+  }
+  const diverged = new Set(report.filter((r) => r.kind === 'orphan_flagged' || r.kind === 'position_mismatch').map((r) => r.symbol));
+  const stale_left = settleSlots(c, scope, diverged, note);
+  noteDrift(c, snapshot, note, outcomes);
+
+  const a = c.st.account;
+  const blocking = report.filter((r) => r.kind === 'orphan_flagged' || r.kind === 'position_mismatch').length;
+  const converged = blocking === 0 && stale_left === 0;
+  const summary = c.outcome(c.F.RECONCILED, undefined, {
+    reason: `${report.length} correction(s); ${converged ? 'converged' : `${blocking + stale_left} divergence(s) need an operator`}`,
+    corrections: report,
+    drift: a.drift_usdt,
+    venue_balance: a.venue_balance_usdt,
+    converged,
+    scope: input.symbols ?? null,
+  });
+  return [summary, ...outcomes];
+}
+
+type Note = (k: ReconcileCorrection) => void;
+
+/** Phase 1: the fills PINK missed, each applied as applyFill (or, its trade over, applyFillAfterTrade) would have. */
+function applyMissedFills(c: Core, snapshot: ReconcileInput['snapshot'], scope: Set<string> | null, seen: (fill: { fill_id: string; ts: number }) => boolean, note: Note, outcomes: KernelOutcome[]): void {
   for (const corr of planInferredFills(c.st, snapshot, scope, seen)) {
     assert(corr.kind === 'inferred_fill', `phase 1 planned ${corr.kind}`);
     const order = c.st.orders.get(corr.fill.client_order_id)!;
@@ -48,19 +78,14 @@ export function handleReconcile(c: Core, input: ReconcileInput): KernelOutcome[]
       note({ kind: 'closed', symbol: slot.symbol, detail: `trade ${slot.trade.trade_id} closed by inferred fills (${slot.trade.exit_reason})` });
     }
   }
+}
 
-  // Phase 2: orders and positions.
-  for (const corr of planReconcile(c.st, snapshot, scope, input.adopt_orphans === true, seen)) {
-    note(corr);
-    const o = applyCorrection(c, corr, snapshot.ts);
-    if (o !== null) outcomes.push(o);
-    if (corr.kind === 'closed' && corr.liquidation !== undefined) outcomes.push(liquidated(c, corr));
-  }
-
-  // Settle: every slot in scope ends in the state its facts imply; a stale slot whose symbol did
-  // not converge (the venue's position is not PINK's, or not PINK's to adopt) stays stale and
-  // blocked until a reconcile converges or the operator acts.
-  const diverged = new Set(report.filter((r) => r.kind === 'orphan_flagged' || r.kind === 'position_mismatch').map((r) => r.symbol));
+/**
+ * Settle: every slot in scope ends in the state its facts imply; a stale slot whose symbol did not
+ * converge (the venue's position is not PINK's, or not PINK's to adopt) stays stale and blocked
+ * until a reconcile converges or the operator acts. Returns how many slots still wait.
+ */
+function settleSlots(c: Core, scope: Set<string> | null, diverged: Set<string>, note: Note): number {
   let stale_left = 0;
   for (const slot of c.st.slots.values()) {
     if (scope !== null && !scope.has(slot.symbol)) continue;
@@ -70,30 +95,21 @@ export function handleReconcile(c: Core, input: ReconcileInput): KernelOutcome[]
     if (from !== null) note({ kind: 'settled', symbol: slot.symbol, detail: `${from} → ${slot.state}` });
     if (waitsForReconcile(slot.state)) stale_left += 1;
   }
+  return stale_left;
+}
 
-  // Drift: reported, never applied (the kernel's account is the only capital authority).
+/** Drift: reported, never applied (the kernel's account is the only capital authority). */
+function noteDrift(c: Core, snapshot: ReconcileInput['snapshot'], note: Note, outcomes: KernelOutcome[]): void {
   const a = c.st.account;
   const balance = balanceOf(snapshot.balance_usdt);
-  if (balance !== null) {
-    a.venue_balance_usdt = balance;
-    a.drift_usdt = balance - capitalOf(a);
-    const detail = driftDetail(balance, capitalOf(a), c.st.config.drift_tolerance_usdt);
-    if (detail !== null) {
-      note({ kind: 'drift', symbol: '', detail });
-      outcomes.push(c.outcome(c.F.ACCOUNT_DRIFT, undefined, { reason: detail, drift: a.drift_usdt, venue_balance: balance, capital: capitalOf(a) }));
-    }
+  if (balance === null) return;
+  a.venue_balance_usdt = balance;
+  a.drift_usdt = balance - capitalOf(a);
+  const detail = driftDetail(balance, capitalOf(a), c.st.config.drift_tolerance_usdt);
+  if (detail !== null) {
+    note({ kind: 'drift', symbol: '', detail });
+    outcomes.push(c.outcome(c.F.ACCOUNT_DRIFT, undefined, { reason: detail, drift: a.drift_usdt, venue_balance: balance, capital: capitalOf(a) }));
   }
-  const blocking = report.filter((r) => r.kind === 'orphan_flagged' || r.kind === 'position_mismatch').length;
-  const converged = blocking === 0 && stale_left === 0;
-  const summary = c.outcome(c.F.RECONCILED, undefined, {
-    reason: `${report.length} correction(s); ${converged ? 'converged' : `${blocking + stale_left} divergence(s) need an operator`}`,
-    corrections: report,
-    drift: a.drift_usdt,
-    venue_balance: a.venue_balance_usdt,
-    converged,
-    scope: input.symbols ?? null,
-  });
-  return [summary, ...outcomes];
 }
 
 function applyCorrection(c: Core, corr: Correction, ts: number): KernelOutcome | null {

@@ -4,7 +4,7 @@
 import { assert } from './assert.js';
 import { tradeId } from './ids.js';
 import { copySteps } from './steps.js';
-import { CAPITAL_USDT_MAX, FILL_IDS_INTENTS_MAX, FILL_IDS_MAX, HISTORY_ID_PATTERN, ORDERS_REMEMBERED_MAX } from './limits.js';
+import { CAPITAL_USDT_MAX, DRIFT_TOLERANCE_USDT_DEFAULT, FILL_IDS_INTENTS_MAX, FILL_IDS_MAX, HISTORY_ID_PATTERN, ORDERS_REMEMBERED_MAX } from './limits.js';
 import type {
   KernelConfig,
   KernelSettings,
@@ -31,11 +31,6 @@ export const MAX_REJECTS_DEFAULT = 5;
 export const FUNDING_IDS_MAX = 1024;
 /** A position at or below this fraction of the trade's entry size is flat (float dust). */
 export const QTY_DUST_RATIO = 1e-9;
-/**
- * The drift tolerance (USDT) every history has: no caller sets another (kernel-glue.ts passes this
- * one). It stays a setting because checkpoints and SETTINGS inputs carry it.
- */
-export const DRIFT_TOLERANCE_USDT_DEFAULT = 1;
 
 export type OrderStatus =
   | 'pending'

@@ -1,7 +1,7 @@
 // `pink timeline`: one chronological view of what PINK recorded (SPEC 6: JSON `events[]` with
 // `ts, kind, symbol, code, detail`). The rows come from sql.ts; this module turns them into events
 // and is pure (no I/O, no clock), so the engine and the CLI build the same document.
-import { findFault } from '../faults/taxonomy.js';
+import { ANOMALY_ORIGIN, findFault } from '../faults/taxonomy.js';
 import { timelineRows, presentTables, reportRows, type Scope, type TimelineRows } from './sql.js';
 import type { Queryable } from '../store/parity.js';
 import { iso } from './when.js';
@@ -96,7 +96,7 @@ export function buildEvents(rows: TimelineRows): TimelineEvent[] {
   const out: TimelineEvent[] = [];
   for (const a of rows.anomalies) {
     const kind: EventKind = a.origin === ENGINE_ORIGIN ? 'engine' : a.origin === OPERATOR_ORIGIN ? 'operator' : RECONCILE_CODES.has(a.code) ? 'reconcile' : 'fault';
-    const origin = kind === 'fault' && a.origin !== 'ditav2_kernel' ? ` (from ${a.origin})` : '';
+    const origin = kind === 'fault' && a.origin !== ANOMALY_ORIGIN ? ` (from ${a.origin})` : '';
     out.push(event(a.ts_ms, kind, sym(a.symbol), `${a.severity} ${a.code}: ${reasonOf(a.details)}${origin}`, a.code, a.severity));
   }
   for (const d of rows.decisions) {

@@ -65,37 +65,68 @@ async function flattenNow(engine: Engine, symbols: string[], timeout_ms: number,
     const venuePositions = await engine.opts.venue.positions().catch(() => null);
     return planFlatten(engine.kernel.view(), symbols, venuePositions).map((p) => planResult(p, true));
   }
-  if (control !== undefined) {
-    // Before anything is sent, and whatever follows (even a refusal): the strategy enters no more.
-    if (control.hold === 'engine') applyTrading(engine, { state: 'REDUCING', reason: 'pink flatten --all', operator: control.operator });
-    else for (const symbol of symbols) applyTrading(engine, { symbol, state: 'REDUCING', reason: `pink flatten ${symbol}`, operator: control.operator });
-  }
+  // Before anything is sent, and whatever follows (even a refusal): the strategy enters no more.
+  if (control !== undefined) holdTrading(engine, symbols, control);
   const seq = engine.currentSeq;
   const realizedBefore = new Map(symbols.map((s) => [s, slotOf(engine.kernel.view(), s)?.realized_pnl ?? 0]));
-  const results = new Map<string, FlattenResult>();
+  const { cancels, plans } = await cancelAndPlan(engine, symbols, seq);
+  const mismatched = await reconcileDisagreeing(engine, plans);
+  const { results, exiting } = await sendExits(engine, plans, mismatched, seq);
+  const watched = symbols.filter((s) => !mismatched.has(s) && !results.get(s)!.blocked);
+  // Nothing was sent (flat already, and the positions read or the reconcile said so): no round 3.
+  const sentNothing = exiting.length === 0 && cancels.size === 0;
+  const converged = sentNothing ? true : await confirmFlat(engine, watched, timeout_ms);
+  const after = engine.kernel.view();
+  for (const symbol of symbols) {
+    const r = results.get(symbol)!;
+    const slot = slotOf(after, symbol);
+    r.after = slot;
+    if (r.blocked) continue;
+    r.flat = converged && (!slot || slot.qty === 0);
+    r.realized = (slot?.realized_pnl ?? 0) - (realizedBefore.get(symbol) ?? 0);
+    for (const o of r.orders) o.status = r.flat ? 'done' : 'pending';
+  }
+  return symbols.map((s) => results.get(s)!);
+}
 
-  // Round 1: the plan's cancels (PINK's own working orders: always safe, and decided by its books
-  // alone) beside one read of the venue's positions, which completes the plan: it decides whether
-  // PINK's books can be trusted to size the exits.
+/** Issue 19: the symbols (or the whole engine) REDUCING before the flatten sends anything. */
+function holdTrading(engine: Engine, symbols: string[], control: FlattenControl): void {
+  if (control.hold === 'engine') applyTrading(engine, { state: 'REDUCING', reason: 'pink flatten --all', operator: control.operator });
+  else for (const symbol of symbols) applyTrading(engine, { symbol, state: 'REDUCING', reason: `pink flatten ${symbol}`, operator: control.operator });
+}
+
+/**
+ * Round 1: the plan's cancels (PINK's own working orders: always safe, and decided by its books
+ * alone) beside one read of the venue's positions, which completes the plan: it decides whether
+ * PINK's books can be trusted to size the exits.
+ */
+async function cancelAndPlan(engine: Engine, symbols: string[], seq: number): Promise<{ cancels: ReturnType<typeof cancelsOf>; plans: ReturnType<typeof planFlatten> }> {
   const cancels = cancelsOf(engine.kernel.view(), symbols);
   for (const [symbol] of cancels) {
     engine.feed([{ type: 'INTENT', ts: Date.now(), intent: { intent_id: `flatten-${symbol}-${seq}-cancel`, symbol, action: 'CANCEL', reason: FLATTEN_REASON } }]);
   }
   const [venuePositions] = await Promise.all([engine.opts.venue.positions().catch(() => null), engine.sendPendingBySymbol()]);
-  const plans = planFlatten(engine.kernel.view(), symbols, venuePositions, cancels);
+  return { cancels, plans: planFlatten(engine.kernel.view(), symbols, venuePositions, cancels) };
+}
 
-  // The plan's reconcile step, for every symbol the venue disagrees on (or when the read failed):
-  // a full reconcile of those symbols, as before issue 21; a mismatch then sends nothing.
+/**
+ * The plan's reconcile step, for every symbol the venue disagrees on (or when the read failed): a
+ * full reconcile of those symbols, as before issue 21. The symbols still mismatched, with why:
+ * they get no exit.
+ */
+async function reconcileDisagreeing(engine: Engine, plans: ReturnType<typeof planFlatten>): Promise<Map<string, string>> {
   const careful = plans.filter((p) => p.reconcile !== null).map((p) => p.symbol);
   const mismatched = new Map<string, string>();
-  if (careful.length > 0) {
-    const first = await engine.reconcile(careful, true);
-    for (const c of first.corrections) if (c.kind === 'position_mismatch' && careful.includes(c.symbol)) mismatched.set(c.symbol, c.detail);
-  }
+  if (careful.length === 0) return mismatched;
+  const first = await engine.reconcile(careful, true);
+  for (const c of first.corrections) if (c.kind === 'position_mismatch' && careful.includes(c.symbol)) mismatched.set(c.symbol, c.detail);
+  return mismatched;
+}
 
-  // Round 2: the plan's exits, every symbol's beside the others', sized by the books as they
-  // stand after the reconcile.
+/** Round 2: the plan's exits, every symbol's beside the others', sized by the books as they stand after the reconcile. */
+async function sendExits(engine: Engine, plans: ReturnType<typeof planFlatten>, mismatched: Map<string, string>, seq: number): Promise<{ results: Map<string, FlattenResult>; exiting: string[] }> {
   const view = engine.kernel.view();
+  const results = new Map<string, FlattenResult>();
   const exiting: string[] = [];
   for (const plan of plans) {
     const symbol = plan.symbol;
@@ -119,36 +150,26 @@ async function flattenNow(engine: Engine, symbols: string[], timeout_ms: number,
     exiting.push(symbol);
   }
   await engine.sendPendingBySymbol();
+  return { results, exiting };
+}
 
-  // Round 3: confirm with the venue itself, not just PINK's books: one fills read (the exits'
-  // fills in; the next step's poll settles anything else) beside one positions read; again, briefly, until both say flat or the deadline passes.
-  const watched = symbols.filter((s) => !mismatched.has(s) && !results.get(s)!.blocked);
+/**
+ * Round 3: confirm with the venue itself, not just PINK's books: one fills read (the exits' fills
+ * in; the next step's poll settles anything else) beside one positions read; again, briefly,
+ * until both say flat or the deadline passes. Not confirmed in time: a full reconcile of the
+ * symbols says what the venue holds now.
+ */
+async function confirmFlat(engine: Engine, watched: string[], timeout_ms: number): Promise<boolean> {
   const deadline = Date.now() + timeout_ms;
-  // Nothing was sent (flat already, and the positions read or the reconcile said so): no round 3.
-  const sentNothing = exiting.length === 0 && cancels.size === 0;
-  let venueFlat = sentNothing;
-  let booksFlat = sentNothing;
-  while (!sentNothing) {
+  for (;;) {
     const [filled, positions] = await Promise.all([engine.opts.venue.fills(Date.now()), engine.opts.venue.positions().catch(() => null)]);
     engine.feed(filled);
     await engine.sendPendingBySymbol();
     const now = engine.kernel.view();
-    booksFlat = watched.every((s) => (slotOf(now, s)?.qty ?? 0) === 0);
-    venueFlat = positions !== null && watched.every((s) => !positions.some((p) => p.symbol === s && p.qty > 0));
-    if ((booksFlat && venueFlat) || Date.now() >= deadline) break;
+    const booksFlat = watched.every((s) => (slotOf(now, s)?.qty ?? 0) === 0);
+    const venueFlat = positions !== null && watched.every((s) => !positions.some((p) => p.symbol === s && p.qty > 0));
+    if (booksFlat && venueFlat) return true;
+    if (Date.now() >= deadline) return watched.length === 0 || (await engine.reconcile(watched, true)).converged;
     await new Promise((r) => setTimeout(r, FLAT_POLL_MS));
   }
-  // Not confirmed in time: a full reconcile of the symbols says what the venue holds now.
-  const converged = booksFlat && venueFlat ? true : watched.length === 0 ? true : (await engine.reconcile(watched, true)).converged;
-  const after = engine.kernel.view();
-  for (const symbol of symbols) {
-    const r = results.get(symbol)!;
-    const slot = slotOf(after, symbol);
-    r.after = slot;
-    if (r.blocked) continue;
-    r.flat = converged && (!slot || slot.qty === 0);
-    r.realized = (slot?.realized_pnl ?? 0) - (realizedBefore.get(symbol) ?? 0);
-    for (const o of r.orders) o.status = r.flat ? 'done' : 'pending';
-  }
-  return symbols.map((s) => results.get(s)!);
 }

@@ -1,6 +1,8 @@
 // `pink ditav2-status` health: a pure function of the status facts, so the engine-up and the
 // engine-down (checkpoint) paths judge alike. SPEC: exit 0 healthy, 1 degraded, 3 down.
 import { RATE_LIMIT_PERSISTENT_MS_DEFAULT } from '../../config.js';
+// The kernel's bounds alone (a file with no imports): status does not load the kernel.
+import { DRIFT_TOLERANCE_USDT_DEFAULT } from '../kernel/limits.js';
 
 export const STALE_SLOT_MAX_MS = 30_000;
 export const HEARTBEAT_MAX_POLLS = 5;
@@ -9,8 +11,6 @@ export const HEARTBEAT_MAX_POLLS = 5;
  * ~250 ms, and the first one after a start (connect's reads spent the budget) is paced too.
  */
 export const UNMEASURED_STEP_MS = 250;
-/** Drift between the kernel's capital and the venue balance tolerated before it is a reason. */
-export const DRIFT_TOLERANCE_USDT = 1.0;
 
 export interface HealthFacts {
   up: boolean;
@@ -109,6 +109,6 @@ export function judgeHealth(f: HealthFacts): { healthy: boolean; reasons: string
   for (const l of f.liquidation ?? []) {
     if (warn > 0 && l.distance_pct < warn) reasons.push(`${l.symbol} ${l.distance_pct.toFixed(2)} % from its liquidation price ${l.liquidation_price} (under ${warn} %): pink flatten ${l.symbol}`);
   }
-  if (f.drift !== null && Math.abs(f.drift) > DRIFT_TOLERANCE_USDT) reasons.push(`account drift ${f.drift.toFixed(2)} USDT vs the venue balance (pink fault ACCOUNT_DRIFT)`);
+  if (f.drift !== null && Math.abs(f.drift) > DRIFT_TOLERANCE_USDT_DEFAULT) reasons.push(`account drift ${f.drift.toFixed(2)} USDT vs the venue balance (pink fault ACCOUNT_DRIFT)`);
   return { healthy: reasons.length === 0, reasons, venue_down };
 }

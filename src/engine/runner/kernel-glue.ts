@@ -5,7 +5,7 @@ import { RATE_LIMIT_PERSISTENT_MS_DEFAULT, type Config } from '../../config.js';
 import type { KernelConfig, KernelSettings, SettingChange, Symbol } from '../kernel/types.js';
 import type { Kernel } from '../kernel/index.js';
 import { HISTORY_ID_CHARS, QTY_STEP_MAX, QTY_STEP_MIN } from '../kernel/limits.js';
-import { DRIFT_TOLERANCE_USDT_DEFAULT } from '../kernel/state.js';
+import { DRIFT_TOLERANCE_USDT_DEFAULT } from '../kernel/limits.js';
 import type { SlotFacts } from './strategies.js';
 
 export type KernelView = ReturnType<Kernel['view']>;
