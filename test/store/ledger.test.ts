@@ -5,7 +5,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeRow } from '../../src/engine/store/encode.js';
 import { FAMILIES, openStore } from '../../src/engine/store/index.js';
@@ -48,6 +48,33 @@ test('the ledger tells new, alone, covered and unknown tokens apart, across a re
   assert.deepEqual(['s6', 't1', 't5'].map((t) => d.cover(t)), ['new', 'new', 'alone']);
   d.close();
   assert.ok(readFileSync(join(dir, LEDGER_FILE), 'utf8').trim().split('\n').length <= 5);
+});
+
+test('the ledger is PINK\'s own: created 0600 whatever the umask allows, kept 0600 by its compaction, and never written through a symlink', async () => {
+  const dir = join(HOME, 'modes');
+  mkdirSync(dir, { recursive: true });
+  const umask = process.umask(0o022); // what a shell usually leaves: files 0644 unless asked
+  try {
+    const a = new Ledger(dir, 2);
+    a.open(() => false);
+    a.recordSync('m1..m2#2', ['m1', 'm2']);
+    assert.equal(statSync(join(dir, LEDGER_FILE)).mode & 0o777, 0o600, 'created by an append');
+    for (const t of ['m3', 'm4', 'm5', 'm6']) await a.record(t, [t]); // past the bound: rewritten
+    a.close();
+    assert.equal(readFileSync(join(dir, LEDGER_FILE), 'utf8').includes('m1..m2#2'), false, 'compacted');
+    assert.equal(statSync(join(dir, LEDGER_FILE)).mode & 0o777, 0o600, 'rewritten by its compaction');
+    const linked = join(HOME, 'modes-linked');
+    mkdirSync(linked, { recursive: true });
+    writeFileSync(join(HOME, 'victim'), '');
+    symlinkSync(join(HOME, 'victim'), join(linked, LEDGER_FILE));
+    const b = new Ledger(linked);
+    b.open(() => false);
+    assert.throws(() => b.recordSync('v1..v2#2', ['v1', 'v2']), /ELOOP/);
+    b.close();
+    assert.equal(readFileSync(join(HOME, 'victim'), 'utf8'), '', 'nothing written through the link');
+  } finally {
+    process.umask(umask);
+  }
 });
 
 for (const backend of backendCases()) {

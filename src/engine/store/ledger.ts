@@ -20,9 +20,9 @@
 // steps.)
 // One line per record: {"u":unit,"b":[batches]} (b omitted: one batch, u), {"ok":unit} once a
 // merged unit landed (not synced: a lost "ok" only costs a check).
-import { closeSync, existsSync, fdatasync, fdatasyncSync, openSync, readFileSync, write, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasync, fdatasyncSync, readFileSync, write, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../fsutil.js';
+import { openAppendNoFollow, writeFileAtomic } from '../fsutil.js';
 
 export const LEDGER_FILE = 'units.ledger';
 /** Batch tokens the ledger remembers (~30 bytes each on disk, ~250 in memory). */
@@ -147,7 +147,8 @@ export class Ledger {
 
   #file(): number {
     if (this.#fd === null) {
-      this.#fd = openSync(this.path, 'a');
+      // 0600 and no symlink followed, as every file PINK writes (fsutil.ts; issue 17).
+      this.#fd = openAppendNoFollow(this.path);
       if (this.#torn) writeSync(this.#fd, '\n');
       this.#torn = false;
     }
@@ -176,7 +177,6 @@ export class Ledger {
       })
       .join('');
     this.close();
-    // 0666 before the umask: the mode the ledger's appends create it with.
-    writeFileAtomic(this.path, text, { mode: 0o666 });
+    writeFileAtomic(this.path, text);
   }
 }
