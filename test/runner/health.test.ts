@@ -19,6 +19,8 @@ test('health: each SPEC reason makes the engine degraded, and only those', () =>
     [{ spooled_rows: 3 }, /3 rows spooled/],
     [{ rate_limit_first_ts: NOW - 601_000 }, /RATE_LIMITED persistent/],
     [{ rate_limit_persistent: true }, /RATE_LIMITED persistent/],
+    // DOLPHIN_PINK_RATE_LIMIT_PERSISTENT_SEC=90: the history's window, not the default 10 min.
+    [{ rate_limit_first_ts: NOW - 91_000, rate_limit_persistent_ms: 90_000 }, /RATE_LIMITED persistent for over 90 s \(pink fault RATE_LIMITED_PERSISTENT\)/],
     [{ overdue: [{ symbol: 'ETH-USDT', hold_bars: 300 }] }, /ETH-USDT held 300 bars/],
     [{ drift: 5 }, /drift 5.00/],
     [{ up: false }, /engine down/],
@@ -41,6 +43,7 @@ test('health: each SPEC reason makes the engine degraded, and only those', () =>
   assert.equal(judgeHealth({ ...healthy, venue_contact_ts: NOW - 20_000 }).venue_down, false, '20 s without contact: degraded, not down');
   assert.equal(judgeHealth({ ...healthy, venue_contact_ts: NOW - 31_000 }).venue_down, true, '31 s without contact: down (exit 3)');
   assert.equal(judgeHealth({ ...healthy, failed_steps_in_row: 2 }).healthy, true, 'two failed steps are not yet a reason');
+  assert.equal(judgeHealth({ ...healthy, rate_limit_first_ts: NOW - 601_000, rate_limit_persistent_ms: 900_000 }).healthy, true, 'a 15 min window is not over after 10 min');
   // A 50 ms poll interval with steps paced at ~250 ms: the loop's period is the step.
   const paced = { ...healthy, poll_interval_ms: 50, step_ms_p50: 250 };
   assert.equal(judgeHealth({ ...paced, heartbeat_ts: NOW - 300 }).healthy, true, 'a heartbeat one paced step old is not stalled');

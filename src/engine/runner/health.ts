@@ -23,6 +23,8 @@ export interface HealthFacts {
   spooled_rows: number;
   rate_limit_first_ts: number | null;
   rate_limit_persistent: boolean;
+  /** The history's DOLPHIN_PINK_RATE_LIMIT_PERSISTENT_SEC (ms); RATE_LIMIT_PERSISTENT_MS_DEFAULT if not known. */
+  rate_limit_persistent_ms?: number;
   overdue: { symbol: string; hold_bars: number }[];
   drift: number | null;
   /** Engine up: the last successful venue read (null: not known, engine down). */
@@ -101,8 +103,12 @@ export function judgeHealth(f: HealthFacts): { healthy: boolean; reasons: string
   for (const d of f.divergences ?? []) reasons.push(`${d.symbol}: slot holds ${qtyText(d.pink_qty)}, the venue ${qtyText(d.venue_qty)} (pink fault SLOT_DIVERGED)`);
   if (f.unconverged) reasons.push(`${f.unconverged} (${unconvergedFix(f.unconverged)})`);
   if (f.spooled_rows > 0) reasons.push(`${f.spooled_rows} rows spooled, ClickHouse not taking them (pink fault STORE_SPOOLING)`);
-  if (f.rate_limit_persistent || (f.rate_limit_first_ts !== null && f.now_ts - f.rate_limit_first_ts > RATE_LIMIT_PERSISTENT_MS_DEFAULT)) {
-    reasons.push(`RATE_LIMITED persistent for over ${RATE_LIMIT_PERSISTENT_MS_DEFAULT / 60_000} min (pink fault RATE_LIMITED_PERSISTENT)`);
+  // The kernel marks it persistent on its next input past the window; status also sees the window
+  // pass between inputs (a stalled loop), judged by the same setting.
+  const persistent_ms = f.rate_limit_persistent_ms ?? RATE_LIMIT_PERSISTENT_MS_DEFAULT;
+  if (f.rate_limit_persistent || (f.rate_limit_first_ts !== null && f.now_ts - f.rate_limit_first_ts > persistent_ms)) {
+    const window = persistent_ms % 60_000 === 0 ? `${persistent_ms / 60_000} min` : `${Math.round(persistent_ms / 1000)} s`;
+    reasons.push(`RATE_LIMITED persistent for over ${window} (pink fault RATE_LIMITED_PERSISTENT)`);
   }
   for (const o of f.overdue) reasons.push(`${o.symbol} held ${o.hold_bars} bars, past DOLPHIN_MAX_HOLD_BARS (pink flatten ${o.symbol})`);
   const warn = f.liquidation_warn_pct ?? 0;

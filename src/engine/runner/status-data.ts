@@ -128,6 +128,7 @@ export function buildStatus(view: KernelView, engine: EngineFacts, store: StoreF
     spooled_rows: store.spooled_rows,
     rate_limit_first_ts: rl.consecutive > 0 ? (rl.first_ts ?? null) : null,
     rate_limit_persistent: Boolean(rl.persistent),
+    rate_limit_persistent_ms: view.settings.rate_limit_persistent_ms,
     overdue,
     drift,
     venue_contact_ts: live?.contact_ts ?? null,
