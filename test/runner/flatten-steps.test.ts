@@ -89,13 +89,30 @@ test('the venue disagreeing (or unread): reconcile between the cancel and the ex
   );
 });
 
-test('engine down (venue not read): never a reconcile step; flat only when there is nothing to do', () => {
+test('engine down (venue not read): never a reconcile step; flat when the books hold nothing to exit', () => {
   fc.assert(
     fc.property(arbBooks, (books) => {
       for (const p of planFlatten(viewOf(books), SYMBOLS, 'not_read')) {
         assert.equal(p.reconcile, null);
-        assert.equal(p.flat, p.steps.length === 0);
+        assert.equal(p.flat, p.exit === null);
         assert.equal(p.already_flat, p.steps.length === 0);
+      }
+    }),
+  );
+});
+
+test('`flat` in a plan: no position in PINK\'s books, and none at the venue when it was read; engine up and down agree', () => {
+  fc.assert(
+    fc.property(arbBooks, fc.boolean(), (books, venueDisagrees) => {
+      const view = viewOf(books);
+      const venue = books.flatMap(position).concat(venueDisagrees ? [{ symbol: SYMBOLS[0]!, side: 'long', qty: 7, entry_price: 100 }] : []);
+      const up = planFlatten(view, SYMBOLS, venue);
+      const down = planFlatten(view, SYMBOLS, 'not_read');
+      for (const [i, s] of books.entries()) {
+        // A working order alone is flat: the cancel is all there is to do (engine down said false).
+        assert.equal(down[i]!.flat, s.qty === 0, `engine down, ${s.symbol} qty ${s.qty} working ${s.working_order?.client_order_id ?? 'none'}`);
+        const venueHolds = i === 0 && venueDisagrees;
+        assert.equal(up[i]!.flat, s.qty === 0 && !venueHolds, `engine up, ${s.symbol} qty ${s.qty}, venue disagrees ${venueHolds}`);
       }
     }),
   );

@@ -56,7 +56,10 @@ export interface FlattenPlan {
   steps: FlattenPlanStep[];
   /** Nothing to cancel, reconcile or exit. */
   already_flat: boolean;
-  /** Nothing to exit (with no venue read: nothing to do at all, as before issue 23). */
+  /**
+   * No position now: PINK's books hold none and the venue, when read, agrees. A working order
+   * alone is flat (the cancel is all there is to do), with the engine up or down alike.
+   */
   flat: boolean;
 }
 
@@ -111,7 +114,7 @@ function symbolPlan(symbol: string, slot: SlotView | undefined, cancel: string |
   if (reconcile !== null) steps.push({ action: 'reconcile', detail: reconcile });
   if (exit !== null) steps.push({ action: 'exit', detail: exitText(exit, reconcile !== null, venue_read) });
   const already_flat = steps.length === 0;
-  return { symbol, slot, cancel, reconcile, exit, steps, already_flat, flat: venue_read ? exit === null : already_flat };
+  return { symbol, slot, cancel, reconcile, exit, steps, already_flat, flat: exit === null && reconcile === null };
 }
 
 /**
