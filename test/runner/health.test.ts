@@ -42,6 +42,10 @@ test('health: each SPEC reason makes the engine degraded, and only those', () =>
   assert.equal(judgeHealth({ ...healthy, venue_contact_ts: NOW - 2_000 }).healthy, true, 'venue contact 2 s old is not yet a reason');
   assert.equal(judgeHealth({ ...healthy, venue_contact_ts: NOW - 20_000 }).venue_down, false, '20 s without contact: degraded, not down');
   assert.equal(judgeHealth({ ...healthy, venue_contact_ts: NOW - 31_000 }).venue_down, true, '31 s without contact: down (exit 3)');
+  // A venue hung soon after the start: its timed-out steps are most of the median (10 s each).
+  const hung = { ...healthy, step_ms_p50: 10_000, heartbeat_ts: NOW - 2_000 };
+  assert.match(judgeHealth({ ...hung, venue_contact_ts: NOW - 22_000 }).reasons.join('\n'), /no successful venue contact for 22\.0 s \(pink fault VENUE_UNAVAILABLE\)/, 'slow steps do not stretch the contact bound');
+  assert.equal(judgeHealth({ ...hung, venue_contact_ts: NOW - 31_000 }).venue_down, true, 'nor the exit-3 bound');
   assert.equal(judgeHealth({ ...healthy, failed_steps_in_row: 2 }).healthy, true, 'two failed steps are not yet a reason');
   assert.equal(judgeHealth({ ...healthy, rate_limit_first_ts: NOW - 601_000, rate_limit_persistent_ms: 900_000 }).healthy, true, 'a 15 min window is not over after 10 min');
   // A 50 ms poll interval with steps paced at ~250 ms: the loop's period is the step.

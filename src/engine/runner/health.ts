@@ -94,8 +94,12 @@ export function judgeHealth(f: HealthFacts): { healthy: boolean; reasons: string
   const venueCode = f.rate_limit_first_ts !== null ? 'RATE_LIMITED' : 'VENUE_UNAVAILABLE';
   if (f.up && f.venue_contact_ts != null) {
     const age = f.now_ts - f.venue_contact_ts;
-    venue_down = age > Math.max(VENUE_DOWN_POLLS * period_ms, VENUE_DOWN_MIN_MS);
-    if (age > Math.max(VENUE_CONTACT_MAX_POLLS * period_ms, VENUE_CONTACT_MIN_MS)) {
+    // Judged by the poll interval (at least a paced step), never by the step median: steps that
+    // wait out a hung venue's timeouts raise the median, and a young engine's then called 22 s
+    // without contact HEALTHY and never reached exit 3 (issue 18's first situation).
+    const contact_period_ms = Math.max(f.poll_interval_ms, UNMEASURED_STEP_MS);
+    venue_down = age > Math.max(VENUE_DOWN_POLLS * contact_period_ms, VENUE_DOWN_MIN_MS);
+    if (age > Math.max(VENUE_CONTACT_MAX_POLLS * contact_period_ms, VENUE_CONTACT_MIN_MS)) {
       reasons.push(`no successful venue contact for ${(age / 1000).toFixed(1)} s${venue_down ? ': venue unreachable' : ''} (pink fault ${venueCode})`);
     }
   }
