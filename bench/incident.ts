@@ -2,7 +2,7 @@
 // 0 and 150 ms to every venue request. For each: the wall time of the command (the CLI's own start
 // included, as the operator sees it), the venue requests served while it ran and the *sequential*
 // round trips among them (the longest chain of requests each sent after the previous one was
-// answered: src/engine/venue/sim/overlap.ts). The engine's own step reads during the command are
+// answered: src/sim/overlap.ts). The engine's own step reads during the command are
 // venue requests too and are counted with it. Real binary, real simulator over HTTP, real chDB;
 // medians of RUNS runs. Floors (issue 21): flatten = cancels and closes in parallel, one read to
 // confirm = 3 round trips; restart = stop, start, one parallel round of snapshot reads.
@@ -10,7 +10,7 @@ import { appendFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sequentialRoundTrips, spansBetween, startSim, type SimHandle } from '../src/engine/venue/sim/index.js';
+import { sequentialRoundTrips, spansBetween, startSim, type SimHandle } from '../src/sim/index.js';
 import { runPink, type PinkResult } from '../test/support/cli.js';
 import { stopPid, waitFor } from '../test/support/e2e.js';
 import { median } from './measure.js';

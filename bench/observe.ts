@@ -11,7 +11,7 @@ import { AlertSink } from '../src/engine/observe/alerts.js';
 import { report } from '../src/engine/observe/report.js';
 import { timeline } from '../src/engine/observe/timeline.js';
 import { openStore } from '../src/engine/store/index.js';
-import { startSim } from '../src/engine/venue/sim/index.js';
+import { startSim } from '../src/sim/index.js';
 import { runPink } from '../test/support/cli.js';
 import { stopPid, waitFor } from '../test/support/e2e.js';
 import { closedPort, T0_MS, tmpHome, tradeRows } from '../test/store/fixtures.js';

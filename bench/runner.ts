@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startSim, type SimHandle } from '../src/engine/venue/sim/index.js';
+import { startSim, type SimHandle } from '../src/sim/index.js';
 import { BIN, cleanEnv, runPink } from '../test/support/cli.js';
 import { stopPid, waitFor } from '../test/support/e2e.js';
 import { median, memMb } from './measure.js';

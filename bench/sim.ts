@@ -3,7 +3,7 @@
 // whole path PINK uses: signing, HTTP on loopback, auth check, matching, the BingX answer,
 // ccxt's parsing.
 import { pathToFileURL } from 'node:url';
-import { pointCcxtAtSim, startSim } from '../src/engine/venue/sim/index.js';
+import { pointCcxtAtSim, startSim } from '../src/sim/index.js';
 
 /** Wall time spent measuring (after a warm-up), so `npm run bench` stays short. */
 const MEASURE_MS = 2000;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { homePaths, loadConfig } from '../src/config.js';
 import { FAMILIES, openStore } from '../src/engine/store/index.js';
-import { startSim } from '../src/engine/venue/sim/index.js';
+import { startSim } from '../src/sim/index.js';
 import { askEngine } from '../src/engine/runner/socket.js';
 import { runPink } from '../test/support/cli.js';
 import { cpuSeconds, jemallocMb, median, memMb } from './measure.js';

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config.js';
 import type { VenueCommand } from '../src/engine/kernel/types.js';
 import { openVenue, type Venue, type VenueRates } from '../src/engine/venue/index.js';
-import { startSim, type SimHandle } from '../src/engine/venue/sim/index.js';
+import { startSim, type SimHandle } from '../src/sim/index.js';
 
 const UNPACED: VenueRates = {
   orders: { rate_per_s: 1e6, burst: 1e6 },

@@ -111,7 +111,7 @@ export const run: CommandRun = async (ctx, _args, opts) => {
   const fundingIntervalMs = durationOption(opts, 'fundingInterval', '--funding-interval');
   const clockSkewMs = skewOption(opts);
 
-  const { startSim } = await import('../engine/venue/sim/index.js');
+  const { startSim } = await import('../sim/index.js');
   let sim;
   let fenced: (message: string) => void = () => {};
   const fencedStop = new Promise<string>((resolve) => (fenced = resolve));

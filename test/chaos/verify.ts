@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { homePaths, loadConfig } from '../../src/config.js';
 import { Kernel } from '../../src/engine/kernel/index.js';
 import { openStore } from '../../src/engine/store/index.js';
-import { CLOSED_ORDERS_MAX, FILLS_MAX } from '../../src/engine/venue/sim/engine.js';
-import type { SimGroundTruth, SimOrder } from '../../src/engine/venue/sim/index.js';
+import { CLOSED_ORDERS_MAX, FILLS_MAX } from '../../src/sim/engine.js';
+import type { SimGroundTruth, SimOrder } from '../../src/sim/index.js';
 
 export interface Check {
   name: string;

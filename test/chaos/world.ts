@@ -3,7 +3,7 @@
 // engine pid this world started is killed (SIGKILL) at close if still alive, even on failure.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startSim, type SimHandle } from '../../src/engine/venue/sim/index.js';
+import { startSim, type SimHandle } from '../../src/sim/index.js';
 import { runPink, tempDir, type PinkResult } from '../support/cli.js';
 import { injectEnv } from './inject.js';
 

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import type { RequestRecord } from '../../src/engine/venue/sim/index.js';
+import type { RequestRecord } from '../../src/sim/index.js';
 import { makeWorld, stopPid, waitFor, type World } from '../support/e2e.js';
 
 type Slot = { symbol: string; state: string; qty: number; side: string | null; working_order: { client_order_id: string } | null };

@@ -16,7 +16,7 @@ import { ExitError } from '../../src/errors.js';
 import { clientOrderId } from '../../src/engine/kernel/index.js';
 import type { KernelInput, VenueCommand } from '../../src/engine/kernel/types.js';
 import { openVenue, VenueReadError, type Venue } from '../../src/engine/venue/index.js';
-import { startSim } from '../../src/engine/venue/sim/index.js';
+import { startSim } from '../../src/sim/index.js';
 import { ROOT } from '../support/cli.js';
 import { Harness } from '../kernel/harness.js';
 

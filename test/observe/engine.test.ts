@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parse } from 'parse5';
 import { loadConfig } from '../../src/config.js';
 import { openStore } from '../../src/engine/store/index.js';
-import { startSim, type SimHandle } from '../../src/engine/venue/sim/index.js';
+import { startSim, type SimHandle } from '../../src/sim/index.js';
 import type { ReportDoc } from '../../src/engine/observe/report.js';
 import type { TimelineDoc } from '../../src/engine/observe/timeline.js';
 import { runPink, tempDir, type PinkResult } from '../support/cli.js';

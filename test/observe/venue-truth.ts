@@ -2,7 +2,7 @@
 // independently of PINK's kernel and SQL: realized per exit against the running average entry,
 // fees, trades closed, wins (realized above the trade's fees), holds, UTC days.
 import assert from 'node:assert/strict';
-import type { SimFill } from '../../src/engine/venue/sim/types.js';
+import type { SimFill } from '../../src/sim/types.js';
 
 export interface Expected {
   realized: number;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
-import { startSim } from '../../src/engine/venue/sim/index.js';
+import { startSim } from '../../src/sim/index.js';
 import { runPink, tempDir } from '../support/cli.js';
 
 test('PINK refuses dolphin, system, default, information_schema, INFORMATION_SCHEMA as its database, whatever BLUE is said to be', async () => {

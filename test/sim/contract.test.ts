@@ -14,7 +14,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { ROOT } from '../support/cli.js';
-import { findRoute } from '../../src/engine/venue/sim/routes.js';
+import { findRoute } from '../../src/sim/routes.js';
 import { BTC, ETH, LTC, ccxtClient, simWithClient, type Bingx, type SimWithClient } from './support.js';
 
 /** ../shared beside the checkout, found upward (a git worktree sits deeper than the main checkout). */

@@ -3,10 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { SimEngine, type PlaceRequest } from '../../src/engine/venue/sim/engine.js';
-import { VenueError } from '../../src/engine/venue/sim/errors.js';
-import { buildMarkets, roundTo } from '../../src/engine/venue/sim/markets.js';
-import type { SimFaults } from '../../src/engine/venue/sim/types.js';
+import { SimEngine, type PlaceRequest } from '../../src/sim/engine.js';
+import { VenueError } from '../../src/sim/errors.js';
+import { buildMarkets, roundTo } from '../../src/sim/markets.js';
+import type { SimFaults } from '../../src/sim/types.js';
 
 const SYMBOLS = ['BTC-USDT', 'LTC-USDT'];
 

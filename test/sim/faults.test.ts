@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import ccxt from 'ccxt';
-import { startSim } from '../../src/engine/venue/sim/index.js';
+import { startSim } from '../../src/sim/index.js';
 import { BTC, ETH, LTC, admin, ccxtClient, rejection, simWithClient } from './support.js';
 
 test('signature: a wrong secret or a wrong key → AuthenticationError (100001); public endpoints need none', async () => {

@@ -7,9 +7,9 @@ import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import ccxt from 'ccxt';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { handleAdmin, isLoopbackAddress } from '../../src/engine/venue/sim/admin.js';
-import { SimCore, resolveOptions } from '../../src/engine/venue/sim/core.js';
-import { startSim } from '../../src/engine/venue/sim/index.js';
+import { handleAdmin, isLoopbackAddress } from '../../src/sim/admin.js';
+import { SimCore, resolveOptions } from '../../src/sim/core.js';
+import { startSim } from '../../src/sim/index.js';
 import { BIN, cleanEnv, runPink, tempDir } from '../support/cli.js';
 import { BTC, ETH, admin, ccxtClient, simWithClient } from './support.js';
 

@@ -3,8 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { sequentialRoundTrips, spansBetween, type RequestSpan } from '../../src/engine/venue/sim/overlap.js';
-import type { RequestRecord } from '../../src/engine/venue/sim/core.js';
+import { sequentialRoundTrips, spansBetween, type RequestSpan } from '../../src/sim/overlap.js';
+import type { RequestRecord } from '../../src/sim/core.js';
 
 test('no request is zero round trips; parallel requests are one; a chain counts each link', () => {
   assert.equal(sequentialRoundTrips([]), 0);

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import ccxt from 'ccxt';
-import { startSim } from '../../src/engine/venue/sim/index.js';
+import { startSim } from '../../src/sim/index.js';
 import { BTC, ETH, admin, ccxtClient, rejection, type Bingx } from './support.js';
 
 const HOUR_MS = 3600_000;

@@ -1,7 +1,7 @@
 // Shared by the simulator tests: a simulator with a real ccxt bingx client pointed at it, and
 // a small admin client. Everything stays on 127.0.0.1.
 import ccxt from 'ccxt';
-import { pointCcxtAtSim, startSim, type SimHandle, type SimOptions } from '../../src/engine/venue/sim/index.js';
+import { pointCcxtAtSim, startSim, type SimHandle, type SimOptions } from '../../src/sim/index.js';
 
 export type Bingx = InstanceType<typeof ccxt.bingx>;
 

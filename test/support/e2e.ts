@@ -1,7 +1,7 @@
 // End-to-end support: a real simulator on loopback, a temp PINK_HOME, the real binary.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startSim, type SimHandle } from '../../src/engine/venue/sim/index.js';
+import { startSim, type SimHandle } from '../../src/sim/index.js';
 import { runPink, tempDir, type PinkResult } from './cli.js';
 
 export interface World {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { KernelInput, VenueCommand } from '../../src/engine/kernel/types.js';
 import { openVenue, type OpenVenueOptions, type Venue } from '../../src/engine/venue/index.js';
-import { startSim, type SimGroundTruth, type SimHandle, type SimOptions } from '../../src/engine/venue/sim/index.js';
+import { startSim, type SimGroundTruth, type SimHandle, type SimOptions } from '../../src/sim/index.js';
 
 /** Credentials of these tests' simulators: distinctive, so a leak is searchable. */
 export const TEST_KEY = 'pinkTestKey7c1e9a';

@@ -1,31 +1,31 @@
 // The Venue over ccxt's bingx class: BingX USDT-M perpetuals (live, VST) and the simulator,
-// which speaks the same protocol. Translation only: every decision is the kernel's.
+// which speaks the same protocol. Translation only: every decision is the kernel's. This file
+// holds the reads (poll, fills, snapshot, lookups, account) and the pacing every call goes
+// through; the send path is sends.ts, what a failed send means is resend.ts's table, and the
+// kernel inputs are built in inputs.ts.
 import type { bingx as BingxExchange } from 'ccxt';
 import type { Config, VenueName } from '../../config.js';
 import type { KernelInput, Symbol, VenueCommand, VenueFill, VenueOrder, VenuePosition, VenueSnapshot } from '../kernel/types.js';
 import { readFundingPayments } from './funding.js';
 import { redactReason } from './authorize.js';
 import { classify, VenueReadError, type Classified } from './errors.js';
-import { Throttle } from './throttle.js';
-import { eventId, isLiquidationRow, isPinkOrder, toBalanceUsdt, toCcxtSymbol, toLookedUpOrder, toVenueFill, toVenueOrder, toVenuePosition, type CcxtOrder } from './translate.js';
+import { fill, orderEnded, rateLimited, venueUnavailable } from './inputs.js';
+import { VenueSends } from './sends.js';
+import { Throttle, ThrottledError } from './throttle.js';
+import { isLiquidationRow, isPinkOrder, toBalanceUsdt, toCcxtSymbol, toLookedUpOrder, toVenueFill, toVenueOrder, toVenuePosition, type CcxtOrder } from './translate.js';
 import type { BucketName, EndpointCount, FundingPayment, LookedUpOrder, OpenVenueOptions, PositionMode, Venue, VenueLiquidation } from './types.js';
 import { FILL_WINDOW_MS_MAX, OrderWatch, VANISHED_POLLS_MAX } from './watch.js';
-
-/** The RATE_LIMITED input for an order command the venue refused for rate. */
-function rateLimited(ts: number, client_order_id: string, reason: string, retry_after_ms: number | undefined): KernelInput {
-  return retry_after_ms === undefined ? { type: 'RATE_LIMITED', ts, client_order_id, reason } : { type: 'RATE_LIMITED', ts, client_order_id, reason, retry_after_ms };
-}
 
 /** Distinct endpoints counted at most (ccxt's BingX paths are a few dozen; the rest is `other`). */
 const ENDPOINTS_MAX = 64;
 
-/** `GET /openApi/swap/v2/quote/ticker` from ccxt's fetch(url, method): no host, no query. */
 /** Whether two positions reads hold the same exposure (symbol, side, size): nothing filled between them. */
 export function samePositions(a: VenuePosition[], b: VenuePosition[]): boolean {
   const key = (ps: VenuePosition[]) => ps.map((p) => `${p.symbol} ${p.side} ${p.qty}`).sort().join('|');
   return key(a) === key(b);
 }
 
+/** `GET /openApi/swap/v2/quote/ticker` from ccxt's fetch(url, method): no host, no query. */
 function countEndpoint(counts: Map<string, EndpointCount>, url: unknown, method: unknown): EndpointCount {
   let path = 'other';
   try {
@@ -41,12 +41,7 @@ function countEndpoint(counts: Map<string, EndpointCount>, url: unknown, method:
   return c;
 }
 
-/** Relative nudge before lot truncation (see place()). */
-const LOT_NUDGE_RATIO = 1e-9;
-
 type Bingx = BingxExchange;
-type PlaceCommand = Extract<VenueCommand, { kind: 'PLACE' }>;
-type CancelCommand = Extract<VenueCommand, { kind: 'CANCEL' }>;
 type RawDict = Record<string, unknown>;
 
 /** Orders that left the book unfilled are looked up at most this many per poll (the rest wait). */
@@ -60,16 +55,6 @@ export const ORDER_HISTORY_ROWS_MAX = 1000;
 export const ORDER_HISTORY_MS_MAX = 7 * 24 * 3600_000 - 60_000;
 /** Reconcile reads fills at most this far back (BingX keeps about a month). */
 export const SNAPSHOT_FILLS_MS_MAX = 30 * 24 * 3600_000;
-/** Client order ids whose send had no answer, remembered so a resend looks before it sends. */
-const UNKNOWN_SENDS_MAX = 1_000;
-
-/** Thrown inside the adapter when our own throttle would wait longer than its bound. */
-export class ThrottledError extends Error {
-  constructor(readonly retry_after_ms: number) {
-    super(`pink throttle: request budget exhausted, retry after ${retry_after_ms} ms`);
-    this.name = 'ThrottledError';
-  }
-}
 
 /** Liquidation fills remembered until takeLiquidations() (a runner that never asks must not grow memory). */
 export const LIQUIDATIONS_PENDING_MAX = 1000;
@@ -88,7 +73,7 @@ export class CcxtVenue implements Venue {
   private calls = 0;
   private readonly byEndpoint = new Map<string, EndpointCount>();
   private readonly watch = new OrderWatch();
-  private readonly unknownSends = new Set<string>();
+  private readonly sends: VenueSends;
   /**
    * Venue clock − local clock (ms), from the last syncClock, as ccxt measures it: the venue's
    * time against the local time after its answer, so the venue's now is at least local + this.
@@ -122,6 +107,14 @@ export class CcxtVenue implements Venue {
     // with the local clock and ignores it: stamp them with the venue's time instead.
     ex.options['adjustForTimeDifference'] = true;
     ex.nonce = () => ex.milliseconds() - Number(ex.options['timeDifference'] ?? 0);
+    this.sends = new VenueSends({
+      ex,
+      watch: this.watch,
+      paced: (buckets, fn) => this.paced(buckets, fn),
+      lookupOrder: (coid, symbol) => this.lookupOrder(coid, symbol),
+      redact: (text) => this.reason(text),
+      skewMs: () => this.skew_ms,
+    });
   }
 
   get clockSkewMs(): number {
@@ -202,17 +195,10 @@ export class CcxtVenue implements Venue {
 
   /** A failed read → the one kernel input that says so. */
   private readFailure(err: unknown, ts: number): VenueReadError['input'] & { auth?: true } {
-    if (err instanceof ThrottledError) return { type: 'RATE_LIMITED', ts, retry_after_ms: err.retry_after_ms, reason: this.reason(err.message) };
+    if (err instanceof ThrottledError) return rateLimited({ ts, retry_after_ms: err.retry_after_ms, reason: this.reason(err.message) });
     const c = classify(err, Date.now());
-    if (c.cls.kind === 'rate_limited') {
-      const out: KernelInput & { type: 'RATE_LIMITED' } = { type: 'RATE_LIMITED', ts, reason: this.reason(c) };
-      if (c.cls.retry_after_ms !== undefined) out.retry_after_ms = c.cls.retry_after_ms;
-      return out;
-    }
-    const prefix = c.cls.kind === 'auth' ? 'venue refused the API key: ' : '';
-    return c.cls.kind === 'auth'
-      ? { type: 'VENUE_UNAVAILABLE', ts, reason: prefix + this.reason(c), auth: true }
-      : { type: 'VENUE_UNAVAILABLE', ts, reason: this.reason(c) };
+    if (c.cls.kind === 'rate_limited') return rateLimited({ ts, reason: this.reason(c), retry_after_ms: c.cls.retry_after_ms });
+    return c.cls.kind === 'auth' ? { ...venueUnavailable(ts, `venue refused the API key: ${this.reason(c)}`), auth: true } : venueUnavailable(ts, this.reason(c));
   }
 
   private readError(err: unknown, ts: number): VenueReadError {
@@ -347,9 +333,7 @@ export class CcxtVenue implements Venue {
       }
       const status = found?.status;
       if (status === 'canceled' || status === 'expired' || status === 'rejected') {
-        const kind = status === 'canceled' ? 'CANCELED' : 'EXPIRED';
-        const event_id = kind === 'CANCELED' ? eventId.canceled(w.client_order_id) : eventId.expired(w.client_order_id);
-        out.push({ type: 'EVENT', ts, event: { event_id, kind, client_order_id: w.client_order_id, venue_order_id: w.venue_order_id, ts, reason: `order ${status} at the venue` } });
+        out.push(orderEnded(status === 'canceled' ? 'CANCELED' : 'EXPIRED', ts, w.client_order_id, w.venue_order_id, `order ${status} at the venue`));
         this.watch.unwatch(w.client_order_id);
       } else if (status !== 'open' && w.vanished_polls >= VANISHED_POLLS_MAX) {
         // Filled but its fills never came, or unknown to the venue: reconcile's job now.
@@ -379,11 +363,7 @@ export class CcxtVenue implements Venue {
     for (const f of fresh) {
       this.noteLiquidation(f);
       if (!isPinkOrder(f.client_order_id)) continue; // foreign fills are reconcile's business
-      out.push({
-        type: 'EVENT',
-        ts,
-        event: { event_id: eventId.fill(f.fill_id), kind: 'FILL', client_order_id: f.client_order_id, venue_order_id: f.venue_order_id, qty: f.qty, price: f.price, fee: f.fee, fill_id: f.fill_id, ts: f.ts },
-      });
+      out.push(fill(ts, f));
     }
     return out;
   }
@@ -474,160 +454,8 @@ export class CcxtVenue implements Venue {
 
   // ---- sends -------------------------------------------------------------------------------
 
-  async send(commands: VenueCommand[], ts: number): Promise<KernelInput[]> {
-    const out: KernelInput[] = [];
-    for (let i = 0; i < commands.length; i++) {
-      const cmd = commands[i]!;
-      const inputs = cmd.kind === 'PLACE' ? await this.place(cmd, ts) : await this.cancel(cmd, ts);
-      out.push(...inputs);
-      const limited = inputs.find((x) => x.type === 'RATE_LIMITED');
-      if (limited && limited.type === 'RATE_LIMITED') {
-        // Sending more into a rate limit only lengthens it: the rest are refused unsent.
-        for (const rest of commands.slice(i + 1)) {
-          const r: KernelInput = { type: 'RATE_LIMITED', ts, client_order_id: rest.client_order_id, reason: `not sent: ${limited.reason}` };
-          if (limited.retry_after_ms !== undefined) r.retry_after_ms = limited.retry_after_ms;
-          out.push(r);
-        }
-        break;
-      }
-    }
-    return out;
-  }
-
-  /** ACCEPTED, with the quantity the venue holds (ccxt truncates to the lot step before sending). */
-  private accepted(c: PlaceCommand, venue_order_id: string, qty: number, ts: number): KernelInput {
-    return { type: 'EVENT', ts, event: { event_id: eventId.accepted(c.client_order_id), kind: 'ACCEPTED', client_order_id: c.client_order_id, venue_order_id, qty, ts } };
-  }
-
-  private rememberUnknown(coid: string): void {
-    this.unknownSends.add(coid);
-    if (this.unknownSends.size > UNKNOWN_SENDS_MAX) {
-      const oldest = this.unknownSends.values().next().value;
-      if (oldest !== undefined) this.unknownSends.delete(oldest);
-    }
-  }
-
-  /** The order already exists at the venue (a resend): ACCEPTED for it, nothing sent. */
-  private async existing(c: PlaceCommand, ts: number): Promise<KernelInput | undefined> {
-    const found = await this.lookupOrder(c.client_order_id, c.symbol);
-    if (!found) return undefined;
-    this.unknownSends.delete(c.client_order_id);
-    this.watch.watch({ ...c, venue_order_id: found.venue_order_id });
-    return this.accepted(c, found.venue_order_id, found.qty, ts);
-  }
-
-  private async place(c: PlaceCommand, ts: number): Promise<KernelInput[]> {
-    const coid = c.client_order_id;
-    try {
-      // A previous send of this id had no answer: look before sending again, never blindly.
-      if (this.unknownSends.has(coid)) {
-        const found = await this.existing(c, ts);
-        if (found) return [found];
-      }
-      // Remembered before sending: if the answer is lost, the fills still get their side.
-      this.watch.learn(undefined, coid, c.side);
-      const params: RawDict = { clientOrderID: coid };
-      if (c.reduce_only) params['reduceOnly'] = true;
-      const price = c.order_type === 'limit' ? c.price : undefined;
-      const symbol = toCcxtSymbol(c.symbol);
-      // What ccxt will send: the quantity truncated to the lot step (InvalidOrder if that is 0).
-      // The kernel's sizes are float sums of lots (0.03 - 0.02 = 0.009999999999999998), which a
-      // plain truncation would turn into 0.00: a nudge of LOT_NUDGE_RATIO puts them back on their
-      // lot first, far too small to reach the next lot of any real size.
-      const sent_qty = Number(this.ex.amountToPrecision(symbol, c.qty * (1 + LOT_NUDGE_RATIO)));
-      const order = await this.paced(['orders'], () => this.ex.createOrder(symbol, c.order_type, c.side, sent_qty, price, params));
-      const qty = typeof order.amount === 'number' && order.amount > 0 ? order.amount : sent_qty;
-      this.unknownSends.delete(coid);
-      this.watch.watch({ ...c, qty, venue_order_id: String(order.id) });
-      return [this.accepted(c, String(order.id), qty, ts)];
-    } catch (err) {
-      return this.placeFailed(c, err, ts);
-    }
-  }
-
-  private async placeFailed(c: PlaceCommand, err: unknown, ts: number): Promise<KernelInput[]> {
-    const coid = c.client_order_id;
-    if (err instanceof ThrottledError) return [{ type: 'RATE_LIMITED', ts, client_order_id: coid, retry_after_ms: err.retry_after_ms, reason: this.reason(err.message) }];
-    if (err instanceof VenueReadError) {
-      // The look-before-resend failed: the order may exist; still unknown.
-      return [err.input.type === 'RATE_LIMITED' ? { ...err.input, client_order_id: coid } : { type: 'SEND_UNKNOWN', ts, client_order_id: coid, reason: err.input.reason }];
-    }
-    const k = classify(err, Date.now());
-    const reason = this.reason(k);
-    const rejected = (why: string): KernelInput => ({ type: 'EVENT', ts, event: { event_id: eventId.rejected(coid), kind: 'REJECTED', client_order_id: coid, ts, reason: why } });
-    switch (k.cls.kind) {
-      case 'rate_limited':
-        return [rateLimited(ts, coid, reason, k.cls.retry_after_ms)];
-      case 'auth':
-        return [rejected(`venue refused the API key: ${reason}`), { type: 'VENUE_UNAVAILABLE', ts, reason: `venue refused the API key: ${reason}` }];
-      case 'duplicate_client_id': {
-        // The venue already has this clientOrderID: it is our earlier send. Report that order;
-        // never a reject (the order exists, and may fill).
-        try {
-          const found = await this.existing(c, ts);
-          if (found) return [found];
-        } catch {
-          /* the lookup failed: unknown */
-        }
-        this.rememberUnknown(coid);
-        return [{ type: 'SEND_UNKNOWN', ts, client_order_id: coid, reason: `the venue has an order with this client id but it could not be read back: ${reason}` }];
-      }
-      case 'clock':
-        // Refused for its timestamp even after a clock sync: not executed.
-        return [rejected(`venue refused the request's timestamp after a clock sync (skew ${this.skew_ms} ms): ${reason}`)];
-      case 'reduce_only':
-      case 'already_closed':
-      case 'rejected':
-      case 'not_found':
-        return [rejected(reason)];
-      case 'unknown':
-        this.rememberUnknown(coid);
-        return [{ type: 'SEND_UNKNOWN', ts, client_order_id: coid, reason }];
-    }
-  }
-
-  private async cancel(c: CancelCommand, ts: number): Promise<KernelInput[]> {
-    const coid = c.client_order_id;
-    const refused = (why: string): KernelInput => ({ type: 'EVENT', ts, event: { event_id: eventId.cancelRejected(coid, ts), kind: 'CANCEL_REJECTED', client_order_id: coid, ts, reason: why } });
-    try {
-      await this.paced(['orders'], () => this.ex.cancelOrder(c.venue_order_id ?? '', toCcxtSymbol(c.symbol), { clientOrderID: coid }));
-      this.watch.unwatch(coid);
-      const event = { event_id: eventId.canceled(coid), kind: 'CANCELED' as const, client_order_id: coid, ts };
-      return [{ type: 'EVENT', ts, event: c.venue_order_id === undefined ? event : { ...event, venue_order_id: c.venue_order_id } }];
-    } catch (err) {
-      if (err instanceof ThrottledError) return [{ type: 'RATE_LIMITED', ts, client_order_id: coid, retry_after_ms: err.retry_after_ms, reason: this.reason(err.message) }];
-      const k = classify(err, Date.now());
-      const reason = this.reason(k);
-      switch (k.cls.kind) {
-        case 'rate_limited':
-          return [rateLimited(ts, coid, reason, k.cls.retry_after_ms)];
-        case 'auth':
-          return [refused(`venue refused the API key: ${reason}`), { type: 'VENUE_UNAVAILABLE', ts, reason: `venue refused the API key: ${reason}` }];
-        case 'already_closed':
-          return this.cancelTooLate(c, reason, ts, refused);
-        case 'clock':
-        case 'duplicate_client_id':
-        case 'reduce_only':
-        case 'not_found':
-        case 'rejected':
-          return [refused(reason)];
-        case 'unknown':
-          return [{ type: 'SEND_UNKNOWN', ts, client_order_id: coid, reason }];
-      }
-    }
-  }
-
-  /**
-   * 80018: the order was already filled or cancelled when the cancel arrived. Cancelled: that is
-   * the CANCELED event. Filled (or unreadable): CANCEL_REJECTED saying so; the fills come by poll.
-   */
-  private async cancelTooLate(c: CancelCommand, reason: string, ts: number, refused: (why: string) => KernelInput): Promise<KernelInput[]> {
-    const found = await this.lookupOrder(c.client_order_id, c.symbol).catch(() => null);
-    if (found?.status === 'canceled' || found?.status === 'expired') {
-      this.watch.unwatch(c.client_order_id);
-      return [{ type: 'EVENT', ts, event: { event_id: eventId.canceled(c.client_order_id), kind: 'CANCELED', client_order_id: c.client_order_id, venue_order_id: found.venue_order_id, ts, reason: 'already cancelled at the venue' } }];
-    }
-    return [refused(`${reason} (the order is ${found?.status ?? 'not readable'} at the venue)`)];
+  send(commands: VenueCommand[], ts: number): Promise<KernelInput[]> {
+    return this.sends.send(commands, ts);
   }
 
   // ---- account: position mode, funding, liquidations ------------------------------------

@@ -19,6 +19,14 @@ export const BINGX_RATES: VenueRates = {
 /** A bucket waits at most this long for a token; beyond, the call is refused as rate-limited. */
 export const THROTTLE_WAIT_MS_MAX = 2_000;
 
+/** Thrown inside the adapter when our own throttle would wait longer than its bound: nothing was sent. */
+export class ThrottledError extends Error {
+  constructor(readonly retry_after_ms: number) {
+    super(`pink throttle: request budget exhausted, retry after ${retry_after_ms} ms`);
+    this.name = 'ThrottledError';
+  }
+}
+
 export class TokenBucket {
   readonly name: string;
   readonly rate_per_s: number;

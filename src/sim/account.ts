@@ -88,6 +88,56 @@ export function applyFill(
   const qp = market.quantity_precision;
   const fee = fill.qty * fill.price * fill.fee_rate;
   const delta = signedQty(order.side, fill.qty);
+  const { before, q0, pos, realized } = changePosition(state, qp, order, fill, delta, fee);
+  pos.realized_pnl_usdt += (pos === before ? realized : 0) - fee;
+  pos.fees_usdt = (pos.fees_usdt ?? 0) + fee;
+  pos.max_qty = Math.max(pos.max_qty ?? 0, Math.abs(pos.qty));
+  pos.updated_ms = fill.ts_ms;
+  if (pos.qty === 0) {
+    recordClosed(state, pos, q0 > 0 ? 'LONG' : 'SHORT', order.liquidation === true, fill.ts_ms);
+    delete state.positions[order.symbol];
+  } else {
+    state.positions[order.symbol] = pos;
+  }
+
+  state.wallet_usdt += realized - fee;
+  state.realized_pnl_usdt += realized;
+  state.fees_usdt += fee;
+
+  bookOrderFill(order, fill, fee, realized, qp);
+
+  state.seq.fill += 1;
+  const fill_id = String(state.seq.fill);
+  if (realized !== 0) pushIncome(state, { symbol: order.symbol, type: 'REALIZED_PNL', amount_usdt: roundTo(realized, 8), ts_ms: fill.ts_ms, trade_id: fill_id });
+  if (fee !== 0) pushIncome(state, { symbol: order.symbol, type: 'TRADING_FEE', amount_usdt: roundTo(-fee, 8), ts_ms: fill.ts_ms, trade_id: fill_id });
+  return {
+    fill_id,
+    order_id: order.order_id,
+    client_order_id: order.client_order_id,
+    symbol: order.symbol,
+    side: order.side,
+    qty: fill.qty,
+    price: fill.price,
+    fee_usdt: fee,
+    realized_pnl_usdt: realized,
+    maker: fill.maker,
+    ts_ms: fill.ts_ms,
+  };
+}
+
+/**
+ * The position side of a fill: opens one at the fill price, adds at the average entry, or
+ * reduces it (realized PnL), closing it and opening the other side on a flip. Fees beyond a
+ * flip's closing part, and the record of a position that closed flat, are applyFill's.
+ */
+function changePosition(
+  state: SimStateData,
+  qp: number,
+  order: SimOrder,
+  fill: { qty: number; price: number; ts_ms: number },
+  delta: number,
+  fee: number,
+): { before: SimPosition | undefined; q0: number; pos: SimPosition; realized: number } {
   const before = state.positions[order.symbol];
   const q0 = before?.qty ?? 0;
   let realized = 0;
@@ -118,26 +168,16 @@ export function applyFill(
       recordClosed(state, pos, q0 > 0 ? 'LONG' : 'SHORT', order.liquidation === true, fill.ts_ms);
       delete state.positions[order.symbol];
       pos = newPosition(state, order.symbol, q1, fill.price, fill.ts_ms);
-      // Offsets: the whole fee is added below, of which the old position already carries closeFee.
+      // Offsets: applyFill adds the whole fee, of which the old position already carries closeFee.
       pos.fees_usdt = -closeFee;
       pos.realized_pnl_usdt = closeFee;
     }
   }
-  pos.realized_pnl_usdt += (pos === before ? realized : 0) - fee;
-  pos.fees_usdt = (pos.fees_usdt ?? 0) + fee;
-  pos.max_qty = Math.max(pos.max_qty ?? 0, Math.abs(pos.qty));
-  pos.updated_ms = fill.ts_ms;
-  if (pos.qty === 0) {
-    recordClosed(state, pos, q0 > 0 ? 'LONG' : 'SHORT', order.liquidation === true, fill.ts_ms);
-    delete state.positions[order.symbol];
-  } else {
-    state.positions[order.symbol] = pos;
-  }
+  return { before, q0, pos, realized };
+}
 
-  state.wallet_usdt += realized - fee;
-  state.realized_pnl_usdt += realized;
-  state.fees_usdt += fee;
-
+/** The order's running totals after one of its fills. */
+function bookOrderFill(order: SimOrder, fill: { qty: number; price: number; ts_ms: number }, fee: number, realized: number, qp: number): void {
   order.cum_quote_usdt += fill.qty * fill.price;
   order.filled_qty = roundTo(order.filled_qty + fill.qty, qp);
   order.avg_price = order.cum_quote_usdt / order.filled_qty;
@@ -145,24 +185,6 @@ export function applyFill(
   order.realized_pnl_usdt += realized;
   order.updated_ms = fill.ts_ms;
   order.status = order.filled_qty >= order.qty ? 'FILLED' : 'PARTIALLY_FILLED';
-
-  state.seq.fill += 1;
-  const fill_id = String(state.seq.fill);
-  if (realized !== 0) pushIncome(state, { symbol: order.symbol, type: 'REALIZED_PNL', amount_usdt: roundTo(realized, 8), ts_ms: fill.ts_ms, trade_id: fill_id });
-  if (fee !== 0) pushIncome(state, { symbol: order.symbol, type: 'TRADING_FEE', amount_usdt: roundTo(-fee, 8), ts_ms: fill.ts_ms, trade_id: fill_id });
-  return {
-    fill_id,
-    order_id: order.order_id,
-    client_order_id: order.client_order_id,
-    symbol: order.symbol,
-    side: order.side,
-    qty: fill.qty,
-    price: fill.price,
-    fee_usdt: fee,
-    realized_pnl_usdt: realized,
-    maker: fill.maker,
-    ts_ms: fill.ts_ms,
-  };
 }
 
 /** A position that closed (flat, flipped or liquidated) joins the position history. */

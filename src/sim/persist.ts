@@ -16,7 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { writeFileAtomic } from '../../fsutil.js';
+import { writeFileAtomic } from '../engine/fsutil.js';
 import type { SimStateData } from './types.js';
 
 /** Another simulator owns the state file now: this one must not write it again. */
