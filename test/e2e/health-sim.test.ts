@@ -2,7 +2,7 @@
 // simulator per PINK_HOME. `pink restart` while that simulator rate-limits every request finds it
 // again by its recorded pid and URL and never starts a second one on the same state file, so the
 // fault the operator is fixing does not vanish by accident; HEALTHY again once it is cleared.
-// (A stopped simulator never writing a stale state over a newer one: test/sim/persist*.test.ts.)
+// (A stopped simulator never writing a stale state over a newer one: test/sim/lifecycle.test.ts.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
