@@ -173,8 +173,8 @@ function heldError(folder: string, pid: number): ExitError {
   );
 }
 
-async function openChdb(config: Config): Promise<Backend> {
-  const folder = homePaths(config.home).clickhouse;
+/** Refuses `folder` when chDB cannot open it here: this process has another open, or another process holds it (named by pid). */
+function refuseHeldChdb(folder: string): void {
   if (chdbFolder !== null && chdbFolder.path !== folder) {
     throw new ExitError(
       EXIT.UNREACHABLE,
@@ -186,12 +186,19 @@ async function openChdb(config: Config): Promise<Backend> {
     const holder = chdbHolder(folder);
     if (holder !== null) throw heldError(folder, holder);
   }
-  mkdirSync(folder, { recursive: true });
-  const [{ createClient }, chdbConn] = await Promise.all([import('@clickhouse/client'), import('chdb/connection')]);
+}
+
+type ChdbModule = typeof import('chdb/connection');
+type CreateClient = (typeof import('@clickhouse/client'))['createClient'];
+
+/**
+ * Opens `folder`'s write client for this process and empties the insert files a killed run left
+ * (the folder is ours alone once open); returns the client and the folder for insert files.
+ */
+function attachChdb(folder: string, createClient: CreateClient, chdbConn: ChdbModule): { client: ClickHouseClient; staging: string } {
   let client: ClickHouseClient;
-  let connection: ReturnType<typeof chdbConn.createChdbConnection>;
   try {
-    connection = chdbConn.createChdbConnection({ path: folder });
+    const connection = chdbConn.createChdbConnection({ path: folder });
     // chdb types its connection against @clickhouse/client-common, the client against its own copy
     // of the same interface: identical at runtime, different to the compiler.
     type ClientConnection = NonNullable<Parameters<typeof createClient>[0]>['connection'];
@@ -211,6 +218,15 @@ async function openChdb(config: Config): Promise<Backend> {
   if (chdbFolder.users === 0) rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
   chdbFolder.users++;
+  return { client, staging };
+}
+
+async function openChdb(config: Config): Promise<Backend> {
+  const folder = homePaths(config.home).clickhouse;
+  refuseHeldChdb(folder);
+  mkdirSync(folder, { recursive: true });
+  const [{ createClient }, chdbConn] = await Promise.all([import('@clickhouse/client'), import('chdb/connection')]);
+  const { client, staging } = attachChdb(folder, createClient, chdbConn);
   let closed = false;
   const inserters = new Map<RowFamily, ReturnType<typeof chdbConn.createChdbConnection>>();
   // The read-only session, opened at its first use (once, however many reads arrive together).

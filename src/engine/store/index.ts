@@ -16,10 +16,11 @@ import { assertServerVersion, isUnreachable, oneLine, openBackend, type Backend,
 import { Ledger } from './ledger.js';
 import { embeddedSettingsDdl, ident, schemaDdl } from './schema.js';
 import { Spool } from './spool.js';
-import { Writer, type StoreFaults } from './writer.js';
+import { faultyInsert, type StoreFaults } from './faults.js';
+import { Writer } from './writer.js';
 
 export type { AuditCheck, AuditReport, AuditOptions } from './audit.js';
-export type { StoreFaults } from './writer.js';
+export type { StoreFaults } from './faults.js';
 export { runAudit, AUDIT_TOLERANCE_REL } from './audit.js';
 export { schemaParity, blueReference, describeParity, readSchema, type ParityReport, type FamilyParity, type Queryable } from './parity.js';
 export { FAMILIES, PINK_FAMILIES, PINK_ONLY_FAMILIES, FAMILY_COLUMNS, LEGACY_BLUE_SCHEMA, TABLE_LAYOUT, schemaDdl, columnType, type ReferenceSchema } from './schema.js';
@@ -142,7 +143,8 @@ class StoreImpl implements Store {
       throw new ExitError(EXIT.UNREACHABLE, `the spool folder ${spool.dir} cannot be used: ${oneLine(err, (t) => t)}`, 'Check that the folder is writable and the disk has room.');
     }
     this.#writer = new Writer({
-      insert: this.#b.insert,
+      // Test hooks only when given: the production insert is the backend's own.
+      insert: this.#opts.faults === undefined ? this.#b.insert : faultyInsert(this.#b.insert, this.#opts.faults),
       format: this.#b.format,
       countRows: async (family, rowIds) => {
         const sql = `SELECT count() AS n FROM ${ident(this.database)}.${ident(family)} WHERE row_id IN {ids:Array(String)}`;
@@ -157,7 +159,6 @@ class StoreImpl implements Store {
       log: this.#log,
       fault: (reason) => this.#opts.onFault?.('STORE_SPOOLING', `${reason}. ${storeFix(this.#b.kind, this.#b.where, spool.dir)}`),
       describeError: (err) => oneLine(err, this.#b.redact),
-      faults: this.#opts.faults ?? {},
       ...this.#opts.bounds,
     });
     if (spool.entries().length > 0) {

@@ -5,15 +5,8 @@
 import type { RowFamily, RowOut } from '../kernel/types.js';
 import { familyColumnNames, type EncodedBatch, type WireFormat } from './encode.js';
 import { PINK_FAMILIES } from './schema.js';
+import type { WriterDeps } from './writer.js';
 import { SPOOL_FORMAT_VERSION, type SpoolEntry, type SpoolFamily, type SpoolUnit } from './spool.js';
-
-/** Test hooks that make ClickHouse "fail" for real requests (the counters decrement as they fire). */
-export interface StoreFaults {
-  /** The next N family inserts fail before they are sent. */
-  failNextInserts?: number;
-  /** The next N family inserts land, then fail as if the answer had been lost. */
-  loseNextAcks?: number;
-}
 
 export interface WriterStats {
   pending_rows: number;
@@ -23,6 +16,26 @@ export interface WriterStats {
   last_error: string | null;
 }
 
+/** Rows waiting in memory before the queue is spilled to the spool (~100 bytes a row: ~20 MB). */
+export const QUEUE_ROWS_MAX = 200_000;
+/**
+ * Rows in one unit: big units amortise what each INSERT costs whatever its size (a part). A unit
+ * takes batches until it holds this many rows, so it ends less than one batch past it: the rule
+ * #gather stops on, so a gathered backlog goes out whole rather than leave a last batch or two to a
+ * unit of their own (a part per family like any other: 49 + 49 + 2 batches of ~1,000, bench/store.ts).
+ */
+export const UNIT_ROWS_MAX = 50_000;
+/** How long the pump waits at most for a backlog to fill a unit (see Writer.#gather). */
+export const UNIT_GATHER_MS_MAX = 250;
+/**
+ * A unit from the queue goes at most this often (unless a full unit waits, or flush() asks): the
+ * steps written meanwhile go together. Each unit is a part per family in ClickHouse, which keeps
+ * ~15 KB of memory for it until merged parts are cleaned up (chDB measured: 4,448 parts, 130 MB),
+ * and a ledger fsync. An engine stepping 4 times a second made 32 parts a second, now ~10 (its
+ * checkpoint every 10 steps still flushes). Rows land in ClickHouse at most this much later; the
+ * journal holds them meanwhile, so nothing is at risk.
+ */
+export const UNIT_INTERVAL_MS = 1000;
 /**
  * How a queued batch may be sent: `merge` (a new batch: free to share a unit), `alone` (its token
  * was sent before as a unit of its own: re-sent under that token, ClickHouse drops it if it landed),
@@ -127,4 +140,31 @@ export async function dropLanded(unit: Unit, verify: Partial<Record<RowFamily, s
     unit.rows -= part.rows;
     delete unit.families[family];
   }
+}
+
+/**
+ * One INSERT per family, all in flight at once (chDB runs them on its own threads, a server on
+ * its own connections). A family that landed leaves the unit; if any failed, the first failure
+ * is thrown and what is left of the unit is what gets spooled.
+ */
+export async function sendUnit(unit: Unit, d: Pick<WriterDeps, 'insert' | 'database' | 'ensureSchema' | 'countRows'>): Promise<void> {
+  await d.ensureSchema();
+  if (unit.verify !== undefined) await dropLanded(unit, unit.verify, d.countRows);
+  const families = PINK_FAMILIES.filter((f) => unit.families[f] !== undefined);
+  const results = await Promise.allSettled(
+    families.map(async (family) => {
+      const part = unit.families[family]!;
+      // The token is a setting of this INSERT statement, never a session SET: on chDB a SET outlives
+      // the query, and a later insert would be de-duplicated under the wrong token.
+      await d.insert(d.database, family, part.columns, `${unit.token}:${family}`, part.format, part.bytes);
+    }),
+  );
+  families.forEach((family, i) => {
+    if (results[i]!.status === 'fulfilled') {
+      unit.rows -= unit.families[family]!.rows;
+      delete unit.families[family];
+    }
+  });
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
 }

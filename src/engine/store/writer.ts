@@ -12,37 +12,20 @@
 // - ReplacingMergeTree keyed by row_id is the second defense (schema.ts), and counting queries
 //   de-duplicate by row_id (audit.ts).
 // Bounded: QUEUE_ROWS_MAX rows wait in memory; past that the queue goes to the spool.
+// Which unit goes next, and where a refused one goes, is the table in places.ts: every unit moves
+// through its `move`.
 import type { Backend } from './backend.js';
 import { EXIT, ExitError } from '../../errors.js';
 import type { RowFamily, RowOut } from '../kernel/types.js';
 import { encodeBatch, RowAssertionError, type RowBinaryBuffers, type RowContext, type WireFormat } from './encode.js';
 import type { Ledger } from './ledger.js';
-import { PINK_FAMILIES } from './schema.js';
+import { move, olderThanQueueWait, PLACE_RULES, SOURCE_ORDER, StoreAssertionError, waitingPlace, type Source, type UnitPlace } from './places.js';
 import { Spool, spoolFileName } from './spool.js';
-import { dropLanded, rowIdsByFamily, spoolable, unitOf, type QueuedBatch, type StoreFaults, type Unit, type WriterStats } from './units.js';
+import { rowIdsByFamily, sendUnit, spoolable, unitOf, QUEUE_ROWS_MAX, UNIT_GATHER_MS_MAX, UNIT_INTERVAL_MS, UNIT_ROWS_MAX, type QueuedBatch, type Unit, type WriterStats } from './units.js';
 
-export type { StoreFaults, WriterStats } from './units.js';
+export type { WriterStats } from './units.js';
+export { QUEUE_ROWS_MAX, UNIT_GATHER_MS_MAX, UNIT_INTERVAL_MS, UNIT_ROWS_MAX } from './units.js';
 
-/** Rows waiting in memory before the queue is spilled to the spool (~100 bytes a row: ~20 MB). */
-export const QUEUE_ROWS_MAX = 200_000;
-/**
- * Rows in one unit: big units amortise what each INSERT costs whatever its size (a part). A unit
- * takes batches until it holds this many rows, so it ends less than one batch past it: the rule
- * #gather stops on, so a gathered backlog goes out whole rather than leave a last batch or two to a
- * unit of their own (a part per family like any other: 49 + 49 + 2 batches of ~1,000, bench/store.ts).
- */
-export const UNIT_ROWS_MAX = 50_000;
-/** How long the pump waits at most for a backlog to fill a unit (see Writer.#gather). */
-export const UNIT_GATHER_MS_MAX = 250;
-/**
- * A unit from the queue goes at most this often (unless a full unit waits, or flush() asks): the
- * steps written meanwhile go together. Each unit is a part per family in ClickHouse, which keeps
- * ~15 KB of memory for it until merged parts are cleaned up (chDB measured: 4,448 parts, 130 MB),
- * and a ledger fsync. An engine stepping 4 times a second made 32 parts a second, now ~10 (its
- * checkpoint every 10 steps still flushes). Rows land in ClickHouse at most this much later; the
- * journal holds them meanwhile, so nothing is at risk.
- */
-export const UNIT_INTERVAL_MS = 1000;
 /** Back-off between attempts while ClickHouse refuses: doubles from MIN up to MAX. */
 export const RETRY_DELAY_MS_MIN = 250;
 export const RETRY_DELAY_MS_MAX = 30_000;
@@ -50,6 +33,7 @@ export const RETRY_DELAY_MS_MAX = 30_000;
 const FLUSH_ROUNDS_MAX = 4;
 
 export interface WriterDeps {
+  /** The backend's insert (openStore wraps it in the test faults, faults.ts, when it is given any). */
   insert: Backend['insert'];
   /** The backend's wire format (encode.ts): what write() encodes into. */
   format: WireFormat;
@@ -66,7 +50,6 @@ export interface WriterDeps {
   /** A unit ClickHouse did not take (the error log's STORE_SPOOLING line; the store adds the fix). */
   fault?: (reason: string) => void;
   describeError: (err: unknown) => string;
-  faults: StoreFaults;
   /** Bounds, overridable by tests and the bench. */
   queue_rows_max?: number;
   unit_rows_max?: number;
@@ -85,7 +68,7 @@ export class Writer {
   readonly #bins: RowBinaryBuffers = {};
   #queuedRows = 0;
   #inflightRows = 0;
-  /** A unit from the queue that ClickHouse refused and the spool could not take: sent first. */
+  /** The unit STRANDED (places.ts), if any: sent first. */
   #stranded: Unit | null = null;
   #seq: number;
   #pumping: Promise<void> | null = null;
@@ -196,7 +179,7 @@ export class Writer {
 
   /** How long the next unit from the queue should wait (UNIT_INTERVAL_MS); 0 for older rows or a full unit. */
   #lingerMs(): number {
-    if (this.#stranded !== null || this.#d.spool.entries().length > 0 || this.#queuedRows >= this.#unitRowsMax) return 0;
+    if (olderThanQueueWait(this.#waiting) || this.#queuedRows >= this.#unitRowsMax) return 0;
     return Math.max(0, this.#lastUnitAt + this.#unitIntervalMs - performance.now());
   }
 
@@ -227,18 +210,20 @@ export class Writer {
     for (;;) {
       if (!force && this.#lingerMs() > 0) return;
       await this.#gather();
-      const unit = this.#nextUnit();
-      if (unit === null) return;
+      const next = this.#nextUnit();
+      if (next === null) return;
+      const { unit, place } = next;
       this.#lastUnitAt = performance.now();
       try {
-        if (unit.record !== null && !(await this.#record(unit))) continue;
-        await this.#send(unit);
+        if (unit.record !== null && !(await this.#record(unit, place))) continue;
+        await sendUnit(unit, this.#d);
       } catch (err) {
         this.#inflightRows = 0;
-        this.#onFailure(unit, err);
+        this.#onFailure(unit, place, err);
         return;
       }
       this.#inflightRows = 0;
+      move(place, 'LANDED');
       this.#d.ledger.landed(unit.token);
       if (unit.entry !== null) this.#d.spool.remove(unit.entry);
       this.#failures = 0;
@@ -257,7 +242,7 @@ export class Writer {
   async #gather(): Promise<void> {
     const t0 = performance.now();
     while (
-      this.#writtenSinceLook && this.#stranded === null && this.#d.spool.entries().length === 0 && this.#queue.length > 0 &&
+      this.#writtenSinceLook && !olderThanQueueWait(this.#waiting) && this.#queue.length > 0 &&
       this.#queuedRows < this.#unitRowsMax && performance.now() - t0 < UNIT_GATHER_MS_MAX
     ) {
       this.#writtenSinceLook = false;
@@ -266,27 +251,43 @@ export class Writer {
     this.#writtenSinceLook = false;
   }
 
-  /**
-   * Oldest first: a stranded unit (it was in flight before anything now spooled), then the spool,
-   * then the queue (only ever sent when the spool is empty, so it is the newest).
-   */
-  #nextUnit(): Unit | null {
-    if (this.#stranded !== null) {
+  /** Whether a unit waits in `source`. */
+  readonly #waiting = (source: Source): boolean => {
+    if (source === 'stranded') return this.#stranded !== null;
+    if (source === 'spool') return this.#d.spool.entries().length > 0;
+    return this.#queue.length > 0;
+  };
+
+  /** The oldest waiting unit (SOURCE_ORDER, places.ts), taken: SENDING from where it waited. */
+  #nextUnit(): { unit: Unit; place: UnitPlace } | null {
+    for (const source of SOURCE_ORDER) {
+      const unit = this.#take(source);
+      if (unit === null) continue;
+      const place = move(waitingPlace(source), 'TAKEN');
+      if (PLACE_RULES[place].counted === 'pending_rows') this.#inflightRows = unit.rows;
+      return { unit, place };
+    }
+    return null;
+  }
+
+  #take(source: Source): Unit | null {
+    if (source === 'stranded') {
       const unit = this.#stranded;
-      this.#inflightRows = unit.rows;
       this.#stranded = null;
       return unit;
     }
-    for (let head = this.#d.spool.entries()[0]; head !== undefined; head = this.#d.spool.entries()[0]) {
-      const unit = this.#d.spool.read(head);
-      // Recorded when it was spooled.
-      if (unit !== null) return { ...unit, entry: head, record: null, parts: null };
+    if (source === 'spool') {
+      for (let head = this.#d.spool.entries()[0]; head !== undefined; head = this.#d.spool.entries()[0]) {
+        const unit = this.#d.spool.read(head);
+        // Recorded when it was spooled.
+        if (unit !== null) return { ...unit, entry: head, record: null, parts: null };
+      }
+      return null;
     }
     const n = this.#takeable();
     if (n === 0) return null;
     const unit = unitOf(this.#queue.splice(0, n));
     this.#queuedRows -= unit.rows;
-    this.#inflightRows = unit.rows;
     return unit;
   }
 
@@ -301,59 +302,25 @@ export class Writer {
     return n;
   }
 
-  /**
-   * One INSERT per family, all in flight at once (chDB runs them on its own threads, a server on
-   * its own connections). A family that landed leaves the unit; if any failed, the first failure
-   * is thrown and what is left of the unit is what gets spooled.
-   */
-  async #send(unit: Unit): Promise<void> {
-    await this.#d.ensureSchema();
-    if (unit.verify !== undefined) await dropLanded(unit, unit.verify, this.#d.countRows);
-    const families = PINK_FAMILIES.filter((f) => unit.families[f] !== undefined);
-    const results = await Promise.allSettled(families.map((f) => this.#insertFamily(unit, f)));
-    families.forEach((family, i) => {
-      if (results[i]!.status === 'fulfilled') {
-        unit.rows -= unit.families[family]!.rows;
-        delete unit.families[family];
-      }
-    });
-    const failed = results.find((r) => r.status === 'rejected');
-    if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
-  }
-
-  async #insertFamily(unit: Unit, family: RowFamily): Promise<void> {
-    const part = unit.families[family]!;
-    const faults = this.#d.faults;
-    if ((faults.failNextInserts ?? 0) > 0) {
-      faults.failNextInserts!--;
-      throw new Error(`injected failure: insert into ${family} refused`);
-    }
-    // The token is a setting of this INSERT statement, never a session SET: on chDB a SET outlives
-    // the query, and a later insert would be de-duplicated under the wrong token.
-    await this.#d.insert(this.#d.database, family, part.columns, `${unit.token}:${family}`, part.format, part.bytes);
-    if ((faults.loseNextAcks ?? 0) > 0) {
-      faults.loseNextAcks!--;
-      // It landed, but the answer is "lost": the writer must believe it did not.
-      throw new Error(`injected failure: answer to insert into ${family} lost`);
-    }
-  }
-
-  #onFailure(unit: Unit, err: unknown): void {
+  #onFailure(unit: Unit, place: UnitPlace, err: unknown): void {
     const why = this.#d.describeError(err);
     this.#lastError = why;
     this.#failures++;
     const delay = this.#retryDelayMs();
-    const entry = unit.entry;
     try {
       // What did not land goes to the spool under the same name and token (replacing the file it
       // came from, if any), then everything queued behind it.
       this.#d.spool.put(spoolable(unit));
+      move(place, 'REFUSED_SPOOLED');
       this.#spillQueue();
       this.#d.log(`store: ClickHouse did not take a unit (${why}); ${this.#d.spool.rows} rows spooled, retry in ${delay} ms`);
       this.#d.fault?.(`ClickHouse did not take a unit (${why}); ${this.#d.spool.rows} rows spooled, retry in ${delay} ms`);
     } catch (spoolErr) {
-      // A unit from the spool is still whole in its file; one from the queue is kept in memory.
-      if (entry === null && this.#stranded === null && !this.#d.spool.entries().some((e) => e.name === spoolFileName(unit.seq_first, unit.seq_last))) {
+      // The put may have gone through and the queue's spill failed after it: its file says which.
+      const onDisk = this.#d.spool.entries().some((e) => e.name === spoolFileName(unit.seq_first, unit.seq_last));
+      if (move(place, onDisk ? 'REFUSED_SPOOLED' : 'REFUSED_UNSPOOLED') === 'STRANDED') {
+        // Only one: a unit is taken only while none is stranded (SOURCE_ORDER).
+        if (this.#stranded !== null) throw new StoreAssertionError(`unit ${unit.token} refused while ${this.#stranded.token} is stranded`);
         this.#stranded = unit;
       }
       this.#lastError = `${why}; and the spool cannot be written: ${this.#d.describeError(spoolErr)}`;
@@ -369,13 +336,14 @@ export class Writer {
    * queue): a step replayed after a crash could then land twice until the next merge, which beats
    * holding every row in memory while the disk is broken. False: the unit went back to the queue.
    */
-  async #record(unit: Unit): Promise<boolean> {
+  async #record(unit: Unit, place: UnitPlace): Promise<boolean> {
     try {
       await this.#d.ledger.record(unit.token, unit.record!);
       this.#mergeOff = false;
     } catch (err) {
       this.#ledgerFailed(err);
       if (unit.parts !== null && unit.parts.length > 1) {
+        move(place, 'UNRECORDED');
         this.#queue.unshift(...unit.parts);
         this.#queuedRows += unit.rows;
         this.#inflightRows = 0;
@@ -439,6 +407,7 @@ export class Writer {
         }
       }
       this.#d.spool.put(spoolable(unit));
+      move('QUEUED', 'SPILLED');
       this.#queue.splice(0, n);
       this.#queuedRows -= unit.rows;
     }
