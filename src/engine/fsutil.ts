@@ -5,11 +5,21 @@
 import { closeSync, constants, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-const { O_WRONLY, O_CREAT, O_EXCL, O_APPEND, O_NOFOLLOW } = constants;
+const { O_WRONLY, O_CREAT, O_EXCL, O_APPEND, O_NOFOLLOW, O_TRUNC } = constants;
 
 /** An append-only file, created 0600 if missing; a symlink at `path` is refused (ELOOP). */
 export function openAppendNoFollow(path: string, mode = 0o600): number {
   return openSync(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, mode);
+}
+
+/** A new or truncated file holding `data`, created 0600; a symlink at `path` is refused (ELOOP). */
+export function writeFileNoFollow(path: string, data: Buffer): void {
+  const fd = openSync(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0o600);
+  try {
+    writeAll(fd, data);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Writes all of `data` at the file's position (a short write is continued, never dropped). */

@@ -23,7 +23,8 @@
 //   its own, so the eight INSERTs of a unit run side by side (1.7 cores instead of 1 here);
 // - the insert file is written synchronously (~1-2 ms a MB): written through the libuv pool it would
 //   wait behind the running INSERTs, which hold the pool's four threads.
-import { existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
+import { writeFileNoFollow } from '../fsutil.js';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
@@ -216,7 +217,7 @@ function attachChdb(folder: string, createClient: CreateClient, chdbConn: ChdbMo
   // Insert files: ours alone (the folder is locked to this process); what a killed run left is stale.
   const staging = join(folder, 'pink_insert');
   if (chdbFolder.users === 0) rmSync(staging, { recursive: true, force: true });
-  mkdirSync(staging, { recursive: true });
+  mkdirSync(staging, { recursive: true, mode: 0o700 });
   chdbFolder.users++;
   return { client, staging };
 }
@@ -224,7 +225,8 @@ function attachChdb(folder: string, createClient: CreateClient, chdbConn: ChdbMo
 async function openChdb(config: Config): Promise<Backend> {
   const folder = homePaths(config.home).clickhouse;
   refuseHeldChdb(folder);
-  mkdirSync(folder, { recursive: true });
+  // 0700 and 0600 whatever the umask (the engine's is 0077; a library caller's may not be).
+  mkdirSync(folder, { recursive: true, mode: 0o700 });
   const [{ createClient }, chdbConn] = await Promise.all([import('@clickhouse/client'), import('chdb/connection')]);
   const { client, staging } = attachChdb(folder, createClient, chdbConn);
   let closed = false;
@@ -248,7 +250,7 @@ async function openChdb(config: Config): Promise<Backend> {
       if (bytes.length === 0) return;
       if (closed) throw new Error(`${family}: the embedded store is closed`);
       const path = join(staging, `${++insertFileSeq}.${family}.${format === 'RowBinary' ? 'bin' : 'tsv'}`);
-      writeFileSync(path, bytes);
+      writeFileNoFollow(path, bytes);
       try {
         const inserter = inserters.get(family) ?? inserters.set(family, chdbConn.createChdbConnection({ path: folder })).get(family)!;
         await inserter.chdb.queryAsync(insertFromFileSql(database, family, columns, token, format, path));
