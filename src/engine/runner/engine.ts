@@ -1,11 +1,9 @@
 // The engine process: the step loop around the pure kernel. Every input is journaled before it
 // is applied; the kernel's commands go to the venue; its rows go to the store off the critical
 // path. Startup is always checkpoint + journal replay + a full reconcile against the venue.
-import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import type { Server } from 'node:net';
-import { homePaths, type Config } from '../../config.js';
-import { EXIT, ExitError, usageError } from '../../errors.js';
+import { homePaths } from '../../config.js';
+import { usageError } from '../../errors.js';
 import { Kernel, RECONCILE_LOOKBACK_MS } from '../kernel/index.js';
 import type { KernelInput, KernelOutcome, KernelSettings, RowOut, SettingChange, VenueCommand } from '../kernel/types.js';
 import type { Store } from '../store/index.js';
@@ -16,92 +14,13 @@ import { FaultWindow } from './faults-window.js';
 import { checkDivergence, VenueCheck } from './venue-check.js';
 import { locateHistory, type History } from './history.js';
 import { Journal, JournalWriteError, outcomeDigest, type JournalRecord, type JournalScan } from './journal.js';
-import type { Logger } from './log.js';
-import type { EngineObserver } from '../observe/observer.js';
-import { batchToken, kernelConfig, kernelSettings, newHistoryId, settingLine, slotFacts } from './kernel-glue.js';
-import { demoIntents, SignalsTail, type SignalsCursor, type SignalsNotice } from './strategies.js';
+import { batchToken, kernelConfig, kernelSettings, newHistoryId, settingLine } from './kernel-glue.js';
+import type { SignalsCursor } from './strategies.js';
 import { FundingReader, fundingInputs, readFunding, type FundingCursor } from './funding.js';
-import { anomalyRow } from '../kernel/anomaly-row.js';
-
-export interface EngineOptions {
-  config: Config;
-  venue: Venue;
-  store: Store;
-  logger: Logger;
-  strategy: 'demo' | 'signals';
-  signals_path?: string;
-  seed: number;
-  run_id: string;
-  /** Steps between checkpoints (default CHECKPOINT_EVERY_STEPS). */
-  checkpoint_every_steps?: number;
-  /** Issue 22: alerts and metrics; sees every live outcome and step (never a replayed one). */
-  observer?: EngineObserver;
-}
-
-export interface Correction {
-  kind: string;
-  symbol: string;
-  detail: string;
-}
-
-export interface ReconcileReport {
-  ts: number;
-  before: unknown[];
-  after: unknown[];
-  corrections: Correction[];
-  drift: number | null;
-  converged: boolean;
-  /** What changed in the settings at this start (the SETTINGS input), empty otherwise. */
-  settings_changed: SettingChange[];
-}
-
-/**
- * A reconcile whose venue read failed: an operating error (exit 3; 2 when the key was refused),
- * never an internal one. `input` (RATE_LIMITED / VENUE_UNAVAILABLE) has been fed to the kernel.
- */
-export class ReconcileReadError extends ExitError {
-  readonly input: VenueReadError['input'];
-  readonly auth: boolean;
-
-  constructor(err: VenueReadError) {
-    super(
-      err.auth ? EXIT.USAGE : EXIT.UNREACHABLE,
-      `reconcile could not read the venue: ${err.message}`,
-      err.auth ? 'Check DOLPHIN_PINK_BINGX_API_KEY / DOLPHIN_PINK_BINGX_API_SECRET and the key\'s permissions.' : 'The venue refused or did not answer; retry (pink restart), and see `pink fault RATE_LIMITED` / `pink fault VENUE_UNAVAILABLE`.',
-    );
-    this.name = 'ReconcileReadError';
-    this.input = err.input;
-    this.auth = err.auth;
-  }
-}
-
-/** The engine stopped fail-closed: it takes no input and sends nothing more (main.ts exits 4). */
-export class EngineStoppedError extends Error {
-  constructor(seq: number) {
-    super(`the engine stopped on an internal error at seq ${seq}: it takes no more input and sends nothing`);
-    this.name = 'EngineStoppedError';
-  }
-}
-
-/** The journal, replayed at start, failed at `seq` (an internal error: the start is a fail-stop). */
-export class ReplayFailedError extends Error {
-  readonly seq: number;
-  readonly error: unknown;
-
-  constructor(error: unknown, seq: number) {
-    super(`replaying the journal failed at seq ${seq}: ${error instanceof Error ? error.message : String(error)}`);
-    this.name = 'ReplayFailedError';
-    this.seq = seq;
-    this.error = error;
-  }
-}
-
-/** Why the engine stopped fail-closed; `in_apply`: the kernel threw mid-input (its state is not to be checkpointed). */
-export interface EngineFailure {
-  error: unknown;
-  seq: number;
-  in_apply: boolean;
-}
+import { Decider } from './engine-decide.js';
+import { SerialQueue } from './serial.js';
+import { reconcileReport, ReconcileReadError, ReplayFailedError, type EngineOptions, type ReconcileReport } from './engine-types.js';
+import { Lifecycle, type EngineFailure, type EngineLifecycle } from './lifecycle.js';
 
 /** Bound on send → answer → send rounds in one step (an answer can yield a follow-up command). */
 const SEND_ROUNDS_MAX = 4;
@@ -124,34 +43,28 @@ export class Engine {
   private runner: RunnerState & { signals?: SignalsCursor; funding?: FundingCursor };
   /** Issue 20: when the venue's funding income is read, and from where (funding.ts). */
   readonly funding: FundingReader;
-  private signalsTail: SignalsTail | undefined;
-  /** Intent ids the journal replay fed (the signals strategy's), taken before the file is read again. */
-  private replayedIntentIds: string[] = [];
+  private readonly decider: Decider;
   private rows: RowOut[] = [];
   private rowsFirstSeq = 0;
   private pendingCommands: VenueCommand[] = [];
-  /** Urgent operator actions queued behind the current step (serializeUrgent). */
-  private urgentWaiting = 0;
   private replaying = false;
-  private serial: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   private lastCheckpointTs = 0;
   /** Per stale symbol: no reconcile of it before this time (after one that did not converge). */
   private staleRetryTs = new Map<string, number>();
   /** The settings this start changed (reported by the next reconcile: the startup one). */
   private settingsChanged: SettingChange[] = [];
   lastReport: ReconcileReport | undefined;
-  /** Set once, at the first internal error: from then on no input is journaled or applied, nothing is sent. */
-  failure: EngineFailure | undefined;
-  /** A journal append failed for a full disk: no intent until a full reconcile has gone through. */
-  must_reconcile = false;
+  /** STARTING .. STOPPED or FAILED (lifecycle.ts): what the loop, a control action and a signal may do. */
+  private readonly life = new Lifecycle();
+  /** The lifecycle for the loop and the process (main.ts, loop.ts); a failure goes through markFailed. */
+  readonly lifecycle: EngineLifecycle = this.life;
   /** What restore found worth saying at start (a torn journal tail cut, a kept checkpoint used). */
   readonly startup_notes: { code: 'JOURNAL_TORN_TAIL' | 'CHECKPOINT_FALLBACK'; text: string }[] = [];
   readonly started_ts = Date.now();
-  heartbeat_ts = Date.now();
+  private heartbeatTs = Date.now();
   last_step_ms = 0;
   step_ms: number[] = [];
-  stopping = false;
-  server: Server | undefined;
 
   private constructor(opts: EngineOptions, kernel: Kernel, seq: number, runner: RunnerState, scan: JournalScan) {
     this.opts = opts;
@@ -160,6 +73,7 @@ export class Engine {
     this.runner = runner;
     this.journal = new Journal(homePaths(opts.config.home).journal, scan);
     this.funding = new FundingReader(opts.venue, opts.config.symbols, (this.runner.funding ??= { since_ms: runner.started_ts }));
+    this.decider = new Decider({ opts, runner: this.runner, faults: this.faults, historyId: () => this.kernel.history_id, feed: (inputs, meta) => this.feed(inputs, meta) });
     if (this.journal.torn) this.startup_notes.push({ code: 'JOURNAL_TORN_TAIL', text: `journal: a torn last record (${this.journal.torn.bytes} bytes at byte ${this.journal.torn.offset} of ${this.journal.torn.path}, a write a crash cut short, never applied) was cut` });
   }
 
@@ -188,7 +102,7 @@ export class Engine {
     try {
       engine.replayJournal(found.records);
     } catch (err) {
-      throw new ReplayFailedError(err, engine.failure?.seq ?? engine.seq + 1);
+      throw new ReplayFailedError(err, engine.life.failure?.seq ?? engine.seq + 1);
     }
     engine.takeSettings(settings);
     return engine;
@@ -222,7 +136,7 @@ export class Engine {
       if (rec.t !== 'in') continue;
       this.applyOne(rec.input, rec.seq);
       if (rec.meta?.signals_offset !== undefined) this.runner.signals_offset = Math.max(this.runner.signals_offset, rec.meta.signals_offset);
-      if (rec.input.type === 'INTENT' && this.opts.strategy === 'signals') this.replayedIntentIds.push(rec.input.intent.intent_id);
+      if (rec.input.type === 'INTENT' && this.opts.strategy === 'signals') this.decider.replayed(rec.input.intent.intent_id);
       replayed += 1;
     }
     // Commands produced while replaying were sent (or not) before the crash: the reconcile decides.
@@ -236,11 +150,24 @@ export class Engine {
     return this.seq;
   }
 
+  /** A graceful stop was asked for (the observer's watch ends then). */
+  get stopping(): boolean {
+    return this.life.stopReason !== undefined;
+  }
+
+  /** The first internal error, once FAILED: from then on no input is journaled or applied, nothing is sent. */
+  get failure(): EngineFailure | undefined {
+    return this.life.failure;
+  }
+
+  /** When the last step finished (the engine's start before the first). */
+  get heartbeat_ts(): number {
+    return this.heartbeatTs;
+  }
+
   /** Runs `fn` after everything queued before it: steps and control actions never interleave. */
   serialize<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.serial.then(fn, fn);
-    this.serial = next.catch(() => undefined);
-    return next;
+    return this.queue.run(fn);
   }
 
   /**
@@ -249,16 +176,7 @@ export class Engine {
    * targeted reconcile that check could start (issue 21).
    */
   serializeUrgent<T>(fn: () => Promise<T>): Promise<T> {
-    this.urgentWaiting += 1;
-    let started = false;
-    const begin = (): void => {
-      if (!started) this.urgentWaiting -= 1;
-      started = true;
-    };
-    return this.serialize(async () => {
-      begin();
-      return fn();
-    }).finally(begin);
+    return this.queue.runUrgent(fn);
   }
 
   private applyOne(input: KernelInput, seq: number): KernelOutcome[] {
@@ -290,25 +208,25 @@ export class Engine {
 
   /** Stops the engine fail-closed (the first failure wins): nothing is journaled, applied or sent after it. */
   markFailed(error: unknown, seq = this.seq, in_apply = false): void {
-    this.failure ??= { error, seq, in_apply };
+    this.life.fail({ error, seq, in_apply });
     this.pendingCommands = [];
   }
 
   /** A checkpoint now would hold only what the journal proves: not after the kernel failed mid-input. */
   get checkpointSafe(): boolean {
-    return this.failure?.in_apply !== true;
+    return this.life.failure?.in_apply !== true;
   }
 
   /** Journal (fsync) then apply, in order. */
   feed(inputs: KernelInput[], meta?: { signals_offset?: number }): KernelOutcome[] {
     if (inputs.length === 0) return [];
-    if (this.failure) throw new EngineStoppedError(this.failure.seq);
+    this.life.assertTakesInput();
     const records = inputs.map((input, i) => ({ t: 'in' as const, seq: this.seq + 1 + i, input, ...(meta && i === inputs.length - 1 ? { meta } : {}) }));
     try {
       this.journal.appendInputs(records);
     } catch (err) {
       // Not journaled, so not applied; what the venue told us meanwhile is read again by a full reconcile.
-      if (err instanceof JournalWriteError && err.disk_full) this.must_reconcile = true;
+      if (err instanceof JournalWriteError && err.disk_full) this.life.fire('DISK_FULL');
       throw err;
     }
     const out: KernelOutcome[] = [];
@@ -319,7 +237,7 @@ export class Engine {
   /** Sends what the kernel asked for and feeds the venue's answers back, a bounded number of rounds. */
   async sendPending(): Promise<void> {
     for (let round = 0; round < SEND_ROUNDS_MAX && this.pendingCommands.length > 0; round += 1) {
-      if (this.failure) throw new EngineStoppedError(this.failure.seq);
+      this.life.assertSends();
       const commands = this.pendingCommands;
       this.pendingCommands = [];
       const answers = await this.opts.venue.send(commands, Date.now());
@@ -334,7 +252,7 @@ export class Engine {
    */
   async sendPendingBySymbol(): Promise<void> {
     for (let round = 0; round < SEND_ROUNDS_MAX && this.pendingCommands.length > 0; round += 1) {
-      if (this.failure) throw new EngineStoppedError(this.failure.seq);
+      this.life.assertSends();
       const bySymbol = new Map<string, VenueCommand[]>();
       for (const c of this.pendingCommands) bySymbol.set(c.symbol, [...(bySymbol.get(c.symbol) ?? []), c]);
       this.pendingCommands = [];
@@ -390,19 +308,7 @@ export class Engine {
     const outcomes = this.feed([input]);
     await this.sendPending();
     this.recordRows();
-    const corrections: Correction[] = [];
-    let drift: number | null = null;
-    let converged = true;
-    for (const o of outcomes) {
-      const list = (o.details['corrections'] as Correction[] | undefined) ?? [];
-      corrections.push(...list);
-      if (typeof o.details['drift'] === 'number') drift = o.details['drift'] as number;
-      if (o.severity === 'ERROR' || o.severity === 'CRITICAL') converged = false;
-      if (o.details['converged'] === false) converged = false;
-    }
-    const after = this.kernel.view().slots;
-    if (after.some((s) => s.state === 'STALE_STATE_RECONCILING')) converged = false;
-    const report: ReconcileReport = { ts, before, after, corrections, drift, converged, settings_changed: this.settingsChanged };
+    const report = reconcileReport(ts, before, this.kernel.view().slots, outcomes, this.settingsChanged);
     this.settingsChanged = [];
     this.lastReport = report;
     await this.checkpoint();
@@ -416,7 +322,7 @@ export class Engine {
     // The divergence check's positions read (at most every POSITION_CHECK_MS) beside the poll, not
     // after it (issue 21): a step is then the poll's two round trips, not three. The check counts
     // a difference only when it lasts several checks, so a fill between the two reads is harmless.
-    const positions = this.venueCheck.due(ts) && this.urgentWaiting === 0 ? this.opts.venue.positions() : undefined;
+    const positions = this.venueCheck.due(ts) && this.queue.urgentWaiting === 0 ? this.opts.venue.positions() : undefined;
     positions?.catch(() => undefined); // read (or its failure handled) by checkDivergence below
     const polled = await this.opts.venue.poll(this.opts.config.symbols, ts);
     this.venueCheck.polled(polled, Date.now());
@@ -438,58 +344,20 @@ export class Engine {
     }
     if (positions !== undefined && polled.some((i) => i.type === 'VENUE_OK')) await checkDivergence(this, Date.now(), positions);
     else await positions?.catch(() => undefined);
-    if (!this.stopping && !this.must_reconcile) this.decide(ts);
+    // A step admitted while RUNNING decides only if it still is: not once a stop or a hold came
+    // meanwhile, and never once FAILED (the input is refused, as every input after a failure).
+    this.life.assertTakesInput();
+    if (this.life.rule.decides) this.decider.decide(this.kernel.view(), this.seq, ts);
     await this.sendPending();
     this.recordRows();
     this.runner.steps += 1;
-    this.heartbeat_ts = Date.now();
+    this.heartbeatTs = Date.now();
     this.last_step_ms = performance.now() - t0;
     this.opts.observer?.stepDone(this.last_step_ms);
     this.step_ms.push(this.last_step_ms);
     if (this.step_ms.length > 1024) this.step_ms.splice(0, 512);
     const every = this.opts.checkpoint_every_steps ?? CHECKPOINT_EVERY_STEPS;
     if (this.runner.steps % every === 0) await this.checkpoint();
-  }
-
-  private decide(ts: number): void {
-    const view = this.kernel.view();
-    if (this.opts.strategy === 'demo') {
-      const intents = demoIntents(slotFacts(view), this.seq, {
-        seed: this.opts.seed,
-        notional_usdt: this.opts.config.trade_notional_usdt,
-        max_hold_bars: this.opts.config.max_hold_bars,
-      });
-      this.feed(intents.map((intent) => ({ type: 'INTENT' as const, ts, intent })));
-      return;
-    }
-    if (!this.opts.signals_path) return;
-    if (this.signalsTail === undefined) {
-      this.signalsTail = new SignalsTail(this.opts.signals_path, this.runner.signals_offset, (this.runner.signals ??= {}));
-      this.signalsTail.take(this.replayedIntentIds);
-      this.replayedIntentIds = [];
-    }
-    const read = this.signalsTail.read();
-    for (const notice of read.notices) this.recordSignalsAnomaly(ts, notice.code, notice.key, notice.reason, notice.details);
-    for (const bad of read.malformed) {
-      this.recordSignalsAnomaly(ts, 'INVALID_INTENT', `${read.file}:${bad.offset}`, `malformed signals line: ${bad.error}`, { offset: bad.offset, line: bad.line });
-    }
-    if (read.intents.length > 0) {
-      this.feed(read.intents.map(({ intent }) => ({ type: 'INTENT' as const, ts, intent })), { signals_offset: read.offset });
-      this.signalsTail.take(read.intents.map(({ intent }) => intent.intent_id));
-    }
-    this.runner.signals_offset = read.offset;
-  }
-
-  /** A malformed signals line, a changed signals file, lines skipped: an anomaly row and a log line, never fatal. */
-  private recordSignalsAnomaly(ts: number, code: 'INVALID_INTENT' | SignalsNotice['code'], key: string, reason: string, extra: Record<string, unknown>): void {
-    const details = JSON.stringify({ reason, ...extra });
-    this.faults.record(code, 'WARNING', ts, undefined, { reason, ...extra });
-    this.opts.logger.fault(code, 'WARNING', undefined, `signals file: ${reason}`);
-    const history = this.kernel.history_id;
-    this.opts.store.write({
-      token: `${history}:signals:${code}:${key}`,
-      rows: [anomalyRow({ row_id: `anomalies:${history}:signals:${code}:${key}`, ts, origin: 'signals', code, severity: 'WARNING', slot_id: '', symbol: '', details })],
-    });
   }
 
   /** The store takes every row up to here durably (ClickHouse or spool) before the checkpoint
@@ -520,8 +388,4 @@ export class Engine {
   get steps(): number {
     return this.runner.steps;
   }
-}
-
-export function newRunId(): string {
-  return `run-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${randomUUID().slice(0, 8)}`;
 }

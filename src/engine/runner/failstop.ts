@@ -4,15 +4,10 @@
 // reconciles); everything else (an assertion, a journal that cannot be written, a bug) stops the
 // engine fail-closed: nothing sent after it, exit 4, and $PINK_HOME/stopped.json says where.
 //
-// The loop's states, as a table (main.ts runs it):
-//   state     | event                          | next      | does
-//   RUNNING   | step ok                        | RUNNING   | -
-//   RUNNING   | venue / store operating error  | RUNNING   | fault logged under its code; next step as usual
-//   RUNNING   | disk full                      | HOLDING   | no intent, no send; the failed append was cut back
-//   HOLDING   | full reconcile ok              | RUNNING   | the venue's truth settles what the failed step lost
-//   HOLDING   | disk still full                | HOLDING   | retried each period
-//   any       | internal error                 | STOPPED   | engine refuses every input and send; CRITICAL row, log, stopped.json, exit 4
-//   any       | SIGTERM / SIGINT / --steps     | STOPPING  | graceful stop (checkpoint), exit 0
+// Each class plugs into the engine's lifecycle (lifecycle.ts) through LOOP_ERROR_EVENT: an
+// internal error is FAIL (FAILED: no input, no send; CRITICAL row, log, stopped.json, exit 4), a
+// full disk is DISK_FULL (RUNNING -> HOLDING until a full reconcile goes through), a venue or store
+// error moves nothing (fault logged under its code; the next step as usual).
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { ExitError, EXIT } from '../../errors.js';
 import { KernelAssertionError } from '../kernel/index.js';
@@ -25,6 +20,14 @@ export type LoopErrorClass =
   | { kind: 'store'; code: 'STORE_SPOOLING' }
   | { kind: 'disk_full'; code: 'DISK_FULL' }
   | { kind: 'internal'; code: 'KERNEL_ASSERTION' | 'INTERNAL_ERROR' };
+
+/** How each class moves the engine's lifecycle; null: it does not. */
+export const LOOP_ERROR_EVENT: { readonly [K in LoopErrorClass['kind']]: 'FAIL' | 'DISK_FULL' | null } = {
+  venue: null,
+  store: null,
+  disk_full: 'DISK_FULL',
+  internal: 'FAIL',
+};
 
 /** The one place an error of the step loop is classified. */
 export function classifyLoopError(err: unknown): LoopErrorClass {

@@ -1,4 +1,5 @@
-// The step loop of `pink run` and its fail-stop (the state table is in failstop.ts). Operating
+// The step loop of `pink run` and its fail-stop (the lifecycle's table is in lifecycle.ts, the
+// errors' classes in failstop.ts). Operating
 // errors are classified by their name and counted; an internal error stops the engine before
 // anything else happens (Engine.markFailed: no input, no send), then the CRITICAL anomaly row, the
 // error log line, a checkpoint if the kernel's state is sound, $PINK_HOME/stopped.json, exit 4.
@@ -7,12 +8,13 @@ import { failStopError, type ExitError } from '../../errors.js';
 import { FAULT } from '../faults/taxonomy.js';
 import type { Store } from '../store/index.js';
 import type { Engine } from './engine.js';
-import { classifyLoopError, describeError, FAIL_STOP_NEXT, failStopReason, writeFailStop, type FailStopRecord } from './failstop.js';
+import { classifyLoopError, describeError, FAIL_STOP_NEXT, LOOP_ERROR_EVENT, failStopReason, writeFailStop, type FailStopRecord } from './failstop.js';
 import { stoppedPath } from './history.js';
 import type { Logger } from './log.js';
 import { anomalyRow as buildAnomalyRow } from '../kernel/anomaly-row.js';
+import type { StopReason } from './lifecycle.js';
 
-export type StopReason = 'signal' | 'steps' | 'duration' | 'control';
+export type { StopReason } from './lifecycle.js';
 
 export interface LoopOptions {
   steps?: number;
@@ -46,56 +48,90 @@ const sleep = (ms: number, setWake: LoopOptions['setWake']): Promise<void> =>
  */
 export async function runLoop(engine: Engine, store: Store, logger: Logger, o: LoopOptions): Promise<void> {
   const deadline = o.duration_ms !== undefined ? Date.now() + o.duration_ms : Infinity;
-  let consecutiveErrors = 0;
-  let diskFullSince: number | undefined;
-  let diskFullLogged = 0;
+  const errors = new LoopErrors(engine, logger);
   let holdTried = 0;
   // Bounded: each round is one step (or one reconcile attempt) and a wait of the poll interval.
-  while (!engine.stopping && !engine.failure) {
+  // The lifecycle (lifecycle.ts) says whether it goes on: RUNNING or HOLDING.
+  while (engine.lifecycle.rule.loops) {
     const t0 = Date.now();
     try {
-      if (!engine.must_reconcile) {
+      if (engine.lifecycle.state === 'RUNNING') {
+        engine.lifecycle.admitRound();
         await engine.serialize(() => engine.step());
-        consecutiveErrors = 0;
+        errors.succeeded();
       } else if (Date.now() - holdTried >= HOLD_RETRY_MS) {
         // Held after a failed append: the venue's truth settles whatever that step lost, before any
         // intent. Tried at most every HOLD_RETRY_MS: the venue is not read for nothing at every poll.
         holdTried = Date.now();
+        engine.lifecycle.admitRound();
         await engine.serialize(() => engine.reconcile(undefined, true));
-        engine.must_reconcile = false;
-        consecutiveErrors = 0;
-        logger.info(`journal writable again${diskFullSince !== undefined ? ` after ${Math.round((Date.now() - diskFullSince) / 1000)} s` : ''}: reconciled with the venue; trading resumes`);
-        diskFullSince = undefined;
+        engine.lifecycle.fire('RECONCILED');
+        errors.reconciled();
       }
     } catch (err) {
-      const c = classifyLoopError(err);
-      if (c.kind === 'internal') {
-        engine.markFailed(err);
-        break;
-      }
-      if (c.kind === 'venue' && c.auth) throw err; // the key was refused: exit 2 (ReconcileReadError)
-      consecutiveErrors += 1;
-      engine.venueCheck.stepFailed();
-      const reason = `step failed (${consecutiveErrors} in a row): ${describeError(err)}`;
-      // A venue failure was fed to the kernel as an input (counted by its outcome); the others are counted here.
-      if (c.kind !== 'venue') engine.faults.record(c.code, FAULT[c.code].severity, Date.now(), undefined, { reason });
-      if (c.kind === 'disk_full') {
-        engine.must_reconcile = true;
-        diskFullSince ??= Date.now();
-        if (Date.now() - diskFullLogged >= DISK_FULL_LOG_EVERY_MS) {
-          diskFullLogged = Date.now();
-          logger.fault(c.code, FAULT[c.code].severity, undefined, `${reason}; nothing is sent until the journal takes inputs again and a reconcile has gone through`);
-        }
-      } else {
-        logger.fault(c.code, FAULT[c.code].severity, undefined, reason);
-      }
+      if (!errors.absorb(err)) break;
     }
     if (o.steps !== undefined && engine.steps >= o.steps) o.stop('steps');
     if (Date.now() >= deadline) o.stop('duration');
     const wait = Math.max(0, o.poll_interval_ms - (Date.now() - t0));
-    if (!engine.stopping && !engine.failure && wait > 0) await sleep(wait, o.setWake);
+    if (engine.lifecycle.rule.loops && wait > 0) await sleep(wait, o.setWake);
   }
   if (engine.failure) throw await failStop(engine, store, logger, o.progress);
+}
+
+/** The loop's errors in a row and its disk-full episode: what is counted, logged, held. */
+class LoopErrors {
+  #consecutive = 0;
+  #diskFullSince: number | undefined;
+  #diskFullLogged = 0;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly logger: Logger,
+  ) {}
+
+  succeeded(): void {
+    this.#consecutive = 0;
+  }
+
+  reconciled(): void {
+    this.#consecutive = 0;
+    const since = this.#diskFullSince;
+    this.logger.info(`journal writable again${since !== undefined ? ` after ${Math.round((Date.now() - since) / 1000)} s` : ''}: reconciled with the venue; trading resumes`);
+    this.#diskFullSince = undefined;
+  }
+
+  /**
+   * An error of one round: false when it is internal (the engine is marked failed: the loop ends
+   * and records the fail-stop); a refused key is thrown on (exit 2); every other operating error
+   * is counted and logged under its code, and a full disk holds the engine.
+   */
+  absorb(err: unknown): boolean {
+    const { engine, logger } = this;
+    const c = classifyLoopError(err);
+    const event = LOOP_ERROR_EVENT[c.kind];
+    if (event === 'FAIL') {
+      engine.markFailed(err);
+      return false;
+    }
+    if (c.kind === 'venue' && c.auth) throw err; // the key was refused: exit 2 (ReconcileReadError)
+    this.#consecutive += 1;
+    engine.venueCheck.stepFailed();
+    const reason = `step failed (${this.#consecutive} in a row): ${describeError(err)}`;
+    // A venue failure was fed to the kernel as an input (counted by its outcome); the others are counted here.
+    if (c.kind !== 'venue') engine.faults.record(c.code, FAULT[c.code].severity, Date.now(), undefined, { reason });
+    if (event !== 'DISK_FULL') {
+      logger.fault(c.code, FAULT[c.code].severity, undefined, reason);
+      return true;
+    }
+    engine.lifecycle.fire('DISK_FULL');
+    this.#diskFullSince ??= Date.now();
+    if (Date.now() - this.#diskFullLogged >= DISK_FULL_LOG_EVERY_MS) {
+      this.#diskFullLogged = Date.now();
+      logger.fault(c.code, FAULT[c.code].severity, undefined, `${reason}; nothing is sent until the journal takes inputs again and a reconcile has gone through`);
+    }
+    return true;
+  }
 }
 
 function anomalyRow(engine: Engine, rec: FailStopRecord) {

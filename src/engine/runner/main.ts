@@ -9,7 +9,10 @@ import { openStore, type Store } from '../store/index.js';
 import { openVenue } from '../venue/index.js';
 import { assertOneWay } from './position-mode.js';
 import type { Venue } from '../venue/types.js';
-import { Engine, newRunId, ReconcileReadError, ReplayFailedError, type ReconcileReport } from './engine.js';
+import type { Server } from 'node:net';
+import { Engine } from './engine.js';
+import { newRunId, ReconcileReadError, ReplayFailedError, type ReconcileReport } from './engine-types.js';
+import type { StopReason } from './lifecycle.js';
 import { flattenSymbols } from './flatten.js';
 import { recordOperatorAction, tradingControl } from './control.js';
 import { flattenVenueOp } from './flatten-plan.js';
@@ -106,27 +109,55 @@ export interface OpenedEngine {
   close(): Promise<void>;
 }
 
+type OpenOptions = Omit<RunOptions, 'steps' | 'duration_ms' | 'progress'> & { echo?: (line: string) => void; say?: (line: string) => void; observer?: Observer };
+
 /** Venue + store + restored kernel, without the loop: used by `run`, and by flatten/restart when the engine is down. */
-export async function openEngine(o: Omit<RunOptions, 'steps' | 'duration_ms' | 'progress'> & { echo?: (line: string) => void; say?: (line: string) => void; observer?: Observer }): Promise<OpenedEngine> {
+export async function openEngine(o: OpenOptions): Promise<OpenedEngine> {
   const { config } = o;
   const paths = homePaths(config.home);
   const logger = createLogger(config.log_dir, [config.api_key, config.api_secret, config.sim_api_key, config.sim_api_secret, config.clickhouse_password], o.echo);
-  const history = historyAtStart(o, o.say ?? ((l) => logger.info(l)));
   // Issue 18: the first start says what it waits for (simulator, venue, embedded store).
-  const step = o.say ?? ((l: string) => logger.info(l));
-  let simUrl = config.sim_url;
-  let venueConfig = config;
-  if (config.venue === 'sim' && !simUrl) {
-    step(`pink: simulator under ${paths.sim} (reused if it runs, else started)...`);
-    simUrl = (await ensureSimProcess(o.bin, paths.sim, o.env, o.seed, config.initial_capital_usdt, config.symbols)).url;
-    logger.info(`venue sim at ${simUrl} (started or reused under ${paths.sim})`);
-    // The simulator PINK starts accepts its default credentials; PINK_SIM_API_* name another's.
-    venueConfig = { ...config, sim_api_key: undefined, sim_api_secret: undefined };
-  }
+  const say = o.say ?? ((l: string) => logger.info(l));
+  const history = historyAtStart(o, say);
   const run_id = newRunId();
-  // The venue's connect (its round trips) and the store's open (chDB's load, the schema) side by
-  // side (issue 21): neither needs the other. Whichever fails, what the other opened is closed.
-  step(`pink: connecting to the venue (${simUrl !== undefined ? `sim at ${simUrl}` : config.venue}) and opening the store (${config.clickhouse_url ? 'ClickHouse server' : 'embedded chDB; its first start takes several seconds'})...`);
+  const { venue, store } = await openVenueAndStore(o, { history, run_id, logger, say });
+  let engine: Engine;
+  try {
+    engine = Engine.restore({ config, venue, store, logger, strategy: o.strategy, ...(o.signals_path ? { signals_path: o.signals_path } : {}), seed: o.seed, run_id, ...(o.observer ? { observer: o.observer } : {}) }, history);
+  } catch (err) {
+    // E.g. settings that drop a held symbol (exit 2): nothing was sent; release what was opened.
+    await Promise.allSettled([store.close(), venue.close()]);
+    if (!(err instanceof ReplayFailedError)) throw err;
+    // The journal replays into an internal error: a fail-stop at start (exit 4), recorded for status.
+    throw failStopAtStart(err.error, err.seq, { paths, logger, run_id });
+  }
+  for (const note of engine.startup_notes) logger.fault(note.code, 'WARNING', undefined, note.text);
+  o.observer?.attach(engine, store, venue);
+  return { engine, venue, store, logger, close: closer(engine, store, venue) };
+}
+
+/** The simulator PINK starts when none is named (reused if it runs), and the config to reach it. */
+async function simulatorAtStart(o: OpenOptions, logger: Logger, say: (line: string) => void): Promise<{ simUrl: string | undefined; venueConfig: Config }> {
+  const { config } = o;
+  if (config.venue !== 'sim' || config.sim_url) return { simUrl: config.sim_url, venueConfig: config };
+  const paths = homePaths(config.home);
+  say(`pink: simulator under ${paths.sim} (reused if it runs, else started)...`);
+  const simUrl = (await ensureSimProcess(o.bin, paths.sim, o.env, o.seed, config.initial_capital_usdt, config.symbols)).url;
+  logger.info(`venue sim at ${simUrl} (started or reused under ${paths.sim})`);
+  // The simulator PINK starts accepts its default credentials; PINK_SIM_API_* name another's.
+  return { simUrl, venueConfig: { ...config, sim_api_key: undefined, sim_api_secret: undefined } };
+}
+
+/**
+ * The venue's connect (its round trips) and the store's open (chDB's load, the schema) side by
+ * side (issue 21): neither needs the other. Whichever fails, what the other opened is closed.
+ */
+async function openVenueAndStore(o: OpenOptions, s: { history: History; run_id: string; logger: Logger; say: (line: string) => void }): Promise<{ venue: Venue; store: Store }> {
+  const { config } = o;
+  const { logger } = s;
+  const paths = homePaths(config.home);
+  const { simUrl, venueConfig } = await simulatorAtStart(o, logger, s.say);
+  s.say(`pink: connecting to the venue (${simUrl !== undefined ? `sim at ${simUrl}` : config.venue}) and opening the store (${config.clickhouse_url ? 'ClickHouse server' : 'embedded chDB; its first start takes several seconds'})...`);
   // Issue 20: hedge mode refused before anything is sent (exit 2); the venue is then closed.
   const opening = openVenue(venueConfig, { live: o.live, ...(simUrl ? { simUrl } : {}), logger: (l) => logger.info(l) }).then(async (v) => {
     await assertOneWay(v).catch(async (err: unknown) => {
@@ -139,12 +170,12 @@ export async function openEngine(o: Omit<RunOptions, 'steps' | 'duration_ms' | '
     // config.chaos_store_faults is a test hook (PINK_CHAOS_STORE_FAIL): unset in production.
     const faults = config.chaos_store_faults ? { faults: { ...config.chaos_store_faults } } : {};
     if (config.chaos_store_faults) logger.info(`store: test hook PINK_CHAOS_STORE_FAIL active (${JSON.stringify(config.chaos_store_faults)})`);
-    const opened = await openStore({ config, runId: run_id, spoolDir: paths.spool, logger: (l) => logger.info(l), onFault: (code, reason) => logger.fault(code, 'WARNING', undefined, reason), ...faults });
+    const opened = await openStore({ config, runId: s.run_id, spoolDir: paths.spool, logger: (l) => logger.info(l), onFault: (code, reason) => logger.fault(code, 'WARNING', undefined, reason), ...faults });
     try {
       // chDB is loaded now (its first connection installs its signal handlers): crashes must end us.
       restoreCrashSignals();
       await opened.ensureSchema();
-      if (!history.checkpoint && !o.new_history) await assertStoreFresh(opened);
+      if (!s.history.checkpoint && !o.new_history) await assertStoreFresh(opened);
     } catch (err) {
       await opened.close().catch(() => undefined);
       throw err;
@@ -158,130 +189,57 @@ export async function openEngine(o: Omit<RunOptions, 'steps' | 'duration_ms' | '
     // The venue's refusal first (exit 2/3 with its fix), as when the venue was opened first.
     throw venueOpen.status === 'rejected' ? venueOpen.reason : (storeOpen as PromiseRejectedResult).reason;
   }
-  const venue = venueOpen.value;
-  const store: Store = storeOpen.value;
-  let engine: Engine;
-  try {
-    engine = Engine.restore({ config, venue, store, logger, strategy: o.strategy, ...(o.signals_path ? { signals_path: o.signals_path } : {}), seed: o.seed, run_id, ...(o.observer ? { observer: o.observer } : {}) }, history);
-  } catch (err) {
-    // E.g. settings that drop a held symbol (exit 2): nothing was sent; release what was opened.
-    await Promise.allSettled([store.close(), venue.close()]);
-    if (!(err instanceof ReplayFailedError)) throw err;
-    // The journal replays into an internal error: a fail-stop at start (exit 4), recorded for status.
-    throw failStopAtStart(err.error, err.seq, { paths, logger, run_id });
-  }
-  for (const note of engine.startup_notes) logger.fault(note.code, 'WARNING', undefined, note.text);
-  o.observer?.attach(engine, store, venue);
+  return { venue: venueOpen.value, store: storeOpen.value };
+}
+
+/** OpenedEngine.close: once; everything is closed whatever fails, the first failure thrown after. */
+function closer(engine: Engine, store: Store, venue: Venue): () => Promise<void> {
   let closed = false;
-  return {
-    engine,
-    venue,
-    store,
-    logger,
-    async close() {
-      if (closed) return;
-      closed = true;
-      // Everything is closed whatever fails; the first failure is thrown after (a full disk at the
-      // last checkpoint is an operating error: the journal holds every input).
-      let failure: unknown;
-      try {
-        // Never a checkpoint after a fail-stop here: loop.ts wrote one if, and only if, it was safe.
-        if (!engine.failure) await engine.checkpoint();
-      } catch (err) {
-        failure = err;
-      }
-      try {
-        engine.journal.close();
-      } catch (err) {
-        failure ??= err;
-      }
-      await store.close();
-      await venue.close();
-      if (failure !== undefined) throw failure;
-    },
+  return async () => {
+    if (closed) return;
+    closed = true;
+    // A full disk at the last checkpoint is an operating error: the journal holds every input.
+    let failure: unknown;
+    try {
+      // Never a checkpoint after a fail-stop here: loop.ts wrote one if, and only if, it was safe.
+      if (!engine.failure) await engine.checkpoint();
+    } catch (err) {
+      failure = err;
+    }
+    try {
+      engine.journal.close();
+    } catch (err) {
+      failure ??= err;
+    }
+    engine.lifecycle.fire('CLOSE');
+    await store.close();
+    await venue.close();
+    if (failure !== undefined) throw failure;
   };
 }
 
 export async function runEngine(o: RunOptions): Promise<RunSummary> {
-  const { config } = o;
-  const paths = homePaths(config.home);
+  const paths = homePaths(o.config.home);
   const lock = acquirePidLock(paths.pid);
   let opened: OpenedEngine | undefined;
   let observer: Observer | undefined;
+  let wake: (() => void) | undefined;
   const onInternal = (err: unknown): void => {
     // An error no code path caught (a timer, a stream): the engine stops sending at once, and the loop records it.
     opened?.engine.markFailed(err);
     wake?.();
   };
-  let wake: (() => void) | undefined;
   try {
     if (lock.stale_pid !== undefined) o.progress(`pink: a stale pid file (pid ${lock.stale_pid}, not running) was found and taken over.`);
     // Issue 22: metrics bound (or exit 2) before the venue is contacted; alerts from here on.
-    observer = await Observer.create(config);
+    observer = await Observer.create(o.config);
     opened = await openEngine({ ...o, echo: undefined, say: o.progress, observer });
-    const { engine, logger } = opened;
     process.on('uncaughtException', onInternal);
     process.on('unhandledRejection', onInternal);
-    for (const note of engine.startup_notes) o.progress(`pink: ${note.text}.`);
-    logger.info(`engine starting: pid ${process.pid}, venue ${config.venue}, symbols ${config.symbols.join(',')}, strategy ${o.strategy}, run ${engine.opts.run_id}`);
-    writeFileAtomic(
-      paths.runJson,
-      `${JSON.stringify({ venue: config.venue, symbols: config.symbols, strategy: o.strategy, signals: o.signals_path ?? null, seed: o.seed, live: o.live, home: config.home, pid: process.pid, started_ts: Date.now() }, null, 2)}\n`,
-    );
-    o.progress('pink: startup reconcile against the venue...');
-    const startup = await startupReconcile(engine, o.progress);
-    writeFileAtomic(`${paths.home}/last-reconcile.json`, `${JSON.stringify(startup)}\n`);
-    for (const ch of startup.settings_changed) o.progress(`pink: setting changed: ${settingLine(ch)}`);
-    o.progress(`pink: reconciled: ${startup.corrections.length} correction(s), ${startup.converged ? 'converged' : 'NOT converged'}.`);
-    observer.engineStarted({ stale_pid: lock.stale_pid, converged: startup.converged, corrections: startup.corrections.length });
-    const previous = readFailStop(stoppedPath(paths));
-    if (previous) {
-      logger.info(`the previous engine ${failStopReason(previous)}; this one replayed past it and reconciled: record cleared`);
-      clearFailStop(stoppedPath(paths));
-    }
-
-    let stopped_by: RunSummary['stopped_by'] = 'signal';
-    const stop = (why: RunSummary['stopped_by']): void => {
-      if (engine.stopping) return;
-      stopped_by = why;
-      engine.stopping = true;
-      wake?.();
-    };
-    const onSignal = (): void => stop('signal');
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    const store = opened.store;
-    const venue = opened.venue;
-    engine.server = await serveControl(paths.socket, (req) => handleControl(engine, store, venue, req, () => stop('control')));
-    o.progress(`pink: engine up (pid ${process.pid}); control socket ${paths.socket}`);
-    try {
-      await runLoop(engine, store, logger, {
-        ...(o.steps !== undefined ? { steps: o.steps } : {}),
-        ...(o.duration_ms !== undefined ? { duration_ms: o.duration_ms } : {}),
-        poll_interval_ms: config.poll_interval_ms,
-        setWake: (w) => (wake = w),
-        stop,
-        progress: o.progress,
-      });
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      engine.server.close();
-      rmSync(paths.socket, { force: true });
-    }
-    o.progress('pink: stopping: flushing the store and writing a checkpoint...');
-    await engine.serialize(async () => undefined);
-    const summary: RunSummary = { run_id: engine.opts.run_id, steps: engine.steps, seq: engine.currentSeq, startup, stopped_by };
-    observer.engineStopped({ stopped_by, steps: summary.steps, seq: summary.seq });
-    try {
-      await opened.close();
-    } catch (err) {
-      if (classifyLoopError(err).kind !== 'disk_full') throw err;
-      // Stopped, but the last checkpoint could not be written: the journal holds everything.
-      throw unreachableError(`the engine stopped, but its last checkpoint could not be written: ${describeError(err)}.`, 'Free space on the disk of $PINK_HOME (see `pink fault DISK_FULL`); the journal holds every input: the next start replays it.');
-    }
+    const startup = await startUp(opened, o, observer, lock.stale_pid);
+    await serveAndLoop(opened, o, (w) => (wake = w), () => wake?.());
+    const summary = await finishRun(opened, o, observer, startup);
     opened = undefined;
-    logger.info(`engine stopped (${stopped_by}) after ${summary.steps} steps, seq ${summary.seq}`);
     return summary;
   } catch (err) {
     observer?.engineFailed(err);
@@ -299,6 +257,89 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
     await observer?.close();
     lock.release();
   }
+}
+
+/** run.json, the startup reconcile and what it found, a previous fail-stop cleared: STARTING's work. */
+async function startUp(opened: OpenedEngine, o: RunOptions, observer: Observer, stale_pid: number | undefined): Promise<ReconcileReport> {
+  const { config } = o;
+  const paths = homePaths(config.home);
+  const { engine, logger } = opened;
+  for (const note of engine.startup_notes) o.progress(`pink: ${note.text}.`);
+  logger.info(`engine starting: pid ${process.pid}, venue ${config.venue}, symbols ${config.symbols.join(',')}, strategy ${o.strategy}, run ${engine.opts.run_id}`);
+  writeFileAtomic(
+    paths.runJson,
+    `${JSON.stringify({ venue: config.venue, symbols: config.symbols, strategy: o.strategy, signals: o.signals_path ?? null, seed: o.seed, live: o.live, home: config.home, pid: process.pid, started_ts: Date.now() }, null, 2)}\n`,
+  );
+  o.progress('pink: startup reconcile against the venue...');
+  const startup = await startupReconcile(engine, o.progress);
+  writeFileAtomic(`${paths.home}/last-reconcile.json`, `${JSON.stringify(startup)}\n`);
+  for (const ch of startup.settings_changed) o.progress(`pink: setting changed: ${settingLine(ch)}`);
+  o.progress(`pink: reconciled: ${startup.corrections.length} correction(s), ${startup.converged ? 'converged' : 'NOT converged'}.`);
+  observer.engineStarted({ stale_pid, converged: startup.converged, corrections: startup.corrections.length });
+  const previous = readFailStop(stoppedPath(paths));
+  if (previous) {
+    logger.info(`the previous engine ${failStopReason(previous)}; this one replayed past it and reconciled: record cleared`);
+    clearFailStop(stoppedPath(paths));
+  }
+  return startup;
+}
+
+/**
+ * The loop with its stop paths (SIGINT/SIGTERM, the control socket's stop, --steps, --duration),
+ * until it ends: STOPPING, or FAILED (runLoop then throws the fail-stop's exit 4).
+ */
+async function serveAndLoop(opened: OpenedEngine, o: RunOptions, setWake: (w: (() => void) | undefined) => void, wake: () => void): Promise<void> {
+  const paths = homePaths(o.config.home);
+  const { engine, store, venue, logger } = opened;
+  // RUNNING before any stop path exists: a signal during the socket's bind is then a stop (STOPPING,
+  // exit 0), as it always was, not a STOP the table refuses in STARTING.
+  engine.lifecycle.fire('LOOP_START');
+  // The first stop's reason is the one reported (the lifecycle keeps it); a later one changes nothing.
+  const stop = (why: StopReason): void => {
+    if (engine.lifecycle.stop(why)) wake();
+  };
+  const onSignal = (): void => stop('signal');
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let server: Server | undefined;
+  try {
+    server = await serveControl(paths.socket, (req) => handleControl(engine, store, venue, req, () => stop('control')));
+    o.progress(`pink: engine up (pid ${process.pid}); control socket ${paths.socket}`);
+    await runLoop(engine, store, logger, {
+      ...(o.steps !== undefined ? { steps: o.steps } : {}),
+      ...(o.duration_ms !== undefined ? { duration_ms: o.duration_ms } : {}),
+      poll_interval_ms: o.config.poll_interval_ms,
+      setWake,
+      stop,
+      progress: o.progress,
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (server) {
+      server.close();
+      rmSync(paths.socket, { force: true });
+    }
+  }
+}
+
+/** STOPPING's work: the control actions queued finish, the store is flushed, the last checkpoint written. */
+async function finishRun(opened: OpenedEngine, o: RunOptions, observer: Observer, startup: ReconcileReport): Promise<RunSummary> {
+  const { engine, logger } = opened;
+  o.progress('pink: stopping: flushing the store and writing a checkpoint...');
+  await engine.serialize(async () => undefined);
+  const stopped_by = engine.lifecycle.stopReason ?? 'signal';
+  const summary: RunSummary = { run_id: engine.opts.run_id, steps: engine.steps, seq: engine.currentSeq, startup, stopped_by };
+  observer.engineStopped({ stopped_by, steps: summary.steps, seq: summary.seq });
+  try {
+    await opened.close();
+  } catch (err) {
+    if (classifyLoopError(err).kind !== 'disk_full') throw err;
+    // Stopped, but the last checkpoint could not be written: the journal holds everything.
+    throw unreachableError(`the engine stopped, but its last checkpoint could not be written: ${describeError(err)}.`, 'Free space on the disk of $PINK_HOME (see `pink fault DISK_FULL`); the journal holds every input: the next start replays it.');
+  }
+  logger.info(`engine stopped (${stopped_by}) after ${summary.steps} steps, seq ${summary.seq}`);
+  return summary;
 }
 
 /** The startup reconcile retries a venue that refuses for rate or does not answer, this long at most. */
