@@ -119,7 +119,11 @@ test('detach, status, kill -9, a position opened behind PINK\'s back, restart co
     assert.equal(loads.code, 0);
     assert.ok(loads.loaded.some((l) => l.includes('runner/socket.js')), 'the hook saw the status path');
     assert.deepEqual(loads.loaded.filter((l) => HEAVY_MODULE.test(l)), [], 'status over the socket loads neither ccxt nor chDB');
-    assert.deepEqual(loads.loaded.filter((l) => /engine\/(kernel|faults)\//.test(l)), [], 'status over the socket loads no kernel: only the engine-down path replays it');
+    // kernel/limits.js is the one kernel file status may load: constants, no imports, so that the
+    // drift tolerance status judges by is the kernel's own (DRIFT_TOLERANCE_USDT_DEFAULT).
+    const kernelLoads = loads.loaded.filter((l) => /engine\/(kernel|faults)\//.test(l) && !/engine\/kernel\/limits\.js$/.test(l));
+    assert.deepEqual(kernelLoads, [], 'status over the socket loads no kernel code: only the engine-down path replays it');
+    assert.doesNotMatch(readFileSync(new URL('../../src/engine/kernel/limits.js', import.meta.url), 'utf8'), /^import /m, 'kernel/limits.js stays constants only');
 
     process.kill(pid, 'SIGKILL');
     await waitFor('engine gone', async () => {

@@ -119,24 +119,11 @@ export interface RateLimitRec {
   persistent: boolean;
 }
 
-/** KernelConfig with every optional setting resolved, as checkpointed. */
-export interface NormConfig {
-  namespace: string;
-  initial_capital_usdt: number;
-  rate_limit_cooldown_ms: number;
-  rate_limit_persistent_ms: number;
-  max_hold_bars: number;
-  symbols: Symbol[];
-  drift_tolerance_usdt: number;
-  qty_step_by_symbol: Record<Symbol, number>;
-  /** 0: the breaker is off. */
-  max_rejects: number;
-  /** 0: no drawdown breaker. */
-  max_drawdown_usdt: number;
-  orders_remembered_max: number;
-  fill_ids_max: number;
-  fill_ids_intents_max: number;
-}
+/**
+ * KernelConfig with every optional setting resolved, as checkpointed (the history id is the
+ * state's own). max_rejects 0: that breaker is off; max_drawdown_usdt 0: no drawdown breaker.
+ */
+export type NormConfig = Required<Omit<KernelConfig, 'history_id'>>;
 
 export interface State {
   /** Minted once, never changed: in every trade_id, row_id and client order id. */

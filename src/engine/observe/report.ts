@@ -6,17 +6,8 @@ import type { Queryable } from '../store/parity.js';
 import { presentTables, reportRows, type DayRow, type ExposureRow, type PnlRow, type Scope } from './sql.js';
 import { iso } from './when.js';
 
-export interface ReportSummary {
-  realized: number;
-  fees: number;
-  /** Paid is positive, like fees; received is negative. */
-  funding: number;
-  net: number;
-  /** Trades closed in the window. */
-  trades: number;
-  wins: number;
-  win_rate: number | null;
-  avg_hold_s: number | null;
+/** The total row's figures (funding paid is positive, like fees; trades: closed in the window), and: */
+export interface ReportSummary extends Omit<PnlRow, 'symbol' | 'legs' | 'liquidations'> {
   /** USDT below the running peak of the account's equity, at its deepest in the window. */
   max_drawdown: number | null;
   liquidations: number;

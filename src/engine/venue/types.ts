@@ -2,7 +2,7 @@
 // inputs, and one lookup for reconcile. Types only (no code), so importing it costs nothing;
 // the ccxt implementation is in ccxt.ts and is loaded by openVenue (index.ts) on demand.
 import type { VenueName } from '../../config.js';
-import type { KernelInput, OrderSide, Symbol, VenueCommand, VenueOrder, VenuePosition, VenueSnapshot } from '../kernel/types.js';
+import type { KernelInput, OrderSide, Symbol, VenueCommand, VenueFill, VenueOrder, VenuePosition, VenueSnapshot } from '../kernel/types.js';
 
 export interface Venue {
   readonly name: VenueName;
@@ -151,20 +151,13 @@ export interface FundingPayment {
   position_qty: number | null;
 }
 
-/** A position the venue closed by liquidation: one fill of the venue's liquidation order. */
-export interface VenueLiquidation {
-  /** The venue's fill id (the same fill appears in snapshot fills with liquidation_price). */
-  fill_id: string;
-  venue_order_id: string;
-  symbol: Symbol;
-  /** The liquidation order's side (sell closes a long). */
-  side: OrderSide;
-  qty: number;
-  price: number;
-  /** USDT, positive = paid. */
-  fee: number;
+/**
+ * A position the venue closed by liquidation: one fill of the venue's liquidation order (the same
+ * fill appears in snapshot fills with liquidation_price), with no client order id; its side is
+ * the liquidation order's (sell closes a long).
+ */
+export interface VenueLiquidation extends Omit<VenueFill, 'client_order_id' | 'liquidation_price'> {
   liquidation_price: number;
-  ts: number;
 }
 
 export interface LookedUpOrder extends VenueOrder {
