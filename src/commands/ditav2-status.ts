@@ -130,7 +130,7 @@ export async function renderStatus(doc: StatusDoc, color: boolean): Promise<stri
   const lines: string[] = [];
   const head = e.up
     ? `engine UP  pid ${e.pid}  uptime ${e.uptime_s}s  venue ${e.venue}  namespace ${e.namespace}  history ${e.history_id ?? '-'}\n  heartbeat ${Math.round((e.heartbeat_age_ms ?? 0) / 100) / 10}s ago  steps ${e.steps}  last step ${num(e.last_step_ms, 1)} ms  rss ${num(e.rss_mb, 0)} MB`
-    : `engine DOWN (read from the last checkpoint and the journal after it, up to seq ${e.seq}; history ${e.history_id ?? '-'}, run ${e.run_id ?? '-'})`;
+    : `engine DOWN (from the last checkpoint and the journal after it, up to seq ${e.seq})\n  history ${e.history_id ?? '-'}  run ${e.run_id ?? '-'}`;
   lines.push(e.up ? c.green(head) : c.red(head));
   if (e.trading_state !== undefined) {
     const t = `trading ${e.trading_state}${e.trading_state !== 'ACTIVE' ? ` since ${e.trading_state_since ? new Date(e.trading_state_since).toISOString() : '-'}: ${e.trading_state_reason || '-'} (pink resume --all)` : ''}`;
@@ -139,7 +139,7 @@ export async function renderStatus(doc: StatusDoc, color: boolean): Promise<stri
   if (e.note) lines.push(c.yellow(`note: ${e.note}`));
   if (e.fail_stop) lines.push(c.red(`STOPPED FAIL-CLOSED: ${doc.reasons[0] ?? ''}`));
   const a = doc.account as Record<string, number | null>;
-  lines.push(`account  capital ${num(a['capital'])}  realized ${num(a['realized_pnl'])}  fees ${num(a['fees'])}  funding ${num(a['funding'])}\n  equity ${num(a['equity'])}  venue balance ${num(a['venue_balance'])}  drift ${num(a['drift'])} USDT`);
+  lines.push(`account  capital ${num(a['capital'])}  realized ${num(a['realized_pnl'])}  fees ${num(a['fees'])}  funding ${num(a['funding'])}\n  equity ${num(a['equity'])}  venue balance ${num(a['venue_balance'])}  drift ${num(a['drift'])} USDT (at last read)`);
   const slotRows: string[][] = [];
   const held: string[] = [];
   for (const s of doc.slots as Record<string, unknown>[]) {
@@ -188,7 +188,11 @@ export async function renderStatus(doc: StatusDoc, color: boolean): Promise<stri
   if (doc.venue_contact_age_s != null) lines.push(`venue  last contact ${doc.venue_contact_age_s}s ago  balance read ${doc.venue_balance_age_s == null ? 'never' : `${doc.venue_balance_age_s}s ago`}  failed steps in a row ${doc.failed_steps_in_row ?? 0}`);
   for (const d of doc.divergences ?? []) lines.push(c.red(`diverged  ${d.symbol}: slot ${qtyText(d.pink_qty)}, venue ${qtyText(d.venue_qty)} since ${new Date(d.since_ts).toISOString().slice(11, 19)} (${d.hint})`));
   for (const o of doc.overdue) lines.push(c.yellow(`overdue  ${o.symbol} held ${o.hold_bars} bars > DOLPHIN_MAX_HOLD_BARS ${o.max_hold_bars}: ${o.hint}`));
-  lines.push(doc.healthy ? c.green('HEALTHY') : c.red(tidyNumbers(`NOT HEALTHY: ${doc.reasons.join('; ')}`)));
+  // One line when it fits; else each reason on its own lines, wrapped to the width.
+  const cols = termWidth();
+  const unhealthy = tidyNumbers(`NOT HEALTHY: ${doc.reasons.join('; ')}`);
+  const verdict = doc.healthy ? 'HEALTHY' : unhealthy.length <= cols ? unhealthy : ['NOT HEALTHY:', ...doc.reasons.flatMap((r) => wrap(tidyNumbers(r), cols, '  ', 10))].join('\n');
+  lines.push(doc.healthy ? c.green(verdict) : c.red(verdict));
   return lines.join('\n');
 }
 

@@ -6,6 +6,7 @@ import { EXIT, usageError } from '../errors.js';
 import { PLAIN, logPaths, renderDetail, renderMarkdown, renderTable, type Paint } from '../engine/faults/render.js';
 import { closestFaults, FAULTS, findFault } from '../engine/faults/taxonomy.js';
 import type { CommandRun, Context } from './types.js';
+import { termWidth } from './text-fit.js';
 
 async function paintFor(ctx: Context): Promise<Paint> {
   if (!ctx.color) return PLAIN;
@@ -28,7 +29,7 @@ export const run: CommandRun = async (ctx, args, opts) => {
     if (ctx.json) return { exit: EXIT.OK, data, text: '' };
     if (opts['markdown'] === true) return { exit: EXIT.OK, data, text: renderMarkdown(ctx.config.log_dir) };
     const { default: Table } = await import('cli-table3');
-    return { exit: EXIT.OK, data, text: renderTable(Table, await paintFor(ctx)) };
+    return { exit: EXIT.OK, data, text: renderTable(Table, await paintFor(ctx), termWidth()) };
   }
   const fault = findFault(query);
   if (fault === undefined) {

@@ -12,6 +12,7 @@ import { ERROR_LOG, RUNTIME_LOG } from '../engine/runner/log.js';
 import { inspectDir, inspectFile } from '../engine/runner/private-fs.js';
 import type { Check } from '../engine/store/isolation.js';
 import type { CommandRun, Context } from './types.js';
+import { termWidth } from './text-fit.js';
 
 export type { Check, CheckStatus } from '../engine/store/isolation.js';
 
@@ -152,7 +153,7 @@ export async function verify(ctx: Context): Promise<Check[]> {
 export const run: CommandRun = async (ctx) => {
   const checks = await verify(ctx);
   const ok = checks.every((c) => c.status !== 'FAIL');
-  const table = new Table({ head: ['check', 'status', 'detail'], style: { head: [], border: [] }, colWidths: [11, 8, 90], wordWrap: true });
+  const table = new Table({ head: ['check', 'status', 'detail'], style: { head: [], border: [] }, colWidths: [11, 8, Math.max(30, termWidth() - 11 - 8 - 4)], wordWrap: true });
   for (const c of checks) table.push([c.id, c.status, c.detail]);
   return {
     exit: ok ? EXIT.OK : EXIT.BAD,

@@ -28,11 +28,12 @@ export const run: CommandRun = async (ctx, _args, opts) => {
     throw usageError(`no checkpoint to replay from under ${ctx.config.home}${typeof opts['from'] === 'string' ? ` (--from ${opts['from']})` : ''}.`, 'Run the engine first (pink run), or point --home / --from at an engine home.');
   }
   const lines = [
-    `replayed ${report.inputs} journaled inputs from ${report.from_checkpoint} (seq ${report.from_seq} → ${report.last_seq}); every record's checksum verified`,
+    `replayed ${report.inputs} journaled inputs (seq ${report.from_seq} → ${report.last_seq}); every record's checksum verified`,
+    `  from ${report.from_checkpoint}`,
     `  outcomes compared with the journal: ${report.outcomes_compared}; states compared with checkpoints: ${report.checkpoints_compared}`,
   ];
   if (report.torn) lines.push(`  note: a torn last record (${report.torn.bytes} bytes at byte ${report.torn.offset} of ${report.torn.path}) was a write a crash cut short, never applied: not replayed (the engine cuts it at its next start)`);
-  if (report.identical) lines.push('  IDENTICAL: the kernel reaches the same state and the same outcomes, byte for byte.');
+  if (report.identical) lines.push('  IDENTICAL: the same state and the same outcomes as journaled, byte for byte.');
   else {
     const d = report.divergence!;
     lines.push(`  DIVERGED at seq ${d.seq} (${d.kind}): ${d.input ? `${d.input.type} at ${new Date(d.input.ts).toISOString()}` : ''}`);

@@ -79,3 +79,31 @@ test('status tables fit 80 columns: optional columns dropped from the end, detai
   for (const l of lines) assert.ok(l.length <= 40, l);
   assert.ok(lines[2]!.endsWith('…'));
 });
+
+test('pink fault (the list and every code), status with the engine down and mode-verify fit 80 columns on a pipe', async () => {
+  const dir = tempDir();
+  try {
+    const env = { PINK_HOME: join(dir.path, 'home'), DOLPHIN_LOG_DIR: join(dir.path, 'logs') };
+    const wide = (text: string): string[] => text.split('\n').filter((l) => [...l].length > 80);
+    const list = await runPink(['fault'], env);
+    assert.equal(list.code, 0, list.stderr);
+    assert.deepEqual(wide(list.stdout), []);
+    const codes = (JSON.parse((await runPink(['fault', '--json'], env)).stdout) as { faults: { code: string }[] }).faults.map((f) => f.code);
+    assert.ok(codes.length > 20, `the taxonomy: ${codes.length} codes`);
+    for (const code of codes) {
+      const one = await runPink(['fault', code], env);
+      assert.equal(one.code, 0, one.stderr);
+      assert.deepEqual(wide(one.stdout), [], code);
+    }
+    const down = await runPink(['ditav2-status'], env);
+    assert.equal(down.code, 3, down.stderr);
+    assert.match(down.stdout + down.stderr, /engine DOWN/);
+    assert.deepEqual(wide(down.stdout + down.stderr), []);
+    const verify = await runPink(['mode-verify'], env);
+    assert.ok(verify.code === 0 || verify.code === 1, verify.stderr);
+    assert.match(verify.stdout, /files/);
+    assert.deepEqual(wide(verify.stdout), []);
+  } finally {
+    dir.remove();
+  }
+});

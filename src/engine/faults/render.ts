@@ -13,7 +13,7 @@ export interface Paint {
 
 export const PLAIN: Paint = { code: (s) => s, severity: (s) => s, heading: (s) => s, dim: (s) => s };
 
-const WRAP_COLUMNS = 96;
+const WRAP_COLUMNS = 80;
 
 export function logPaths(log_dir: string): { runtime: string; errors: string } {
   const dir = log_dir.replace(/\/+$/, '');
@@ -44,22 +44,30 @@ export function slotEffectShort(f: FaultClass): string {
 }
 
 /** `pink fault`: every class, one row each. */
-export function renderTable(Table: typeof TableType, paint: Paint, faults: readonly FaultClass[] = FAULTS): string {
+export function renderTable(Table: typeof TableType, paint: Paint, width: number, faults: readonly FaultClass[] = FAULTS): string {
+  // Fits `width` (issue 18: 80 columns on a pipe): the code and the severity whole, the slot
+  // effect takes what the borders (5) and a recovery column leave, at least 20.
+  const code = Math.max(...faults.map((f) => f.code.length)) + 2;
+  const recovery = 16;
   const table = new Table({
     head: ['code', 'severity', 'slot effect', 'recovery'],
-    colWidths: [28, 10, 58, 20],
+    colWidths: [code, 10, Math.max(20, width - code - 10 - recovery - 5), recovery],
     wordWrap: true,
     style: { head: [], border: [] },
   });
   for (const f of faults) table.push([paint.code(f.code), paint.severity(f.severity), slotEffectShort(f), f.recovery]);
-  return `${table.toString()}\n${paint.dim('Details of one class: pink fault CODE   (e.g. pink fault RATE_LIMITED; --markdown for all)')}`;
+  return `${table.toString()}\n${paint.dim('One class: pink fault CODE (e.g. RATE_LIMITED); all of them: --markdown')}`;
 }
 
 /** `pink fault CODE`: the whole operator response of one class. */
 export function renderDetail(f: FaultClass, log_dir: string, paint: Paint): string {
   const logs = logPaths(log_dir);
+  // The title beside the code and severity, wrapped under itself (80 columns, issue 18).
+  const head = `${f.code}  ${f.severity}  `.length;
+  const title = wrap(f.title, '', WRAP_COLUMNS - head).split('\n');
   const out = [
-    `${paint.code(f.code)}  ${paint.severity(f.severity)}  ${f.title}`,
+    `${paint.code(f.code)}  ${paint.severity(f.severity)}  ${title[0]!}`,
+    ...title.slice(1).map((l) => ' '.repeat(head) + l),
     '',
   ];
   const field = (name: string, value: string): void => {
