@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { loadConfig, parseChaosStoreFail } from '../../src/config.js';
 import { ExitError } from '../../src/errors.js';
-import { SIDE_LOOKUPS_PER_READ_MAX } from '../../src/engine/venue/ccxt.js';
+import { SIDE_LOOKUPS_PER_READ_MAX, SNAPSHOT_FILL_READS_MAX } from '../../src/engine/venue/ccxt.js';
+import { VenueReadError } from '../../src/engine/venue/errors.js';
 import { openVenue } from '../../src/engine/venue/index.js';
 import { makeWorld, stopPid, waitFor } from '../support/e2e.js';
 import { place, rig } from '../venue/harness.js';
@@ -78,6 +79,32 @@ test('a snapshot of an order filling during its reads: the fills are exactly wha
       await r.venue.snapshot(['BTC-USDT'], Date.now() - 60_000, Date.now()); // let it finish
       await r.venue.snapshot(['BTC-USDT'], Date.now() - 60_000, Date.now());
     }
+  } finally {
+    await r.close();
+  }
+});
+
+// Fail closed: an order that keeps filling through every one of the snapshot's fills reads (100
+// parts, one a request) leaves no read whose fills are what its positions reflect. The snapshot
+// is refused as VENUE_UNAVAILABLE (the caller reads again), never returned inconsistent; once the
+// order is done, a snapshot is taken and its fills sum to its positions.
+test('a snapshot whose positions keep changing through every fills read is refused, not returned', async () => {
+  const r = await rig({ sim: { partialFillRatio: 0.01 }, venue: { rates: FAST } });
+  try {
+    await r.venue.send([place('BTC-USDT', 'buy', 0.01)], Date.now());
+    const refused = await r.venue.snapshot(['BTC-USDT'], Date.now() - 60_000, Date.now()).then(
+      (snap) => assert.fail(`a snapshot was returned while the order filled: ${snap.fills.length} fills, positions ${JSON.stringify(snap.positions)}`),
+      (err: unknown) => err,
+    );
+    assert.ok(refused instanceof VenueReadError, String(refused));
+    assert.equal(refused.input.type, 'VENUE_UNAVAILABLE');
+    assert.match(refused.input.reason, new RegExp(`positions kept changing over ${SNAPSHOT_FILL_READS_MAX} fills reads`));
+    let snap;
+    for (let i = 0; i < 40 && snap === undefined; i += 1) snap = await r.venue.snapshot(['BTC-USDT'], Date.now() - 60_000, Date.now()).catch(() => undefined);
+    assert.ok(snap !== undefined, 'a snapshot once the order stopped filling');
+    const signed = snap.fills.reduce((q, f) => q + (f.side === 'buy' ? f.qty : -f.qty), 0);
+    const held = snap.positions.find((x) => x.symbol === 'BTC-USDT')?.qty ?? 0;
+    assert.ok(Math.abs(signed - held) < 1e-9 && held > 0, `fills sum to ${signed}, positions say ${held}`);
   } finally {
     await r.close();
   }

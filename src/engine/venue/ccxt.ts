@@ -60,7 +60,7 @@ export const SNAPSHOT_FILLS_MS_MAX = 30 * 24 * 3600_000;
 export const LIQUIDATIONS_PENDING_MAX = 1000;
 
 /** snapshot(): fills reads (each bracketed by positions reads) before it takes what it has. */
-const SNAPSHOT_FILL_READS_MAX = 4;
+export const SNAPSHOT_FILL_READS_MAX = 4;
 
 /** snapshot(): a repeated fills read starts this long before the previous one began. */
 const FILL_READ_OVERLAP_MS = 1_000;
@@ -395,8 +395,10 @@ export class CcxtVenue implements Venue {
         if (samePositions(positions, again)) break;
         positions = again;
         if (reads >= SNAPSHOT_FILL_READS_MAX) {
-          this.log(`venue: positions kept changing over ${reads} fills reads; the snapshot may hold fewer fills than its positions reflect`);
-          break;
+          // Fail closed: a snapshot whose fills may not be what its positions reflect would make
+          // reconcile adopt or close around a fill it has not seen. None is taken; the caller reads
+          // again (a stale slot on its next step, the startup reconcile within its deadline).
+          throw new VenueReadError(venueUnavailable(ts, `positions kept changing over ${reads} fills reads: no consistent snapshot, read again`));
         }
         // Only what can have filled since the last read began (its fills are already here).
         from_ms = Math.max(start_ms, read_start_ms - FILL_READ_OVERLAP_MS);
@@ -412,6 +414,7 @@ export class CcxtVenue implements Venue {
       for (const s of wanted) if (marks[s] !== undefined) snapMarks[s] = marks[s];
       return { ts, balance_usdt: toBalanceUsdt(balance), marks: snapMarks, positions: venuePositions, open_orders: book, fills: fills.sort((a, b) => a.ts - b.ts) };
     } catch (err) {
+      if (err instanceof VenueReadError) throw err;
       throw this.readError(err, ts);
     }
   }
