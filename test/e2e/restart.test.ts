@@ -6,9 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { processAlive, readPid } from '../../src/engine/runner/lock.js';
+import { spawn } from 'node:child_process';
+import { BIN } from '../support/cli.js';
 import { makeWorld, stopPid, waitFor } from '../support/e2e.js';
 
-test('restart: one engine at a time; an old engine that cannot stop leaves no new one behind', async () => {
+test('restart: one engine at a time; an old engine that cannot stop leaves no new one behind; Ctrl-C says what the new one still does', async () => {
   const w = await makeWorld({ symbols: ['BTC-USDT'] });
   const pidFile = join(w.home, 'pink.pid');
   try {
@@ -46,6 +48,23 @@ test('restart: one engine at a time; an old engine that cannot stop leaves no ne
     assert.equal(back.code, 0, back.stderr);
     assert.equal(back.doc.converged, true);
     assert.equal(readPid(pidFile), back.doc.pid);
+
+    // Ctrl-C once the old engine is gone, before the new one has reported: restart says what the
+    // engine still does by itself (exit 1), and the new engine does come up on its own.
+    const old = back.doc.pid;
+    const child = spawn(process.execPath, [BIN, 'restart'], { env: { ...process.env, ...w.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    await waitFor('the old engine stopped', async () => !processAlive(old), 20_000, 5);
+    child.kill('SIGINT');
+    assert.equal(await exited, 1, stderr);
+    assert.match(stderr, /interrupted \(Ctrl-C\)\. .*finishes its startup reconcile by itself/s);
+    const up = await waitFor('the new engine up after the Ctrl-C', async () => {
+      const s = await w.json<{ engine: { up: boolean; pid: number } }>(['ditav2-status']);
+      return s.code === 0 && s.doc.engine.up && s.doc.engine.pid !== old ? s.doc.engine.pid : false;
+    }, 30_000);
+    assert.equal(readPid(pidFile), up);
   } finally {
     await stopPid(pidFile);
     await w.close();
