@@ -128,11 +128,14 @@ async function engineFaultToWebhook(): Promise<void> {
   };
   const signals = join(home, 'intents.ndjson');
   const env = { PINK_HOME: home, DOLPHIN_LOG_DIR: join(home, 'logs'), PINK_SIM_URL: sim.url, DOLPHIN_PINK_SYMBOLS: SYMBOLS.join(','), DOLPHIN_PINK_ALERT_WEBHOOK_URL: rx.url, DOLPHIN_PINK_METRICS_ADDR: `127.0.0.1:${port}` };
-  const { appendFileSync } = await import('node:fs');
+  const { appendFileSync, writeFileSync } = await import('node:fs');
+  // `pink run --signals` refuses a file that does not exist (issue 17): the decision engine's file is there first.
+  writeFileSync(signals, '');
   try {
     const r = await runPink(['run', '--detach', '--strategy', 'signals', '--signals', signals], env);
     if (r.code !== 0) throw new Error(`engine: ${r.stderr}`);
     const lat: number[] = [];
+    const fromSignal: number[] = [];
     const positions = async (): Promise<number> => ((await (await fetch(`${sim.url}/__sim/state`)).json()) as { positions: unknown[] }).positions.length;
     const signal = (intent: Record<string, unknown>) => appendFileSync(signals, `${JSON.stringify({ order_type: 'market', reason: 'bench', ...intent })}\n`);
     // One symbol per sample: a fault alerts once per (code, symbol) in ALERT_DEDUP_MS.
@@ -142,6 +145,7 @@ async function engineFaultToWebhook(): Promise<void> {
       // The exit is refused: EXIT_ORDER_REJECTED, an ERROR, which the default minimum sends.
       await fetch(`${sim.url}/__sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ rejectNext: 'bench: exit refused' }) });
       const n = received.length;
+      const signalled = Date.now();
       signal({ intent_id: `bench-x-${i}`, symbol, action: 'EXIT', final: true });
       await waitFor('the EXIT_ORDER_REJECTED alert', async () => received.slice(n).some((x) => x.body['code'] === 'EXIT_ORDER_REJECTED' && x.body['symbol'] === symbol), 20_000);
       const got = received.slice(n).find((x) => x.body['code'] === 'EXIT_ORDER_REJECTED' && x.body['symbol'] === symbol)!;
@@ -149,6 +153,7 @@ async function engineFaultToWebhook(): Promise<void> {
       const tl = await runPink(['timeline', '--since', '2m', '--json'], env);
       const events = (JSON.parse(tl.stdout) as { events: { code: string | null; symbol: string | null; ts_ms: number }[] }).events.filter((e) => e.code === 'EXIT_ORDER_REJECTED' && e.symbol === symbol);
       lat.push(got.at - events[events.length - 1]!.ts_ms);
+      fromSignal.push(got.at - signalled);
       signal({ intent_id: `bench-y-${i}`, symbol, action: 'EXIT', final: true });
       await waitFor('flat', async () => (await positions()) === 0, 20_000);
     }
@@ -158,8 +163,9 @@ async function engineFaultToWebhook(): Promise<void> {
       await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       scrapes.push(ms(t0));
     }
-    const s = [...lat].sort((a, b) => a - b);
-    console.log(`observe: engine at the default 1 s poll: EXIT_ORDER_REJECTED -> webhook received ${s.map((x) => `${x} ms`).join(', ')} (from the step's input time; poll interval 1000 ms)`);
+    const list = (xs: number[]) => [...xs].sort((a, b) => a - b).map((x) => `${x} ms`).join(', ');
+    console.log(`observe: engine at the default 1 s poll: EXIT_ORDER_REJECTED (ERROR) -> webhook received ${list(lat)} after the kernel took the venue's answer (the anomaly row's ts); poll interval 1000 ms`);
+    console.log(`observe: the same, from the EXIT intent appended to the signals file (waits for the next step, up to one poll interval): ${list(fromSignal)}`);
     console.log(`observe: /metrics scrape of a running engine: ${f1(median(scrapes))} ms median of 20`);
   } finally {
     await stopPid(join(home, 'pink.pid'));

@@ -1,6 +1,7 @@
 // Issue 22 end to end, on one engine: the real binary, the simulator over HTTP through ccxt, the
 // embedded store. A known script (two trades, one exit rejected first, a flatten through the
-// engine, a rate-limit cycle) runs once in before(); a webhook receiver that is up, then down,
+// engine, a hard halt and a resume of the whole engine, a rate-limit cycle) runs once in before();
+// a webhook receiver that is up, then down,
 // then slow, then up again gets the alerts; /metrics is scraped while the engine runs; then the
 // timeline and the report (engine down, from the store) are checked figure by figure against
 // values computed here from the simulator's ground truth and the raw rows.
@@ -43,6 +44,12 @@ const facts: {
   metricsAfterTrades: string;
   metricsAfterRateLimit: string;
   statusAfterTrades: Record<string, any>;
+  /** Scraped and asked while the engine was HALTED by `pink halt --all --hard`, then after `pink resume --all`. */
+  metricsHalted: string;
+  statusHalted: Record<string, any>;
+  metricsResumed: string;
+  /** The receiver's alerts from just before the halt on (the halt's and the resume's are among them). */
+  alertsFromHalt: number;
   timelineUp: { code: number | null; doc: TimelineDoc; stderr: string };
   timelineUpLoads: { code: number | null; loaded: string[] };
   stepsWhileDown: [number, number];
@@ -82,6 +89,11 @@ function signal(...lines: unknown[]): void {
 async function admin(path: string, body: unknown): Promise<void> {
   const res = await fetch(`${w.sim.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   if (!res.ok) throw new Error(`sim admin ${path}: ${res.status} ${await res.text()}`);
+}
+
+/** Waits for `fn` at most `timeout_ms`, without failing: the tests judge what came (before() must not throw for it). */
+async function settle(fn: () => Promise<boolean>, timeout_ms = 15_000): Promise<void> {
+  await waitFor('', fn, timeout_ms).catch(() => undefined);
 }
 
 async function scrape(): Promise<string> {
@@ -152,6 +164,21 @@ before(async () => {
 
   facts.metricsAfterTrades = await scrape();
   facts.statusAfterTrades = await status();
+
+  // A hard halt of the whole engine, then a resume. The health watch looks once a second; the
+  // waits are bounded and do not throw: whether the alerts came is the tests' to say.
+  facts.alertsFromHalt = w.receiver.received.length;
+  const halted = await pink(['halt', '--all', '--hard', '--reason', 'obs test halt']);
+  assert.equal(halted.code, 0, halted.stderr);
+  const fromHalt = () => w.receiver.received.slice(facts.alertsFromHalt);
+  await settle(async () => fromHalt().some((b) => b['code'] === 'TRADING_HALTED'));
+  facts.metricsHalted = await scrape();
+  facts.statusHalted = await status();
+  const resumed = await pink(['resume', '--all']);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  await settle(async () => fromHalt().some((b) => b['code'] === 'TRADING_ACTIVE' && b['symbol'] === null));
+  facts.metricsResumed = await scrape();
+
   facts.timelineUp = await json<TimelineDoc>(['timeline', '--since', '10m']);
   facts.timelineUpLoads = await loadedModules(['timeline', '--since', '10m', '--json'], w.env);
 
@@ -418,6 +445,65 @@ test('metrics: scraped and parsed; each figure agrees with status or with the sc
   assert.ok((sample(after, 'pink_faults_total', { code: 'RATE_LIMITED' }) ?? 0) >= 1);
   assert.ok((sample(after, 'pink_venue_request_errors_total') ?? 0) > (sample(samples, 'pink_venue_request_errors_total') ?? 0), 'rate-limited requests are counted as errors');
   assert.ok((sample(after, 'pink_alerts_total', { outcome: 'failed_attempt' }) ?? 0) >= 1);
+});
+
+test('metrics: drift and health as status says', () => {
+  const { samples, types } = parseProm(facts.metricsAfterTrades);
+  const st = facts.statusAfterTrades;
+  assert.equal(types.get('pink_drift_usdt'), 'gauge');
+  assert.equal(typeof st['account']['drift'], 'number', 'the startup reconcile measured the drift');
+  near(sample(samples, 'pink_drift_usdt'), st['account']['drift'], 'drift as status says', 1e-9);
+  near(sample(samples, 'pink_venue_balance_usdt'), st['account']['venue_balance'], 'venue balance as status says', 1e-9);
+  assert.equal(st['healthy'], true, `status healthy after the trades: ${JSON.stringify(st['reasons'])}`);
+  assert.equal(sample(samples, 'pink_healthy'), 1, 'pink_healthy as status says');
+});
+
+test('halt and resume: TRADING_HALTED, then TRADING_ACTIVE for the engine, at the webhook', () => {
+  const got = w.receiver.received.slice(facts.alertsFromHalt);
+  const codes = JSON.stringify(got.map((b) => `${b['code']}:${b['symbol']}`));
+  const halted = got.findIndex((b) => b['event'] === 'trading_state' && b['code'] === 'TRADING_HALTED' && b['symbol'] === null);
+  assert.ok(halted >= 0, `TRADING_HALTED for the engine (${codes})`);
+  assert.equal(got[halted]!['severity'], 'ERROR');
+  assert.match(String(got[halted]!['text']), /the engine now HALTED \(was ACTIVE\)/);
+  const active = got.findIndex((b, i) => i > halted && b['event'] === 'trading_state' && b['code'] === 'TRADING_ACTIVE' && b['symbol'] === null);
+  assert.ok(active > halted, `TRADING_ACTIVE for the engine after the halt (${codes})`);
+  assert.match(String(got[active]!['text']), /the engine trading ACTIVE again \(was HALTED\)/);
+  // The engine's halt is every symbol's effective state too: one alert per scope, none twice.
+  assert.deepEqual(got.filter((b) => b['code'] === 'TRADING_HALTED').map((b) => b['symbol'] ?? 'engine').sort(), ['BTC-USDT', 'ETH-USDT', 'engine']);
+});
+
+test('halt and resume: pink_trading_state says HALTED while halted and ACTIVE after, as status does', () => {
+  const halted = parseProm(facts.metricsHalted).samples;
+  assert.equal(facts.statusHalted['engine']['trading_state'], 'HALTED');
+  assert.equal(sample(halted, 'pink_trading_state', { scope: 'engine', state: 'HALTED' }), 1, 'HALTED while halted');
+  assert.equal(sample(halted, 'pink_trading_state', { scope: 'engine', state: 'ACTIVE' }), undefined, 'one state at a time');
+  // An operator's halt is not a degradation (only a circuit breaker's is).
+  assert.equal(facts.statusHalted['healthy'], true, JSON.stringify(facts.statusHalted['reasons']));
+  assert.equal(sample(halted, 'pink_healthy'), 1);
+  const resumed = parseProm(facts.metricsResumed).samples;
+  assert.equal(sample(resumed, 'pink_trading_state', { scope: 'engine', state: 'ACTIVE' }), 1, 'ACTIVE after the resume');
+  assert.equal(sample(resumed, 'pink_trading_state', { state: 'HALTED' }), undefined);
+});
+
+test('halt and resume: the operator\'s two actions in the timeline, from the store and from the running engine', async () => {
+  const ops = (events: TimelineDoc['events']) => events.filter((e) => e.kind === 'operator' && e.code === 'TRADING_STATE_CHANGED');
+  const halt = (e: TimelineDoc['events'][number]) => /obs test halt; command halt; args \["--all","--hard","--reason","obs test halt"\]/.test(e.detail);
+  const resume = (e: TimelineDoc['events'][number]) => /command resume; args \["--all"\]/.test(e.detail);
+  const down = await json<TimelineDoc>(['timeline', '--since', facts.since, '--until', facts.until]);
+  assert.equal(down.code, 0, down.stderr);
+  assert.match(down.stderr, /engine down: read from the store/);
+  const ev = down.doc.events;
+  const h = ev.findIndex((e) => e.kind === 'operator' && halt(e));
+  const r = ev.findIndex((e) => e.kind === 'operator' && resume(e));
+  assert.ok(h >= 0, `the halt (${JSON.stringify(ops(ev).map((e) => e.detail))})`);
+  assert.ok(r > h, 'the resume, after the halt');
+  assert.ok(ev.findIndex((e) => e.code === 'ENGINE_STARTED') < h && r < ev.findIndex((e) => e.code === 'ENGINE_STOPPED'), 'between the start and the stop');
+  assert.equal(ops(ev).filter(halt).length, 1);
+  assert.equal(ops(ev).filter(resume).length, 1);
+  // Asked of the running engine after the resume: the same two.
+  const up = facts.timelineUp.doc.events;
+  assert.equal(ops(up).filter(halt).length, 1, 'the halt, engine up');
+  assert.equal(ops(up).filter(resume).length, 1, 'the resume, engine up');
 });
 
 test('no secret reaches a command\'s output or a log file', () => {

@@ -71,6 +71,8 @@ export function knownRows(): RowOut[] {
     anomaly(T - 10 * MIN, 'engine', 'ENGINE_STARTED', 'INFO', '', 'engine started'),
     anomaly(T + 3 * MIN, 'ditav2_kernel', 'EXIT_ORDER_REJECTED', 'ERROR', 'BTC-USDT', 'venue said no'),
     anomaly(T + 21 * MIN, 'operator', 'OPERATOR_HALT', 'INFO', 'ETH-USDT', 'halted by hand'),
+    // A reconcile's correction, as the kernel writes it (origin ditav2_kernel): a reconcile event, not a fault.
+    anomaly(T + 22 * MIN, 'ditav2_kernel', 'POSITION_ADOPTED', 'WARNING', 'ETH-USDT', "adopted the venue's short 0.2 @ 215"),
   );
   return rows;
 }

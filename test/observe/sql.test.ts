@@ -131,7 +131,7 @@ test('timeline rows: each once, the window half-open, slot changes only', async 
   const have = await presentTables(store, config.database);
   const rows = await timelineRows(store, scope, have);
   assert.deepEqual(rows.truncated, []);
-  assert.deepEqual(rows.anomalies.map((a) => a.code).sort(), ['ENGINE_STARTED', 'EXIT_ORDER_REJECTED', 'OPERATOR_HALT', 'RATE_LIMITED']);
+  assert.deepEqual(rows.anomalies.map((a) => a.code).sort(), ['ENGINE_STARTED', 'EXIT_ORDER_REJECTED', 'OPERATOR_HALT', 'POSITION_ADOPTED', 'RATE_LIMITED']);
   assert.equal(rows.anomalies.find((a) => a.code === 'RATE_LIMITED')!.ts_ms, SINCE, 'the row at --since is in, the one at --until is out');
   assert.equal(rows.fills.length, 6, 'A 2, B 3, C 1 in the window, each once (D is before it)');
   assert.equal(rows.legs.length, 3);
@@ -149,12 +149,17 @@ test('timeline events: ordered, kinds, hints, a liquidation apart; a symbol keep
   const ts = doc.events.map((e) => e.ts_ms);
   assert.deepEqual(ts, [...ts].sort((a, b) => a - b), 'chronological');
   const kinds = new Set(doc.events.map((e) => e.kind));
-  for (const k of ['engine', 'operator', 'fault', 'decision', 'order', 'fill', 'exit_leg', 'liquidation', 'trade', 'slot', 'funding']) assert.ok(kinds.has(k as never), `kind ${k}`);
+  for (const k of ['engine', 'operator', 'fault', 'reconcile', 'decision', 'order', 'fill', 'exit_leg', 'liquidation', 'trade', 'slot', 'funding']) assert.ok(kinds.has(k as never), `kind ${k}`);
   const reject = doc.events.find((e) => e.code === 'EXIT_ORDER_REJECTED')!;
   assert.equal(reject.hint, 'pink fault EXIT_ORDER_REJECTED');
   assert.equal(reject.symbol, 'BTC-USDT');
   assert.match(reject.detail, /venue said no/);
   assert.equal(doc.events.find((e) => e.code === 'ENGINE_STARTED')!.hint, null, 'INFO codes carry no hint');
+  // A reconcile's correction is its own kind, in its place, with the taxonomy hint; not a fault.
+  const rec = doc.events.filter((e) => e.kind === 'reconcile');
+  assert.deepEqual(rec.map((e) => [e.code, e.symbol, e.severity, e.hint, e.ts_ms - T]), [['POSITION_ADOPTED', 'ETH-USDT', 'WARNING', 'pink fault POSITION_ADOPTED', 22 * MIN]]);
+  assert.match(rec[0]!.detail, /^WARNING POSITION_ADOPTED: adopted the venue's short 0\.2 @ 215$/);
+  assert.ok(!doc.events.some((e) => e.kind === 'fault' && e.code === 'POSITION_ADOPTED'));
   const liq = doc.events.filter((e) => e.kind === 'liquidation');
   assert.equal(liq.length, 1);
   assert.equal(liq[0]!.symbol, 'ETH-USDT');
