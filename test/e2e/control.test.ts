@@ -1,16 +1,16 @@
 // Issue 19 end to end: the real binary, a real simulator over HTTP through ccxt, a real chDB store.
-// Two engine worlds: the operator's (flatten / resume / halt / kill -9 / restart / stop / an
-// engine-down resume / the audit trail) and the circuit breakers'.
+// Two engine worlds: the operator's (flatten / resume / flatten --resume / halt / kill -9 / restart /
+// stop / an engine-down resume and halt / the audit trail) and the circuit breakers'.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { openStore } from '../../src/engine/store/index.js';
 import { makeWorld, waitFor, type World } from '../support/e2e.js';
 import { runPink, tempDir } from '../support/cli.js';
 
-type Slot = { symbol: string; state: string; qty: number; side: string | null; trading_state: string; trading_state_reason: string; trading_state_since: number | null };
+type Slot = { symbol: string; state: string; qty: number; side: string | null; trade_id: string | null; trading_state: string; trading_state_reason: string; trading_state_since: number | null };
 type Status = { engine: { up: boolean; pid: number; steps: number; trading_state: string; trading_state_reason: string }; slots: Slot[]; healthy: boolean; reasons: string[] };
 
 async function status(w: World): Promise<{ code: number | null; doc: Status }> {
@@ -43,7 +43,7 @@ async function operatorRows(w: World): Promise<Array<{ code: string; details: st
   }
 }
 
-test('operator control: flatten stays flat (REDUCING) while the demo runs, a second flatten is a no-op, resume, halt survives kill -9 and restart, stop, engine-down resume, audit rows', async () => {
+test('operator control: flatten stays flat (REDUCING) while the demo runs, a second flatten is a no-op, resume, flatten --resume, halt survives kill -9 and restart, stop, engine-down resume and halt, audit rows', async () => {
   const w = await makeWorld({ symbols: ['BTC-USDT', 'ETH-USDT'] });
   try {
     await startDemo(w);
@@ -75,6 +75,24 @@ test('operator control: flatten stays flat (REDUCING) while the demo runs, a sec
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.equal(resumed.doc.changed, true);
     await waitFor('entries again after resume', async () => (await slot(w, 'BTC-USDT')).qty > 0);
+
+    // flatten --resume: flat at the venue, then ACTIVE again at once, and the demo enters a new trade.
+    const eth = await waitFor('the demo holds ETH', async () => {
+      const s = await slot(w, 'ETH-USDT');
+      return s.qty > 0 && s.state === 'OPEN' ? s : undefined;
+    });
+    const fr = await w.json<{ flat: boolean; trading_state: string; orders: { client_order_id: string }[] }>(['flatten', 'ETH-USDT', '--yes', '--resume']);
+    assert.equal(fr.code, 0, fr.stderr);
+    assert.equal(fr.doc.flat, true);
+    assert.equal(fr.doc.trading_state, 'ACTIVE', 'ACTIVE again at once');
+    const exits = new Set(fr.doc.orders.map((o) => o.client_order_id));
+    const exited = w.sim.state().fills.filter((f) => f.symbol === 'ETH-USDT' && exits.has(f.client_order_id)).reduce((q, f) => q + f.qty, 0);
+    assert.ok(Math.abs(exited - eth.qty) < 1e-9, `the venue filled the flatten's exit for the whole ${eth.qty} (filled ${exited})`);
+    assert.equal((await slot(w, 'ETH-USDT')).trading_state, 'ACTIVE');
+    await waitFor('a new ETH entry after flatten --resume', async () => {
+      const s = await slot(w, 'ETH-USDT');
+      return s.qty > 0 && s.trade_id !== eth.trade_id;
+    });
 
     const halted = await w.json<{ engine: { trading_state: string } }>(['halt', '--all', '--hard', '--reason', 'drill']);
     assert.equal(halted.code, 0, halted.stderr);
@@ -114,7 +132,25 @@ test('operator control: flatten stays flat (REDUCING) while the demo runs, a sec
     assert.equal(downResume.doc.engine_up, false);
     assert.equal((await status(w)).doc.engine.trading_state, 'ACTIVE');
 
+    // Engine down: a halt is recorded into the checkpoint; status says so, and the next start is HALTED there.
+    const downHalt = await w.json<{ engine_up: boolean; slots: { symbol: string; trading_state: string }[] }>(['halt', 'ETH-USDT', '--hard', '--reason', 'down drill']);
+    assert.equal(downHalt.code, 0, downHalt.stderr);
+    assert.equal(downHalt.doc.engine_up, false);
+    assert.equal(downHalt.doc.slots.find((x) => x.symbol === 'ETH-USDT')?.trading_state, 'HALTED');
+    const downEth = (await status(w)).doc.slots.find((x) => x.symbol === 'ETH-USDT')!;
+    assert.deepEqual([downEth.trading_state, downEth.trading_state_reason], ['HALTED', 'down drill'], 'status (engine down) shows the halt');
+    assert.equal((await w.pink(['restart'])).code, 0);
+    const upAgain = (await status(w)).doc;
+    assert.equal(upAgain.engine.up, true);
+    const upEth = upAgain.slots.find((x) => x.symbol === 'ETH-USDT')!;
+    assert.deepEqual([upEth.trading_state, upEth.trading_state_reason], ['HALTED', 'down drill'], 'the next start is HALTED on ETH');
+    assert.equal(upAgain.engine.trading_state, 'ACTIVE');
+    assert.equal((await w.pink(['stop'])).code, 0);
+
     const rows = await operatorRows(w);
+    const downRow = rows.map((r) => JSON.parse(r.details) as { command: string; args: string[] }).find((d) => d.command === 'halt' && d.args.includes('down drill'));
+    assert.deepEqual(downRow?.args, ['ETH-USDT', '--hard', '--reason', 'down drill'], 'the engine-down halt has its audit row');
+    assert.match(readFileSync(join(w.logDir, 'dolphin_live_pink.log'), 'utf8'), /operator halt ETH-USDT --hard --reason down drill by /, 'and its runtime-log line');
     const commands = rows.map((r) => (JSON.parse(r.details) as { command: string }).command);
     for (const c of ['flatten', 'resume', 'halt', 'restart', 'stop']) assert.ok(commands.includes(c), `no operator row for ${c}: ${commands.join(',')}`);
     const one = JSON.parse(rows[0]!.details) as Record<string, unknown>;

@@ -4,8 +4,8 @@
 // the real binary against one simulator. Run as root, "another user" is uid 65534 (chown).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { tempDir } from '../support/cli.js';
 import { makeWorld, type World } from '../support/e2e.js';
 import { victim } from './support.js';
@@ -71,6 +71,48 @@ test('a home another user made (0777) with engine.out and the journal pointing e
     assert.deepEqual(readdirSync(dir.path).sort(), ['home', 'victim.txt'], 'nothing written through the journal link');
     assert.equal(existsSync(join(home, 'pink.pid')), false);
   } finally {
+    dir.remove();
+  }
+});
+
+test('a home and a log dir that PINK creates are 0700 under umask 022; one under a folder others can write or own is refused, nothing written', async () => {
+  const dir = tempDir('pink-files-');
+  const umask = process.umask(0o022); // the child inherits it: PINK must not rely on the caller's
+  try {
+    const home = join(dir.path, 'made', 'home');
+    const logs = join(dir.path, 'made-logs', 'pink');
+    const r = await w.pink(['run', '--steps', '1'], { PINK_HOME: home, DOLPHIN_LOG_DIR: logs });
+    assert.equal(r.code, 0, r.stderr);
+    for (const p of [home, dirname(home), logs, dirname(logs)]) assert.equal((statSync(p).mode & 0o777).toString(8), '700', p);
+
+    // A folder above the home or the log dir that others can write (not sticky, unlike /tmp), or that
+    // another user owns: they could rename PINK's folder away and put theirs in its place.
+    const open = join(dir.path, 'open');
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    const theirs = join(dir.path, 'theirs');
+    mkdirSync(theirs, { mode: 0o755 });
+    if (canChown) chownSync(theirs, OTHER_UID, OTHER_UID);
+    const ownHome = join(dir.path, 'own-home');
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [{ PINK_HOME: join(open, 'home') }, /^pink: PINK_HOME .*\/open\/home is refused: .*\/open is writable by other users \(mode 0777\)\.$/m],
+      [{ PINK_HOME: ownHome, DOLPHIN_LOG_DIR: join(open, 'logs') }, /^pink: DOLPHIN_LOG_DIR .*\/open\/logs is refused: .*\/open is writable by other users \(mode 0777\)\.$/m],
+      ...(canChown ? [[{ PINK_HOME: join(theirs, 'home') }, /^pink: PINK_HOME .*\/theirs\/home is refused: .*\/theirs belongs to uid 65534\.$/m] as [Record<string, string>, RegExp]] : []),
+    ];
+    for (const [env, why] of cases) {
+      const refused = await w.pink(['run', '--steps', '1'], env);
+      const what = JSON.stringify(env);
+      assert.equal(refused.code, 2, `${what}: ${refused.stderr}`);
+      assert.match(refused.stderr, why, what);
+      const lines = refused.stderr.trim().split('\n');
+      assert.equal(lines.length, 2, `${what}: the reason and one line with the fix: ${refused.stderr}`);
+      assert.match(lines[1]!, /^ {2}fix: .*(PINK_HOME|DOLPHIN_LOG_DIR).*0700/, what);
+    }
+    assert.deepEqual(readdirSync(open), [], 'nothing created in the open folder');
+    assert.deepEqual(readdirSync(theirs), [], "nothing created in the other user's folder");
+    assert.deepEqual(existsSync(ownHome) ? readdirSync(ownHome) : [], [], 'nothing left in the home of the run whose log dir was refused');
+  } finally {
+    process.umask(umask);
     dir.remove();
   }
 });

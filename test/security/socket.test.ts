@@ -7,11 +7,11 @@ import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
-import { askEngine, serveControl, type ControlAnswer, type ControlRequest } from '../../src/engine/runner/socket.js';
+import { askEngine, CONNECTIONS_MAX, serveControl, type ControlAnswer, type ControlRequest } from '../../src/engine/runner/socket.js';
 import { openStore } from '../../src/engine/store/index.js';
 import { tempDir } from '../support/cli.js';
-import { makeWorld, stopPid, type World } from '../support/e2e.js';
-import { answerOf, rawAsk } from './support.js';
+import { makeWorld, stopPid, waitFor, type World } from '../support/e2e.js';
+import { answerOf, holdConnection, rawAsk } from './support.js';
 
 let w: World;
 let pid: number;
@@ -54,6 +54,22 @@ test('socket: one request per connection: stray bytes, a second request, an unen
   }
   const ok = answerOf(await rawAsk(socket, '{"op":"status"}\n'));
   assert.equal(ok?.ok, true, 'one whole request, then the end of the connection: answered');
+});
+
+test(`socket: at most ${CONNECTIONS_MAX} connections at once: one more is closed unanswered, and served again once they end`, async () => {
+  const held: Array<{ release(): Promise<string> }> = [];
+  for (let i = 0; i < CONNECTIONS_MAX; i += 1) held.push(await holdConnection(socket));
+  try {
+    // Accepted in the order they connected (the listen backlog is FIFO): these held ones fill the cap first.
+    const extra = await rawAsk(socket, '{"op":"status"}\n');
+    assert.equal(extra, '', `connection ${CONNECTIONS_MAX + 1} is closed with no answer (got ${extra.slice(0, 120)})`);
+  } finally {
+    const answers = await Promise.all(held.map((h) => h.release()));
+    for (const a of answers) assert.equal(answerOf(a)?.ok, true, `a held connection was served once it sent its request: ${a.slice(0, 120)}`);
+  }
+  // The engine notes each close as it happens; the next connection after them is served.
+  await waitFor('status answered after the held connections closed', async () => (await askEngine(socket, { op: 'status' }, 5000))?.ok === true, 10_000);
+  await engineStillUp();
 });
 
 test('socket (in process): a handler runs at most once per connection, and never for a malformed one', async () => {

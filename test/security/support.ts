@@ -42,6 +42,32 @@ export function rawAsk(socketPath: string, bytes: string | string[], opts: { kee
   });
 }
 
+/**
+ * A connection that is open and sends nothing that completes a request: a space every second, so
+ * the engine's idle timeout (5 s) never refuses it however slow the machine. `release` then sends
+ * one status request, ends our side and returns what came back.
+ */
+export function holdConnection(socketPath: string): Promise<{ release(): Promise<string> }> {
+  return new Promise((resolve, reject) => {
+    const sock = createConnection(socketPath);
+    let buf = '';
+    const closed = new Promise<string>((r) => sock.on('close', () => r(buf)));
+    sock.setEncoding('utf8');
+    sock.on('data', (d: string) => (buf += d));
+    sock.on('error', reject);
+    sock.on('connect', () => {
+      const alive = setInterval(() => sock.write(' '), 1000);
+      resolve({
+        release: () => {
+          clearInterval(alive);
+          if (!sock.destroyed) sock.end('{"op":"status"}\n');
+          return closed;
+        },
+      });
+    });
+  });
+}
+
 /** The answer as JSON, or undefined when the engine answered nothing parseable. */
 export function answerOf(text: string): { ok: boolean; error?: string; data?: unknown } | undefined {
   try {

@@ -28,7 +28,7 @@ export type ControlAnswer = { ok: true; data: unknown } | { ok: false; error: st
 export const REQUEST_BYTES_MAX = 64 * 1024;
 /** A request must arrive whole (the client's end included) within this, or it is refused. */
 export const REQUEST_WAIT_MS = 5_000;
-/** Connections served at once; more wait in the kernel's backlog, then are refused by it. */
+/** Connections served at once; one more is accepted and closed at once, unanswered (node's maxConnections). */
 export const CONNECTIONS_MAX = 16;
 /** Longest text field of a request (a symbol, a query name). */
 const FIELD_CHARS_MAX = 64;
