@@ -182,7 +182,11 @@ export async function renderStatus(doc: StatusDoc, color: boolean): Promise<stri
     lines.push('faults (15 min): none');
   }
   const rl = doc.rateLimit as Record<string, unknown>;
-  lines.push(`rate limit  ${Number(rl['consecutive'] ?? 0) > 0 ? c.yellow(`RATE_LIMITED x${String(rl['consecutive'])}, cooling ${Math.ceil(Number(rl['cooling_ms'] ?? 0) / 1000)} s${rl['persistent'] ? ', PERSISTENT' : ''} (pink fault RATE_LIMITED)`) : 'clear'}`);
+  const cooling_s = Math.ceil(Number(rl['cooling_ms'] ?? 0) / 1000);
+  // The venue may answer again (the cycle over) while the cooldown after its last refusal still
+  // runs: sends (an ENTER among them) are refused for rate until it ends.
+  const idle = cooling_s > 0 ? c.yellow(`clear; cooldown ${cooling_s} s more, sends refused until then (pink fault RATE_LIMITED)`) : 'clear';
+  lines.push(`rate limit  ${Number(rl['consecutive'] ?? 0) > 0 ? c.yellow(`RATE_LIMITED x${String(rl['consecutive'])}, cooling ${cooling_s} s${rl['persistent'] ? ', PERSISTENT' : ''} (pink fault RATE_LIMITED)`) : idle}`);
   const st = doc.store;
   lines.push(`store  ${st.backend} ${st.database}  pending ${st.pending_rows} rows  spooled ${st.spooled_rows}  last flush ${st.last_flush_age_ms === null ? '-' : `${Math.round(st.last_flush_age_ms / 100) / 10}s ago`}${st.last_error ? `  (${st.last_error})` : ''}`);
   if (doc.venue_contact_age_s != null) lines.push(`venue  last contact ${doc.venue_contact_age_s}s ago  balance read ${doc.venue_balance_age_s == null ? 'never' : `${doc.venue_balance_age_s}s ago`}  failed steps in a row ${doc.failed_steps_in_row ?? 0}`);

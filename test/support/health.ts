@@ -15,6 +15,7 @@ export type Status = {
   venue_balance_age_s: number | null;
   failed_steps_in_row: number | null;
   divergences: { symbol: string; pink_qty: number; venue_qty: number }[];
+  rateLimit?: { consecutive: number; cooling_ms: number };
 };
 export type Seen = { code: number | null; doc: Status };
 
