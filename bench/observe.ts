@@ -16,6 +16,7 @@ import { runPink } from '../test/support/cli.js';
 import { stopPid, waitFor } from '../test/support/e2e.js';
 import { closedPort, T0_MS, tmpHome, tradeRows } from '../test/store/fixtures.js';
 import { startReceiver } from '../test/observe/support.js';
+import { ccxtClient } from '../test/sim/support.js';
 import { median } from './measure.js';
 
 /** One trade a minute (the fixture's spacing), ~15 rows each: 5,000 trades are ~3.5 days, ~75,000 rows. */
@@ -24,6 +25,8 @@ const RUNS = 5;
 const ALERTS = 200;
 /** The engine run's symbols: one EXIT_ORDER_REJECTED sample each. */
 const SYMBOLS = ['BTC-USDT', 'ETH-USDT', 'SOL-USDT', 'LTC-USDT', 'BNB-USDT'];
+/** Liquidated one each after the EXIT samples (a liquidated symbol stays REDUCING). */
+const LIQUIDATION_SYMBOLS = SYMBOLS;
 
 const ms = (t0: number): number => performance.now() - t0;
 const f1 = (x: number): string => x.toFixed(1);
@@ -157,6 +160,30 @@ async function engineFaultToWebhook(): Promise<void> {
       signal({ intent_id: `bench-y-${i}`, symbol, action: 'EXIT', final: true });
       await waitFor('flat', async () => (await positions()) === 0, 20_000);
     }
+    // A CRITICAL fault (issue 22's "done when"): the venue liquidates a position (isolated 20x,
+    // the mark moved past its liquidation price). Timed from the price move, the venue's act, to the
+    // LIQUIDATION alert's receipt: one poll to see it, then the kernel and the sender.
+    const ex = ccxtClient(sim.url);
+    await ex.loadMarkets();
+    const crit: number[] = [];
+    const critSeen: number[] = [];
+    for (const [i, symbol] of LIQUIDATION_SYMBOLS.entries()) {
+      const market = `${symbol.replace('-USDT', '')}/USDT:USDT`;
+      await ex.setMarginMode('isolated', market);
+      await ex.setLeverage(20, market, { side: 'BOTH' });
+      signal({ intent_id: `bench-liq-${i}`, symbol, action: 'ENTER', side: 'long', notional: 200 });
+      const liq = await waitFor('a liquidation price', async () => sim.state().positions.find((p) => p.symbol === symbol)?.liquidation_price ?? false, 20_000);
+      const n = received.length;
+      const moved = Date.now();
+      await fetch(`${sim.url}/__sim/price`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ symbol, price: liq * 0.99 }) });
+      await waitFor('the LIQUIDATION alert', async () => received.slice(n).some((x) => x.body['code'] === 'LIQUIDATION' && x.body['symbol'] === symbol), 20_000);
+      const got = received.slice(n).find((x) => x.body['code'] === 'LIQUIDATION' && x.body['symbol'] === symbol)!;
+      if (got.body['severity'] !== 'CRITICAL') throw new Error(`LIQUIDATION alert at ${String(got.body['severity'])}`);
+      crit.push(got.at - moved);
+      // Split: the venue's act to the alert's making (the poll that saw it, the step, the kernel),
+      // then the alert's making to its receipt (the queue and the POST).
+      critSeen.push(Number(got.body['ts_ms']) - moved);
+    }
     const scrapes: number[] = [];
     for (let i = 0; i < 20; i += 1) {
       const t0 = performance.now();
@@ -166,6 +193,8 @@ async function engineFaultToWebhook(): Promise<void> {
     const list = (xs: number[]) => [...xs].sort((a, b) => a - b).map((x) => `${x} ms`).join(', ');
     console.log(`observe: engine at the default 1 s poll: EXIT_ORDER_REJECTED (ERROR) -> webhook received ${list(lat)} after the kernel took the venue's answer (the anomaly row's ts); poll interval 1000 ms`);
     console.log(`observe: the same, from the EXIT intent appended to the signals file (waits for the next step, up to one poll interval): ${list(fromSignal)}`);
+    console.log(`observe: engine at the default 1 s poll: a liquidation at the venue (CRITICAL) -> LIQUIDATION webhook received ${list(crit)} after the price move (up to one poll to see it); poll interval 1000 ms`);
+    console.log(`observe: of which the price move to the alert made (the poll that saw it, its step): ${list(critSeen)}`);
     console.log(`observe: /metrics scrape of a running engine: ${f1(median(scrapes))} ms median of 20`);
   } finally {
     await stopPid(join(home, 'pink.pid'));
