@@ -6,24 +6,8 @@
 // docs/health.md lists which codes are covered where, and which are not and why.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeWorld, type World } from '../support/e2e.js';
-import { statusUntil, venueQty, type Seen } from '../support/health.js';
-
-/** The commands a taxonomy code's response names (the table's `commands`, and the text). */
-async function response(w: World, code: string): Promise<{ commands: string[]; text: string }> {
-  const r = await w.json<{ commands: string[]; response: string }>(['fault', code]);
-  assert.equal(r.code, 0, r.stderr);
-  return { commands: r.doc.commands, text: r.doc.response };
-}
-
-/** Runs `args` after checking the code's response names that command (SYMBOL as a placeholder). */
-async function follow(w: World, code: string, args: string[], named: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const { commands, text } = await response(w, code);
-  assert.ok(commands.includes(named) || text.includes(named), `${code}'s response does not name \`${named}\`: ${text}`);
-  return w.pink(args);
-}
-
-const reasonFor = (s: Seen, re: RegExp): boolean => s.code !== 0 && s.doc.reasons.some((r) => re.test(r));
+import { makeWorld } from '../support/e2e.js';
+import { follow, reasonFor, response, statusUntil, venueQty, type Seen } from '../support/health.js';
 
 test('taxonomy walk on the simulator: ORPHAN_POSITION, BREAKER_MISMATCH, BREAKER_REJECTS, RATE_LIMITED, BREAKER_DRAWDOWN each followed to HEALTHY', async () => {
   const w = await makeWorld({ symbols: ['BTC-USDT', 'ETH-USDT'], env: { DOLPHIN_PINK_MAX_REJECTS: '1', DOLPHIN_PINK_MAX_DRAWDOWN_USDT: '5' } });

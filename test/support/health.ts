@@ -1,5 +1,6 @@
 // Issue 18 e2e helpers: ditav2-status as the operator reads it, polled until a condition holds
 // (a situation is seen within a few poll intervals; no timed assertion), and the audit rows.
+import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadConfig } from '../../src/config.js';
 import { openStore } from '../../src/engine/store/index.js';
@@ -16,6 +17,8 @@ export type Status = {
   failed_steps_in_row: number | null;
   divergences: { symbol: string; pink_qty: number; venue_qty: number }[];
   rateLimit?: { consecutive: number; cooling_ms: number };
+  faults: { code: string; count: number; last_symbol: string | null; last_details: Record<string, unknown> | null; hint: string }[];
+  overdue: { symbol: string; hold_bars: number; max_hold_bars: number; hint: string }[];
 };
 export type Seen = { code: number | null; doc: Status };
 
@@ -27,6 +30,23 @@ export async function statusUntil(w: World, what: string, ok: (s: Seen) => boole
     return ok(s) ? s : false;
   }, timeout_ms, 200);
 }
+
+/** The commands a taxonomy code's response names (the table's `commands`, and the text). */
+export async function response(w: World, code: string): Promise<{ commands: string[]; text: string }> {
+  const r = await w.json<{ commands: string[]; response: string }>(['fault', code]);
+  assert.equal(r.code, 0, r.stderr);
+  return { commands: r.doc.commands, text: r.doc.response };
+}
+
+/** Runs `args` after checking the code's response names that command (SYMBOL as a placeholder). */
+export async function follow(w: World, code: string, args: string[], named: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const { commands, text } = await response(w, code);
+  assert.ok(commands.includes(named) || text.includes(named), `${code}'s response does not name \`${named}\`: ${text}`);
+  return w.pink(args, env);
+}
+
+/** Degraded, with a reason matching `re`. */
+export const reasonFor = (s: Seen, re: RegExp): boolean => s.code !== 0 && s.doc.reasons.some((r) => re.test(r));
 
 /** The simulator's own position on a symbol (signed qty): the venue's truth, not PINK's books. */
 export function venueQty(w: World, symbol: string): number {
