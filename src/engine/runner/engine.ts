@@ -92,7 +92,7 @@ export class Engine {
     const cp = found.checkpoint;
     const settings = kernelSettings(opts.config, opts.venue.qtySteps(opts.config.symbols));
     const kernel = cp ? Kernel.restore(cp.kernel) : new Kernel(kernelConfig(opts.config, newHistoryId(), settings));
-    const runner: RunnerState = cp?.runner ?? { steps: 0, signals_offset: 0, started_ts: Date.now() };
+    const runner: RunnerState = cp?.runner ?? { steps: 0, signals_offset: found.signals_from ?? 0, started_ts: Date.now() };
     const engine = new Engine(opts, kernel, cp?.seq ?? 0, runner, found.scan);
     if (found.note) engine.startup_notes.push({ code: 'CHECKPOINT_FALLBACK', text: found.note });
     if (!cp) {

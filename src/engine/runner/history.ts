@@ -25,6 +25,12 @@ export interface History {
   scan: JournalScan;
   /** The journal's records after the checkpoint, verified. */
   records: JournalRecord[];
+  /**
+   * `--new-history` after an old one: where the new history starts reading the signals file (its
+   * size then). The old history may have taken any of the intents already there, and the new one
+   * cannot know which; reading them again would send their orders a second time.
+   */
+  signals_from?: number;
 }
 
 /** What `pink run --new-history` is, for every refusal that needs it. */

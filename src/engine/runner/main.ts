@@ -1,6 +1,6 @@
 // The engine process (`pink run` in the foreground): lock, venue, store, restore, the startup
 // reconcile, the control socket, the step loop, and a graceful stop on SIGINT/SIGTERM.
-import { rmSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { homePaths, type Config } from '../../config.js';
 import { EXIT, ExitError, unreachableError } from '../../errors.js';
 import { Observer } from '../observe/observer.js';
@@ -79,18 +79,45 @@ export function restoreCrashSignals(): void {
  * The history this start continues (history.ts), checked before any contact: exit 2 on damage or a
  * missing history. `--new-history` first moves an existing one aside.
  */
-function historyAtStart(o: { config: Config; new_history?: boolean }, say: (line: string) => void): History {
+function historyAtStart(o: { config: Config; new_history?: boolean; signals_path?: string }, say: (line: string) => void): History {
   const paths = homePaths(o.config.home);
+  let signals_from: number | undefined;
   if (o.new_history) {
     const archived = archiveHistory(paths, Date.now());
     say(archived ? `pink: --new-history: the previous history (journal, checkpoints) moved to ${archived}; a new one starts.` : 'pink: --new-history: no previous history here; a new one starts.');
+    // Fail closed: the old history may have taken any intent already in the signals file (its
+    // journal is what a new history is started without), so none of them is taken again.
+    const size = archived !== undefined && o.signals_path !== undefined && existsSync(o.signals_path) ? endOfLastLine(o.signals_path) : 0;
+    if (size > 0) {
+      signals_from = size;
+      say(`pink: --new-history: the signals file's first ${size} bytes are not read (the previous history may have taken their intents); intents appended from now on are. Send again any intent written while no engine ran.`);
+    }
   }
   const history = locateHistory(paths);
+  if (signals_from !== undefined) history.signals_from = signals_from;
   if (!history.checkpoint && !o.new_history) {
     const spool = spooledOnDisk(paths.spool);
     if (spool.files > 0) throw historyMissing(`the spool ${paths.spool} holds ${spool.files} batch file(s) of rows from an earlier run`);
   }
   return history;
+}
+
+/** The offset just past the file's last newline (0 if it has none): a line still being written is not skipped. */
+function endOfLastLine(path: string): number {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(65_536);
+    for (let end = statSync(path).size; end > 0; ) {
+      const start = Math.max(0, end - buf.length);
+      const n = readSync(fd, buf, 0, end - start, start);
+      const nl = buf.subarray(0, n).lastIndexOf(0x0a);
+      if (nl >= 0) return start + nl + 1;
+      end = start;
+    }
+    return 0;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** A fresh history is refused when the store already holds PINK rows (counters would restart over them). */
