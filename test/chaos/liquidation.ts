@@ -13,6 +13,8 @@ import type { ChaosWorld } from './world.js';
 
 /** How long the event waits for PINK to hold a position on the symbol (a demo trade opens every ~2 s). */
 const POSITION_WAIT_MS_MAX = 4000;
+/** The mark is moved past the liquidation price at most this often (each move is a price jump). */
+const PRICE_MOVES_MAX = 3;
 /** The mark is set this far past the liquidation price (a share of it). */
 const PAST_LIQUIDATION = 0.002;
 /** The engine must show the symbol REDUCING by POSITION_LIQUIDATED within this (venue faults may delay its reads). */
@@ -72,7 +74,7 @@ export async function isolate(w: ChaosWorld, ev: LiquidationEvent, trace: (l: st
   trace(`liquidation lane: ${ev.symbol} isolated at ${ev.leverage}x`);
 }
 
-type StatusSlot = { symbol: string; trading_state?: string; trading_state_reason?: string };
+type StatusSlot = { symbol: string; state?: string; qty?: number; trading_state?: string; trading_state_reason?: string };
 
 async function slotStatus(w: ChaosWorld, symbol: string): Promise<StatusSlot | undefined> {
   const r = await w.pink(['ditav2-status', '--json']);
@@ -83,13 +85,21 @@ async function slotStatus(w: ChaosWorld, symbol: string): Promise<StatusSlot | u
   }
 }
 
+/**
+ * The engine has settled the liquidation when its slot is flat and the symbol REDUCING. The reason
+ * is POSITION_LIQUIDATED, or the breaker that got there first: exits sent between the liquidation
+ * and the engine seeing it are refused (reduce-only, nothing to reduce), and DOLPHIN_PINK_MAX_REJECTS
+ * of them set the symbol REDUCING by BREAKER_REJECTS; the liquidation then leaves that reason.
+ */
+const settled = (s: StatusSlot | undefined): boolean => s?.trading_state === 'REDUCING' && s.qty === 0 && (s.state === 'CLOSED' || s.state === 'IDLE');
+
 /** The operator's answer to POSITION_LIQUIDATED: once status shows it, `pink resume SYMBOL`. */
 async function resumeAfter(w: ChaosWorld, symbol: string, t: LiquidationTally, trace: (l: string) => void): Promise<void> {
   const deadline = Date.now() + SEEN_MS_MAX;
   let slot = await slotStatus(w, symbol);
-  while (!(slot?.trading_state === 'REDUCING' && /POSITION_LIQUIDATED/.test(slot.trading_state_reason ?? ''))) {
+  while (!settled(slot)) {
     if (Date.now() >= deadline) {
-      t.checks.push({ name: 'the engine saw the liquidation (REDUCING by POSITION_LIQUIDATED)', ok: false, detail: `${symbol} ${slot?.trading_state ?? '?'} (${slot?.trading_state_reason ?? 'no status'}) ${SEEN_MS_MAX / 1000} s after the venue liquidated it` });
+      t.checks.push({ name: 'the engine settled the liquidation (slot flat, symbol REDUCING)', ok: false, detail: `${symbol} ${slot?.state ?? '?'} ${slot?.qty ?? '?'}, ${slot?.trading_state ?? '?'} (${slot?.trading_state_reason ?? 'no status'}) ${SEEN_MS_MAX / 1000} s after the venue liquidated it` });
       throw new Error(`the engine did not show ${symbol} REDUCING by its liquidation`);
     }
     await sleep(SEEN_POLL_MS);
@@ -103,11 +113,11 @@ async function resumeAfter(w: ChaosWorld, symbol: string, t: LiquidationTally, t
     /* judged below */
   }
   const ok = r.code === 0 && after?.trading_state === 'ACTIVE';
-  trace(`liquidation lane: pink resume ${symbol}: exit ${r.code}, ${after?.trading_state ?? '?'}`);
+  trace(`liquidation lane: ${symbol} ${slot?.state} REDUCING (${slot?.trading_state_reason}); pink resume ${symbol}: exit ${r.code}, ${after?.trading_state ?? '?'}`);
   t.checks.push({
     name: 'pink resume after a liquidation',
     ok,
-    detail: `${symbol} was REDUCING (${slot.trading_state_reason}); pink resume exited ${r.code}, ${symbol} ${after?.trading_state ?? '?'}${ok ? '' : `: ${r.stderr.trim().split('\n').slice(-2).join(' ')}`}`,
+    detail: `${symbol} was REDUCING (${slot?.trading_state_reason}); pink resume exited ${r.code}, ${symbol} ${after?.trading_state ?? '?'}${ok ? '' : `: ${r.stderr.trim().split('\n').slice(-2).join(' ')}`}`,
   });
   if (!ok) throw new Error(`pink resume ${symbol} failed after a liquidation`);
 }
@@ -123,21 +133,26 @@ export async function liquidationEvent(w: ChaosWorld, ev: LiquidationEvent, symb
   const before = liquidationFills(w.sim.state(), symbols).length;
   const held = (): SimGroundTruth['positions'][number] | undefined => w.sim.state().positions.find((p) => p.symbol === ev.symbol && p.liquidation_price > 0);
   const deadline = Date.now() + POSITION_WAIT_MS_MAX;
-  let pos = held();
-  while (pos === undefined && Date.now() < deadline) {
-    await sleep(50);
-    pos = held();
-  }
-  let what: string;
-  if (pos !== undefined) {
+  let what = `nothing to liquidate: PINK held no position on ${ev.symbol} for ${POSITION_WAIT_MS_MAX / 1000} s`;
+  // The position is read, then the mark set over HTTP: PINK's requests served between the two, or
+  // its working order matching at the new mark before the venue checks liquidations (an entry
+  // filling in parts grows the position at a worse price, so its liquidation price moves past the
+  // mark), may change it. Nothing liquidated: read and set again.
+  for (let moves = 0; moves < PRICE_MOVES_MAX && Date.now() < deadline; ) {
+    const pos = held();
+    if (pos === undefined) {
+      await sleep(50);
+      continue;
+    }
+    moves += 1;
     const price = pos.liquidation_price * (pos.qty > 0 ? 1 - PAST_LIQUIDATION : 1 + PAST_LIQUIDATION);
     await w.admin('/__sim/price', { symbol: ev.symbol, price });
     const made = liquidationFills(w.sim.state(), symbols).slice(before);
-    what = made.length > 0
-      ? `${ev.symbol} ${pos.qty} (${ev.leverage}x isolated, entry ${pos.entry_price}, liquidation price ${pos.liquidation_price}) liquidated: ${made.map((f) => `${f.side} ${f.qty} @ ${f.price}`).join(', ')}`
-      : `${ev.symbol} ${pos.qty}: the mark set to ${price} past ${pos.liquidation_price}, and the venue liquidated nothing (the position changed meanwhile)`;
-  } else {
-    what = `nothing to liquidate: PINK held no position on ${ev.symbol} for ${POSITION_WAIT_MS_MAX / 1000} s`;
+    if (made.length > 0) {
+      what = `${ev.symbol} ${pos.qty} (${ev.leverage}x isolated, entry ${pos.entry_price}, liquidation price ${pos.liquidation_price}) liquidated${moves > 1 ? ` at the mark's move ${moves}` : ''}: ${made.map((f) => `${f.side} ${f.qty} @ ${f.price}`).join(', ')}`;
+      break;
+    }
+    what = `${ev.symbol}: the mark moved past the liquidation price ${moves} time(s), and the position changed each time before the venue liquidated it`;
   }
   trace(`liquidation lane: ${what}`);
   t.checks.push({ name: 'liquidation event', ok: true, detail: what });
