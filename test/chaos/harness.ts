@@ -5,6 +5,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FLAG } from './inject.js';
+import { isolate, liquidationEvent, liquidationFills } from './liquidation.js';
 import { adminCalls, CLEAR_ALL_FAULTS, planChaos, storeFailEnv, type ChaosPlan, type ProcessFault, type StoreFail } from './schedule.js';
 import { checkErrorLog, checkKernelState, checkNoCrossing, checkNoOrderTwice, checkSpoolEmpty, checkStore, checkTruthComplete, type Check } from './verify.js';
 import { ChaosWorld, pidAlive, waitGone } from './world.js';
@@ -38,6 +39,8 @@ export interface SeedResult {
   restarts: number;
   faults: number;
   resends: number;
+  /** Positions the venue liquidated (issue 20's liquidation lane; a price jump may add one). */
+  liquidations: number;
   elapsed_s: number;
   checks: Check[];
   /** The folder kept for inspection (keep: true). */
@@ -234,10 +237,15 @@ async function venueLane(w: ChaosWorld, plan: ChaosPlan, t0: number, t: Tally, t
   }
 }
 
+/** Process faults one after the other, and the liquidation (issue 20) among them: no kill or restart is under way when it runs. */
 async function processLane(w: ChaosWorld, plan: ChaosPlan, t0: number, t: Tally, trace: (l: string) => void): Promise<void> {
-  for (const { at_ms, fault } of plan.process) {
+  const steps = plan.process.map(({ at_ms, fault }) => ({ at_ms, run: () => processFault(w, fault, t, trace) }));
+  const liq = plan.liquidation;
+  if (liq !== null) steps.push({ at_ms: liq.at_ms, run: () => liquidationEvent(w, liq, plan.symbols, t, trace) });
+  steps.sort((a, b) => a.at_ms - b.at_ms);
+  for (const { at_ms, run } of steps) {
     await sleep(t0 + at_ms - Date.now());
-    await processFault(w, fault, t, trace);
+    await run();
   }
 }
 
@@ -250,7 +258,7 @@ function oneStoreAtATime<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /** The proof, after the engine has stopped gracefully. */
-async function prove(w: ChaosWorld, plan: ChaosPlan, t: Tally): Promise<{ fills: number; trades: number; resends: number }> {
+async function prove(w: ChaosWorld, plan: ChaosPlan, t: Tally): Promise<{ fills: number; trades: number; resends: number; liquidations: number }> {
   t.checks.push(checkSpoolEmpty(w.home));
   t.checks.push(checkErrorLog(w.logDir, t.asserts));
   const lastPath = join(w.home, 'last-reconcile.json');
@@ -291,11 +299,12 @@ async function prove(w: ChaosWorld, plan: ChaosPlan, t: Tally): Promise<{ fills:
   t.checks.push(...kernel.checks);
   const store = await oneStoreAtATime(() => checkStore(w.env, truth, kernel.capital, t.asserts, kernel.funding));
   t.checks.push(...store.checks);
-  return { ...store.facts, resends: twice.resends };
+  return { ...store.facts, resends: twice.resends, liquidations: new Set(liquidationFills(truth, plan.symbols).map((f) => f.order_id)).size };
 }
 
-async function runWorld(w: ChaosWorld, plan: ChaosPlan, t: Tally, trace: (l: string) => void): Promise<{ fills: number; trades: number; resends: number }> {
+async function runWorld(w: ChaosWorld, plan: ChaosPlan, t: Tally, trace: (l: string) => void): Promise<{ fills: number; trades: number; resends: number; liquidations: number }> {
   for (const [symbol, rate] of Object.entries(plan.funding_rates)) await w.admin('/__sim/funding', { symbol, rate });
+  if (plan.liquidation !== null) await isolate(w, plan.liquidation, trace);
   await startEngine(w, plan, t);
   const t0 = Date.now();
   await Promise.all([venueLane(w, plan, t0, t, trace), processLane(w, plan, t0, t, trace)]);
@@ -334,7 +343,7 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
     o.trace?.(line);
   };
   const t: Tally = { store_faulted: false, kills: 0, restarts: 0, faults: 0, asserts: 0, checks: [] };
-  let facts = { fills: 0, trades: 0, resends: 0 };
+  let facts = { fills: 0, trades: 0, resends: 0, liquidations: 0 };
   const w = await ChaosWorld.open({ seed: o.seed, symbols, fundingIntervalMs: plan.funding_interval_ms });
   const deadline_ms = o.seconds * 1000 + SEED_OVERHEAD_MS_MAX;
   let timer: NodeJS.Timeout | undefined;
@@ -370,7 +379,7 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
   };
 }
 
-/** `seed 17: PASS 42 fills, 9 trades, 3 kills, 2 restarts, 120 faults, 14.2 s` */
+/** `seed 17: PASS 42 fills, 9 trades, 3 kills, 2 restarts, 120 faults, 14.2 s` (`, 1 liquidation` before the time when the venue liquidated). */
 export function seedLine(r: SeedResult): string {
-  return `seed ${r.seed}: ${r.ok ? 'PASS' : 'FAIL'} ${r.fills} fills, ${r.trades} trades, ${r.kills} kills, ${r.restarts} restarts, ${r.faults} faults, ${r.elapsed_s.toFixed(1)} s`;
+  return `seed ${r.seed}: ${r.ok ? 'PASS' : 'FAIL'} ${r.fills} fills, ${r.trades} trades, ${r.kills} kills, ${r.restarts} restarts, ${r.faults} faults${r.liquidations > 0 ? `, ${r.liquidations} liquidation${r.liquidations === 1 ? '' : 's'}` : ''}, ${r.elapsed_s.toFixed(1)} s`;
 }

@@ -63,6 +63,19 @@ export interface ChaosPlan {
   funding_interval_ms: number;
   /** Fixed funding rates per symbol for this seed (the rest follow the simulator's model). */
   funding_rates: Record<string, number>;
+  /** Issue 20: a liquidation of PINK's position on one symbol, or none (most seeds). */
+  liquidation: LiquidationEvent | null;
+}
+
+/**
+ * One symbol's margin set isolated at high leverage (through the venue's API, before the engine
+ * starts), and at `at_ms`, on the process lane, the mark moved past the liquidation price of the
+ * position PINK then holds on it (waited for a short while if it holds none).
+ */
+export interface LiquidationEvent {
+  symbol: string;
+  leverage: number;
+  at_ms: number;
 }
 
 /** Funding: an interval of 1.5-3 s, and for half the seeds fixed rates up to BingX's clamp (±0.3 %). */
@@ -146,7 +159,7 @@ export function planChaos(seed: number, seconds: number, symbols: string[]): Cha
   const start_store = r.chance(0.35) ? storeFail(r) : null;
   process.push(...durableFaults(seed, span));
   process.sort((a, b) => a.at_ms - b.at_ms);
-  return { seed, seconds, symbols, start_store, venue, process, ...fundingPlan(seed, symbols) };
+  return { seed, seconds, symbols, start_store, venue, process, ...fundingPlan(seed, symbols), liquidation: liquidationPlan(seed, symbols, span) };
 }
 
 /** Share of seeds that get each durability fault (issue 16), drawn from their own stream so that
@@ -162,6 +175,19 @@ function durableFaults(seed: number, span: number): Timed<ProcessFault>[] {
   if (r.chance(DURABLE_FAULT_CHANCE.sigabrt)) out.push({ at_ms: at(), fault: { kind: 'sigabrt', store: r.chance(0.3) ? storeFail(r) : null } });
   if (r.chance(DURABLE_FAULT_CHANCE.kernel_assert)) out.push({ at_ms: at(), fault: { kind: 'kernel_assert', store: null } });
   return out;
+}
+
+/** Share of seeds that get a liquidation, and the isolated leverages drawn (BingX allows 75x on the alts, 125x on the majors). */
+const LIQUIDATION_CHANCE = 0.25;
+const LIQUIDATION_LEVERAGES = [20, 25, 50] as const;
+
+/** A liquidation (issue 20), drawn from its own stream: every seed keeps the faults it had before it. */
+function liquidationPlan(seed: number, symbols: string[], span: number): LiquidationEvent | null {
+  const r = rngOf(seed, 'chaos-liquidation');
+  if (!r.chance(LIQUIDATION_CHANCE) || symbols.length === 0) return null;
+  const symbol = r.pick(symbols);
+  const leverage = r.pick(LIQUIDATION_LEVERAGES);
+  return { symbol, leverage, at_ms: LEAD_IN_MS + 800 + Math.floor(r.next() * Math.max(1, span - 1600)) };
 }
 
 /** PINK_CHAOS_STORE_FAIL's value for a store fault. */

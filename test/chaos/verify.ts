@@ -9,6 +9,7 @@ import { Kernel } from '../../src/engine/kernel/index.js';
 import { openStore } from '../../src/engine/store/index.js';
 import { CLOSED_ORDERS_MAX, FILLS_MAX } from '../../src/sim/engine.js';
 import type { SimGroundTruth, SimOrder } from '../../src/sim/index.js';
+import { liquidationFills } from './liquidation.js';
 
 export interface Check {
   name: string;
@@ -30,10 +31,57 @@ const FEE_ROUNDING_USDT = 5e-7;
 
 const pink = (coid: string): boolean => coid.startsWith('pink-');
 
-/** Every venue fill of a pink- order is one row in `fills` (after row_id de-duplication), with its quantity; no other fill row. */
-async function checkFills(truth: SimGroundTruth, rows: { fill_id: string; venue_order_id: string; ts_ms: number; qty: number; n: number }[]): Promise<Check[]> {
+/** One liquidation the venue made: its own closing order, which may fill in several chunks. */
+export interface VenueLiquidation {
+  order_id: string;
+  symbol: string;
+  qty: number;
+  /** Average over its fills (all at one mark, in the simulator). */
+  price: number;
+  fee_usdt: number;
+  /** Its last fill's time: the one the kernel's exit leg carries. */
+  ts_ms: number;
+  fills: number;
+}
+
+/** An exit leg PINK recorded with reason `liquidation` (issue 20). */
+export interface LiquidationLeg {
+  symbol: string;
+  ts_ms: number;
+  leg_qty: number;
+  leg_price: number;
+  leg_fee: number;
+}
+
+/** The venue's liquidations on `symbols`, one per liquidation order. */
+export function venueLiquidations(truth: SimGroundTruth, symbols: string[]): VenueLiquidation[] {
+  const by = new Map<string, VenueLiquidation>();
+  for (const f of liquidationFills(truth, symbols)) {
+    const l = by.get(f.order_id) ?? { order_id: f.order_id, symbol: f.symbol, qty: 0, price: 0, fee_usdt: 0, ts_ms: 0, fills: 0 };
+    l.price = (l.price * l.qty + f.price * f.qty) / (l.qty + f.qty);
+    l.qty += f.qty;
+    l.fee_usdt += f.fee_usdt;
+    l.ts_ms = Math.max(l.ts_ms, f.ts_ms);
+    l.fills += 1;
+    by.set(f.order_id, l);
+  }
+  return [...by.values()];
+}
+
+/** The exit legs of a venue liquidation: on its symbol, at its last fill's time. */
+const legsOf = (l: VenueLiquidation, legs: LiquidationLeg[]): LiquidationLeg[] => legs.filter((g) => g.symbol === l.symbol && g.ts_ms === l.ts_ms);
+
+/**
+ * Every venue fill of a pink- order is one row in `fills` (after row_id de-duplication), with its
+ * quantity; no other fill row. Every fill of a venue liquidation (no client order id) is recorded
+ * too: the kernel records a liquidation as the exit leg `liquidation` at its fill (issue 20), so
+ * such a fill counts as recorded when that leg exists.
+ */
+async function checkFills(truth: SimGroundTruth, rows: { fill_id: string; venue_order_id: string; ts_ms: number; qty: number; n: number }[], symbols: string[], legs: LiquidationLeg[]): Promise<Check[]> {
   const out: Check[] = [];
   const venue = truth.fills.filter((f) => pink(f.client_order_id));
+  const liquidations = venueLiquidations(truth, symbols);
+  const liqFills = liquidationFills(truth, symbols);
   // Fill times strictly increase at the simulator, so (order id, time) names a fill.
   const key = (order_id: string, ts_ms: number): string => `${order_id}@${ts_ms}`;
   const recorded = new Map<string, (typeof rows)[number]>();
@@ -49,11 +97,15 @@ async function checkFills(truth: SimGroundTruth, rows: { fill_id: string; venue_
     if (r === undefined) missing.push(`${f.client_order_id} fill ${f.fill_id} ${f.side} ${f.qty} @ ${f.price}`);
     else if (Math.abs(r.qty - f.qty) > QTY_EPS) wrongQty.push(`${r.fill_id}: recorded ${r.qty}, venue ${f.qty}`);
   }
+  for (const f of liqFills) {
+    const l = liquidations.find((x) => x.order_id === f.order_id)!;
+    if (legsOf(l, legs).length === 0) missing.push(`liquidation fill ${f.fill_id} ${f.symbol} ${f.side} ${f.qty} @ ${f.price}: no exit leg \`liquidation\` at its time`);
+  }
   const phantom = rows.filter((r) => !known.has(key(r.venue_order_id, r.ts_ms))).map((r) => r.fill_id);
   out.push({
     name: 'every venue fill recorded',
     ok: missing.length === 0 && wrongQty.length === 0,
-    detail: `${venue.length} venue fills of pink- orders, ${rows.length} fill ids recorded${missing.length ? `; missing: ${missing.slice(0, 5).join('; ')}` : ''}${wrongQty.length ? `; quantity differs: ${wrongQty.slice(0, 5).join('; ')}` : ''}`,
+    detail: `${venue.length} venue fills of pink- orders, ${rows.length} fill ids recorded; ${liqFills.length} liquidation fill(s), ${legs.length} \`liquidation\` leg(s)${missing.length ? `; missing: ${missing.slice(0, 5).join('; ')}` : ''}${wrongQty.length ? `; quantity differs: ${wrongQty.slice(0, 5).join('; ')}` : ''}`,
   });
   out.push({
     name: 'no fill recorded twice',
@@ -62,6 +114,33 @@ async function checkFills(truth: SimGroundTruth, rows: { fill_id: string; venue_
   });
   out.push({ name: 'no fill the venue did not make', ok: phantom.length === 0, detail: phantom.length === 0 ? 'every recorded fill is a venue fill' : `recorded but not at the venue: ${phantom.slice(0, 5).join(', ')}` });
   return out;
+}
+
+/**
+ * Each venue liquidation is one exit leg `liquidation` with the venue's quantity, price and fee
+ * (to its 6-decimal fee rounding per fill); no such leg without a venue liquidation.
+ */
+export function checkLiquidationLegs(liquidations: VenueLiquidation[], legs: LiquidationLeg[]): Check {
+  const bad: string[] = [];
+  for (const l of liquidations) {
+    const mine = legsOf(l, legs);
+    const what = `${l.symbol} liquidation ${l.qty} @ ${l.price} (fee ${l.fee_usdt}, ${l.fills} fill(s))`;
+    if (mine.length !== 1) {
+      bad.push(`${what}: ${mine.length} legs`);
+      continue;
+    }
+    const g = mine[0]!;
+    if (Math.abs(g.leg_qty - l.qty) > QTY_EPS) bad.push(`${what}: leg qty ${g.leg_qty}`);
+    if (Math.abs(g.leg_price - l.price) > 1e-9 * l.price) bad.push(`${what}: leg price ${g.leg_price}`);
+    if (Math.abs(g.leg_fee - l.fee_usdt) > l.fills * FEE_ROUNDING_USDT + 1e-12) bad.push(`${what}: leg fee ${g.leg_fee}`);
+  }
+  const phantom = legs.filter((g) => !liquidations.some((l) => l.symbol === g.symbol && l.ts_ms === g.ts_ms));
+  for (const g of phantom) bad.push(`a \`liquidation\` leg the venue did not make: ${g.symbol} ${g.leg_qty} @ ${g.leg_price} at ${g.ts_ms}`);
+  return {
+    name: 'liquidations recorded as the venue made them',
+    ok: bad.length === 0,
+    detail: bad.length === 0 ? `${liquidations.length} venue liquidation(s), each one exit leg \`liquidation\` with its quantity, price and fee` : bad.slice(0, 5).join('; '),
+  };
 }
 
 /**
@@ -137,9 +216,12 @@ export function checkKernelState(home: string, truth: SimGroundTruth, symbols: s
   }
   const a = view.account;
   const identity = initial_capital + a.realized_pnl - a.fees - a.funding;
-  const fills = truth.fills.filter((f) => pink(f.client_order_id)).length;
+  // Liquidation fills are charged their fee through the same 6-decimal wire as PINK's own.
+  const fills = truth.fills.filter((f) => pink(f.client_order_id)).length + liquidationFills(truth, symbols).length;
   const drift = truth.balance.wallet_usdt - a.capital;
   const drift_max = fills * FEE_ROUNDING_USDT + 1e-6;
+  // Issue 20: the operator resumed every symbol a liquidation set REDUCING (the harness does, as `pink fault POSITION_LIQUIDATED` says).
+  const held = view.slots.filter((s) => s.trading_state !== 'ACTIVE' && s.trading_state_reason.includes('POSITION_LIQUIDATED'));
   // Issue 20: every funding payment of the venue's ledger (on PINK's symbols) is in the capital, once.
   const ledger = venueFunding(truth, symbols);
   const paid = -ledger.reduce((n, r) => n + r.amount_usdt, 0);
@@ -162,6 +244,11 @@ export function checkKernelState(home: string, truth: SimGroundTruth, symbols: s
         name: 'no drift from the venue balance',
         ok: Math.abs(drift) <= drift_max,
         detail: `venue wallet ${truth.balance.wallet_usdt} - capital ${a.capital} = ${drift} (bound ${drift_max.toExponential(2)}: fee rounding of ${fills} fills)`,
+      },
+      {
+        name: 'no symbol left REDUCING by a liquidation',
+        ok: held.length === 0,
+        detail: held.length === 0 ? `${view.slots.length} slots, none held by POSITION_LIQUIDATED` : held.map((s) => `${s.symbol} ${s.trading_state}: ${s.trading_state_reason}`).join('; '),
       },
     ],
   };
@@ -195,10 +282,15 @@ export async function checkStore(env: Record<string, string>, truth: SimGroundTr
          JOIN (SELECT trade_id, argMax(entry_qty, (legs, status = 'closed')) AS q FROM ${db}.trades GROUP BY trade_id) AS t USING trade_id`,
     );
     const [acct] = await store.query<{ capital: number }>(`SELECT argMax(capital, (ts, row_id)) AS capital FROM ${db}.account`);
-    const critical = await store.query<{ code: string; details: string }>(`SELECT code, details FROM (SELECT * FROM ${db}.anomalies LIMIT 1 BY row_id) WHERE severity = 'CRITICAL'`);
+    const critical = await store.query<{ code: string; symbol: string; details: string }>(`SELECT code, symbol, details FROM (SELECT * FROM ${db}.anomalies LIMIT 1 BY row_id) WHERE severity = 'CRITICAL'`);
+    const liqLegs = await store.query<LiquidationLeg>(
+      `SELECT symbol, toUnixTimestamp64Milli(ts) AS ts_ms, leg_qty, leg_price, leg_fee FROM (SELECT * FROM ${db}.trade_exit_legs LIMIT 1 BY row_id) WHERE exit_reason = 'liquidation'`,
+    );
+    const liquidations = venueLiquidations(truth, config.symbols);
     // No funding in a chaos run: the identity is then strict (capital = initial + realized - fees, to 1e-9).
     const audit = await store.audit({ funding_paid_usdt: kernel_funding });
-    const checks: Check[] = await checkFills(truth, fills);
+    const checks: Check[] = await checkFills(truth, fills, config.symbols, liqLegs);
+    checks.push(checkLiquidationLegs(liquidations, liqLegs));
     const funding = await store.query<{ funding_id: string; amount: number; ids: number }>(
       `SELECT funding_id, any(amount_usdt) AS amount, uniqExact(row_id) AS ids FROM ${db}.funding GROUP BY funding_id`,
     );
@@ -221,10 +313,14 @@ export async function checkStore(env: Record<string, string>, truth: SimGroundTr
     // Each injected fail-stop also ends the engine with exit 4: its lifecycle row (ENGINE_FAILED,
     // issue 22) names the same injection. Any other CRITICAL row is a failure.
     const lifecycle = critical.filter((r) => r.code === 'ENGINE_FAILED' && r.details.includes('injected by the test harness') && r.details.includes('"exit":4'));
+    // Issue 20: each venue liquidation of a PINK position is one POSITION_LIQUIDATED row, on its symbol.
+    const liquidated = critical.filter((r) => r.code === 'POSITION_LIQUIDATED');
+    const sameSymbols = liquidated.map((r) => r.symbol).sort().join(',') === liquidations.map((l) => l.symbol).sort().join(',');
+    const known = [...injected, ...lifecycle, ...liquidated];
     checks.push({
-      name: 'CRITICAL anomalies: one per injected fail-stop (and its ENGINE_FAILED), no other',
-      ok: injected.length === injected_asserts && lifecycle.length === injected.length && critical.length === injected.length + lifecycle.length,
-      detail: `${injected_asserts} injected, ${injected.length} fail-stop row(s), ${lifecycle.length} ENGINE_FAILED${critical.length > injected.length + lifecycle.length ? `; others: ${critical.filter((r) => !injected.includes(r) && !lifecycle.includes(r)).slice(0, 3).map((r) => `${r.code} ${r.details.slice(0, 120)}`).join(' | ')}` : ''}`,
+      name: 'CRITICAL anomalies: one per injected fail-stop (and its ENGINE_FAILED), one per venue liquidation, no other',
+      ok: injected.length === injected_asserts && lifecycle.length === injected.length && sameSymbols && critical.length === known.length,
+      detail: `${injected_asserts} injected, ${injected.length} fail-stop row(s), ${lifecycle.length} ENGINE_FAILED; ${liquidations.length} venue liquidation(s) (${liquidations.map((l) => l.symbol).join(', ') || 'none'}), ${liquidated.length} POSITION_LIQUIDATED (${liquidated.map((r) => r.symbol).join(', ') || 'none'})${critical.length > known.length ? `; others: ${critical.filter((r) => !known.includes(r)).slice(0, 3).map((r) => `${r.code} ${r.details.slice(0, 120)}`).join(' | ')}` : ''}`,
     });
     const capital = acct?.capital ?? NaN;
     checks.push({

@@ -204,6 +204,30 @@ test('issue 20: a position the venue liquidated closes at its liquidation fill (
   assert.deepEqual(codes(h.intent({ intent_id: 'e2', symbol: BTC, action: 'ENTER', side: 'long', qty: 1, order_type: 'market' })), ['TRADING_STATE_REFUSED']);
 });
 
+// Chaos seed 18 (--seconds 15): the venue liquidated 0.0016 BTC in four fills (a partial-fill fault
+// was on); the kernel took the last fill's fee only (0.002852 of 0.0456) and left the others unseen.
+test('issue 20: a liquidation filled in chunks is one exit leg with every chunk\'s fee, each fill remembered; a chunk reported twice counts once', () => {
+  const h = new Harness();
+  h.open('e1', BTC, 'long', 2, 100, 0.1);
+  const chunk = (i: number, qty: number, price: number) => ({ fill_id: `LIQ-${i}`, client_order_id: '', venue_order_id: 'vl', symbol: BTC, side: 'sell' as const, qty, price, fee: qty * price * 0.0005, ts: h.ts + 1 + i, liquidation_price: 95.6 });
+  const chunks = [chunk(0, 0.5, 95.5), chunk(1, 0.5, 95.5), chunk(2, 1, 95.2)];
+  // Another venue order's liquidation fill on the symbol, older than these: not summed in.
+  const other = { ...chunk(9, 2, 90), venue_order_id: 'vl-other', ts: h.ts + 1 };
+  const out = h.reconcile({ fills: [other, chunks[0]!, chunks[1]!, chunks[1]!, chunks[2]!], marks: { [BTC]: 95 } });
+  assert.deepEqual(codes(out).filter((c) => c !== 'RECONCILED'), ['TRADE_CLOSED', 'POSITION_LIQUIDATED']);
+  const legs = h.rows('trade_exit_legs', out);
+  assert.equal(legs.length, 1);
+  const fee = chunks.reduce((n, f) => n + f.fee, 0);
+  near(legs[0]!['leg_fee'] as number, fee);
+  near(legs[0]!['leg_price'] as number, (0.5 * 95.5 + 0.5 * 95.5 + 95.2) / 2);
+  assert.equal(legs[0]!['ts'], chunks[2]!.ts);
+  near(h.k.view().account.fees, 0.1 + fee);
+  // Every chunk is remembered: the same snapshot again changes nothing.
+  const again = h.reconcile({ fills: [other, ...chunks], marks: { [BTC]: 95 } });
+  assert.deepEqual(codes(again).filter((c) => c !== 'RECONCILED'), []);
+  near(h.k.view().account.fees, 0.1 + fee);
+});
+
 test('issue 20: a venue flat with no liquidation fill of this trade is still a reconcile_flat close, not a liquidation', () => {
   const h = new Harness();
   h.open('e1', BTC, 'long', 1, 100);

@@ -130,10 +130,10 @@ function applyCorrection(c: Core, corr: Correction, ts: number): KernelOutcome |
       const slot = c.st.slots.get(corr.symbol)!;
       const rows: RowOut[] = [];
       const commands: VenueCommand[] = [];
-      // A liquidation: the venue's fill (its price, its fee, its time), remembered like any fill.
+      // A liquidation: the venue's fills (their price, their fees, the last one's time), remembered like any fill.
       const liq = corr.liquidation;
       if (liq !== undefined) {
-        rememberFill(c.st, liq.fill_id, liq.ts);
+        for (const id of liq.fill_ids) rememberFill(c.st, id, liq.ts);
         slot.trade!.fees_usdt += liq.fee;
         c.st.account.fees_usdt += liq.fee;
       }

@@ -86,20 +86,47 @@ export function planReconcile(book: ReconcileBook, snapshot: VenueSnapshot, scop
   return out;
 }
 
+/** A liquidation the venue made, as one exit: its closing order's fills summed (it may fill in chunks). */
+interface LiquidationFacts {
+  /** The latest fill's id, time and liquidation price. */
+  fill_id: string;
+  ts: number;
+  liquidation_price: number;
+  /** Every fill of the liquidation order not applied before, once each (a fill row reported twice counts once). */
+  fill_ids: string[];
+  /** Their average price and total fee. */
+  price: number;
+  fee: number;
+}
+
 /**
- * The venue's liquidation fill that closed the slot's position: the latest fill on the symbol the
+ * The venue's liquidation that closed the slot's position: the latest fill on the symbol the
  * venue marks with a liquidation price, on the closing side, not before the trade's entry and not
- * applied before. undefined: the venue shows none.
+ * applied before, with every other such fill of the same venue order (a liquidation filled in
+ * chunks is one exit: its fees all paid). undefined: the venue shows none.
  */
-function liquidationFill(symbol: Symbol, slot: SlotRec, snapshot: VenueSnapshot, seen: FillSeen): VenueFill | undefined {
+function liquidationFill(symbol: Symbol, slot: SlotRec, snapshot: VenueSnapshot, seen: FillSeen): LiquidationFacts | undefined {
   const closing = slot.side === 'short' ? 'buy' : 'sell';
   const entry_ts = slot.trade?.entry_ts ?? 0;
+  const ofTrade = (f: VenueFill): boolean => f.symbol === symbol && f.liquidation_price !== undefined && f.side === closing && f.ts >= entry_ts && !seen(f);
   let found: VenueFill | undefined;
   for (const f of snapshot.fills) {
-    if (f.symbol !== symbol || f.liquidation_price === undefined || f.side !== closing || f.ts < entry_ts || seen(f)) continue;
-    if (found === undefined || f.ts > found.ts) found = f;
+    if (ofTrade(f) && (found === undefined || f.ts > found.ts)) found = f;
   }
-  return found;
+  if (found === undefined) return undefined;
+  const chunks = new Map<string, VenueFill>();
+  for (const f of snapshot.fills) if (ofTrade(f) && f.venue_order_id === found.venue_order_id) chunks.set(f.fill_id, f);
+  chunks.set(found.fill_id, found);
+  let qty = 0;
+  let notional = 0;
+  let fee = 0;
+  for (const f of chunks.values()) {
+    qty += f.qty;
+    notional += f.qty * f.price;
+    fee += f.fee;
+  }
+  const price = chunks.size === 1 || qty <= 0 ? found.price : notional / qty;
+  return { fill_id: found.fill_id, ts: found.ts, liquidation_price: found.liquidation_price!, fill_ids: [...chunks.keys()], price, fee };
 }
 
 function planPosition(symbol: Symbol, slot: SlotRec | undefined, snapshot: VenueSnapshot, liveEntryStays: boolean, adopt: boolean, seen: FillSeen): Correction[] {
@@ -117,8 +144,8 @@ function planPosition(symbol: Symbol, slot: SlotRec | undefined, snapshot: Venue
     if (liq !== undefined) {
       return [{
         kind: 'closed', symbol, price: liq.price, reason: LIQUIDATION_REASON,
-        detail: `the venue liquidated ${kernel_side} ${kernel_qty} at ${liq.price} (liquidation price ${liq.liquidation_price}, fill ${liq.fill_id}, fee ${liq.fee})`,
-        liquidation: { fill_id: liq.fill_id, fee: liq.fee, ts: liq.ts, liquidation_price: liq.liquidation_price! },
+        detail: `the venue liquidated ${kernel_side} ${kernel_qty} at ${liq.price} (liquidation price ${liq.liquidation_price}, fill ${liq.fill_id}${liq.fill_ids.length > 1 ? ` and ${liq.fill_ids.length - 1} more of its order` : ''}, fee ${liq.fee})`,
+        liquidation: { fill_id: liq.fill_id, fill_ids: liq.fill_ids, fee: liq.fee, ts: liq.ts, liquidation_price: liq.liquidation_price },
       }];
     }
     const price = mark ?? slot!.avg_entry_price;

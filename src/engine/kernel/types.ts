@@ -376,7 +376,7 @@ export type Correction =
   | (CorrectionBase<'order_gone'> & { client_order_id: string })
   | (CorrectionBase<'still_working'> & { client_order_id: string })
   | (CorrectionBase<'foreign_order'> & { client_order_id: string })
-  | (CorrectionBase<'closed'> & { price: number; reason: string; liquidation?: { fill_id: string; fee: number; ts: number; liquidation_price: number } })
+  | (CorrectionBase<'closed'> & { price: number; reason: string; liquidation?: { fill_id: string; fill_ids: string[]; fee: number; ts: number; liquidation_price: number } })
   | (CorrectionBase<'adopted'> & { position: VenuePosition; entry_price: number; mark_price: number | null })
   | (CorrectionBase<'orphan_flagged'> & { position: VenuePosition })
   | (CorrectionBase<'position_mismatch'> & { venue_qty: number; venue_side: PositionSide | null });

@@ -17,6 +17,7 @@ import { Journal, JournalWriteError, outcomeDigest, type JournalRecord, type Jou
 import { batchToken, kernelConfig, kernelSettings, newHistoryId, settingLine } from './kernel-glue.js';
 import type { SignalsCursor } from './strategies.js';
 import { FundingReader, fundingInputs, readFunding, type FundingCursor } from './funding.js';
+import { PendingLiquidations } from './liquidations.js';
 import { Decider } from './engine-decide.js';
 import { SerialQueue } from './serial.js';
 import { reconcileReport, ReconcileReadError, ReplayFailedError, type EngineOptions, type ReconcileReport } from './engine-types.js';
@@ -50,6 +51,8 @@ export class Engine {
   private replaying = false;
   private readonly queue = new SerialQueue();
   private lastCheckpointTs = 0;
+  /** Issue 20: liquidated symbols whose reconcile has not gone through yet. */
+  private readonly liquidations: PendingLiquidations;
   /** Per stale symbol: no reconcile of it before this time (after one that did not converge). */
   private staleRetryTs = new Map<string, number>();
   /** The settings this start changed (reported by the next reconcile: the startup one). */
@@ -73,6 +76,7 @@ export class Engine {
     this.runner = runner;
     this.journal = new Journal(homePaths(opts.config.home).journal, scan);
     this.funding = new FundingReader(opts.venue, opts.config.symbols, (this.runner.funding ??= { since_ms: runner.started_ts }));
+    this.liquidations = new PendingLiquidations(opts.config.symbols);
     this.decider = new Decider({ opts, runner: this.runner, faults: this.faults, historyId: () => this.kernel.history_id, feed: (inputs, meta) => this.feed(inputs, meta) });
     if (this.journal.torn) this.startup_notes.push({ code: 'JOURNAL_TORN_TAIL', text: `journal: a torn last record (${this.journal.torn.bytes} bytes at byte ${this.journal.torn.offset} of ${this.journal.torn.path}, a write a crash cut short, never applied) was cut` });
   }
@@ -329,9 +333,9 @@ export class Engine {
     this.feed(polled);
     if (this.funding.due(Date.now())) await readFunding(this, ts);
     // Issue 20: a position the venue liquidated is settled at once by a reconcile of its symbol
-    // (the kernel closes it with reason `liquidation`, POSITION_LIQUIDATED, the symbol REDUCING).
-    const liquidated = [...new Set(this.opts.venue.takeLiquidations().map((l) => l.symbol))].filter((s) => this.opts.config.symbols.includes(s));
-    if (liquidated.length > 0) await this.reconcile(liquidated);
+    // (the kernel closes it with reason `liquidation`, POSITION_LIQUIDATED, the symbol REDUCING);
+    // kept pending through a reconcile that fails (liquidations.ts).
+    await this.liquidations.settle(this.opts.venue.takeLiquidations(), (symbols) => this.reconcile(symbols));
     const now = Date.now();
     const stale = this.kernel.view().slots.filter((s) => s.state === 'STALE_STATE_RECONCILING' && now >= (this.staleRetryTs.get(s.symbol) ?? 0)).map((s) => s.symbol);
     if (stale.length > 0) {
