@@ -271,9 +271,9 @@ const TABLE = [
     slot_effect: 'None: reported as drift (account row), never copied over capital.',
     recovery: 'operator',
     cause: 'Fees, funding or fills the kernel did not see, or activity by another system on the account. The kernel\'s account is the only capital authority.',
-    response: 'Compare fills and funding on BingX with PINK\'s fills rows; run `pink mode-verify` (another system?) and `pink restart` (missed fills are inferred).',
+    response: 'Compare fills and funding on BingX with PINK\'s fills rows; run `pink mode-verify` (another system?) and `pink restart` (missed fills are inferred). If the drift stays, it is not PINK\'s (another system\'s trades, a transfer): once you have accounted for it, accept it with `pink accept-drift AMOUNT`, AMOUNT being the whole drift `pink ditav2-status` shows (e.g. `pink accept-drift -8.40`). Capital stays as it is; drift is judged net of what was accepted, and status is healthy again.',
     env: [],
-    commands: ['pink restart', 'pink mode-verify', 'pink ditav2-status'],
+    commands: ['pink restart', 'pink mode-verify', 'pink ditav2-status', 'pink accept-drift AMOUNT'],
   },
   {
     code: 'ORPHAN_POSITION',
