@@ -115,6 +115,14 @@ export const COMMANDS: CommandSpec[] = [
     load: () => import('./commands/control.js').then((m) => ({ run: m.stop })),
   },
   {
+    name: 'accept-drift',
+    args: '<amount>',
+    summary: "Accept the account drift (USDT) PINK did not cause: judged net of it from now on; capital unchanged",
+    examples: ['pink accept-drift -8.40', 'pink accept-drift -8.40 --json'],
+    options: [],
+    load: () => import('./commands/control.js').then((m) => ({ run: m.acceptDrift })),
+  },
+  {
     name: 'fault',
     args: '[code]',
     summary: 'The fault taxonomy: every class, or one code with its operator response',

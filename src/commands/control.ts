@@ -4,7 +4,7 @@
 // (the same path as an engine-down flatten): journaled, applied, checkpointed, never sent.
 import { homePaths, normalizeSymbol, type Config } from '../config.js';
 import { EXIT, ExitError, usageError } from '../errors.js';
-import type { TradingResult } from '../engine/runner/control.js';
+import type { DriftAcceptResult, TradingResult } from '../engine/runner/control.js';
 import { processAlive, runningEnginePid } from '../engine/runner/lock.js';
 import { askEngine } from '../engine/runner/socket.js';
 import { readRunJson } from '../engine/runner/run-json.js';
@@ -85,6 +85,69 @@ export const resume: CommandRun = async (ctx, args, opts) => {
   if (!scope.symbol && !scope.all) throw usageError('resume what? no symbol given.', 'pink resume BTC-USDT, or pink resume --all (the engine and every symbol).');
   const argv = scope.symbol ? [scope.symbol] : ['--all'];
   return setTrading(ctx, 'resume', argv, { ...(scope.symbol ? { symbol: scope.symbol } : { all: true }), state: 'ACTIVE', reason: 'operator resume' });
+};
+
+/** `-8.40`, `12`, `+0.5` (USDT); undefined when it is not a plain decimal number. */
+export function parseUsdt(v: unknown): number | undefined {
+  const t = String(v ?? '').trim();
+  if (!/^[+-]?\d+(\.\d+)?$/.test(t)) return undefined;
+  const n = Number(t);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+const usdt = (v: number | null): string => (v === null ? '-' : (Math.abs(v) < 0.005 ? 0 : v).toFixed(2));
+
+function renderDrift(r: DriftAcceptResult, down: boolean): string {
+  const where = down ? ' (engine down: recorded into the checkpoint)' : '';
+  const head = r.changed ? `accept-drift: recorded${where}: ${r.detail}` : `accept-drift: nothing recorded: ${r.detail}`;
+  const net = r.drift === null ? null : r.drift - r.drift_accepted;
+  return [head, `  drift ${usdt(r.drift)} USDT  accepted ${usdt(r.drift_accepted)}  unaccepted ${usdt(net)}  capital ${usdt(r.capital)} (unchanged)`].join('\n');
+}
+
+/**
+ * `pink accept-drift AMOUNT`: the operator has accounted for the account drift (another system's
+ * trades, a transfer). AMOUNT must be the drift the last reconcile measured, within the tolerance
+ * (`pink ditav2-status` shows it); else exit 2 and nothing is recorded. Engine up: through the
+ * control socket, serialized with the steps; engine down: a one-off engine from the checkpoint,
+ * as an engine-down halt. Repeating it once accepted is a no-op (exit 0).
+ */
+export const acceptDrift: CommandRun = async (ctx, args, _opts) => {
+  if (args.length !== 1) throw usageError(`accept-drift takes one AMOUNT (got ${args.length}).`, 'pink accept-drift -8.40, with the drift `pink ditav2-status` shows.');
+  const amount_usdt = parseUsdt(args[0]);
+  if (amount_usdt === undefined) throw usageError(`"${String(args[0])}" is not an amount of USDT.`, 'pink accept-drift -8.40, with the drift `pink ditav2-status` shows.');
+  const { operatorAudit } = await import('../engine/runner/control.js');
+  const operator = operatorAudit('accept-drift', [String(args[0])]);
+  const paths = homePaths(ctx.config.home);
+  const up = runningEnginePid(paths.pid) !== undefined;
+  // One line, naming the fix (the kernel's words): nothing was journaled, nothing written.
+  const refusal = (why: string): ExitError => new ExitError(EXIT.USAGE, `accept-drift refused, nothing recorded: ${why}`);
+  let data: DriftAcceptResult;
+  if (up) {
+    const answer = await askEngine(paths.socket, { op: 'accept_drift', amount_usdt, operator }, 30_000);
+    if (!answer) throw new ExitError(EXIT.UNREACHABLE, 'the engine did not answer the accept-drift request.', 'Check `pink ditav2-status`; retry (accept-drift is safe to repeat).');
+    if (!answer.ok) throw answer.exit === 2 ? refusal(answer.error) : new ExitError(EXIT.BAD, answer.error, answer.hint);
+    data = answer.data as DriftAcceptResult;
+  } else {
+    const [{ openEngine }, { acquirePidLock }, { applyDriftAccept }, { locateHistory }] = await Promise.all([import('../engine/runner/main.js'), import('../engine/runner/lock.js'), import('../engine/runner/control.js'), import('../engine/runner/history.js')]);
+    // Fail closed: no history here means no drift was ever measured; never start one to accept into.
+    if (locateHistory(paths).checkpoint === undefined) throw refusal(`no PINK history in ${ctx.config.home}, so no drift to accept: start the engine (\`pink run\`, or \`pink restart\`), then \`pink ditav2-status\``);
+    const lock = acquirePidLock(paths.pid);
+    try {
+      const run = engineRun(ctx);
+      // Nothing is sent: the venue is opened only because a one-off engine needs one. The drift
+      // judged is the one the last reconcile (a restart's) left in the checkpoint.
+      const opened = await openEngine({ config: { ...ctx.config, symbols: run.symbols, venue: run.venue }, env: ctx.env, bin: ctx.bin, strategy: 'demo', seed: 1, live: run.live });
+      try {
+        data = applyDriftAccept(opened.engine, { amount_usdt, operator });
+      } finally {
+        await opened.close();
+      }
+    } finally {
+      lock.release();
+    }
+    if (data.refused !== undefined) throw refusal(data.refused);
+  }
+  return { exit: EXIT.OK, text: renderDrift(data, !up), data: { ...data, engine_up: up } };
 };
 
 /** `30`, `30s`, `2m` → ms; undefined when malformed. */

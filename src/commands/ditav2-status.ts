@@ -140,6 +140,9 @@ export async function renderStatus(doc: StatusDoc, color: boolean): Promise<stri
   if (e.fail_stop) lines.push(c.red(`STOPPED FAIL-CLOSED: ${doc.reasons[0] ?? ''}`));
   const a = doc.account as Record<string, number | null>;
   lines.push(`account  capital ${num(a['capital'])}  realized ${num(a['realized_pnl'])}  fees ${num(a['fees'])}  funding ${num(a['funding'])}\n  equity ${num(a['equity'])}  venue balance ${num(a['venue_balance'])}  drift ${num(a['drift'])} USDT (at last read)`);
+  // An accepted drift (`pink accept-drift`) on its own line: the one above stays within 80 columns.
+  const accepted = a['drift_accepted'] ?? 0;
+  if (accepted !== 0) lines.push(`  drift accepted ${num(accepted)} USDT, unaccepted ${num(a['drift'] === null || a['drift'] === undefined ? null : a['drift'] - accepted)} (pink accept-drift)`);
   const slotRows: string[][] = [];
   const held: string[] = [];
   for (const s of doc.slots as Record<string, unknown>[]) {

@@ -56,7 +56,8 @@ export function renderReport(r: ReconcileReport): string {
     if (c.kind === 'orphan_flagged') lines.push(`  action: ${c.symbol} is held at the venue but not by PINK: close it with \`pink flatten ${c.symbol}\` (it adopts, then exits), then \`pink ditav2-status\`.`);
     if (c.kind === 'position_mismatch') lines.push(`  action: ${c.symbol}: the venue's position is not PINK's (another system traded it): close it with \`pink flatten ${c.symbol} --venue-position\` (it shows both sizes before sending), then \`pink ditav2-status\`.`);
   }
-  lines.push(`  drift: ${r.drift === null ? '-' : `${(Math.abs(r.drift) < 5e-5 ? 0 : r.drift).toFixed(4)} USDT`}`);
+  const accepted = r.drift_accepted ?? 0;
+  lines.push(`  drift: ${r.drift === null ? '-' : `${(Math.abs(r.drift) < 5e-5 ? 0 : r.drift).toFixed(4)} USDT`}${accepted !== 0 ? ` (${accepted.toFixed(2)} accepted by an operator)` : ''}`);
   lines.push(r.converged ? '  CONVERGED' : '  NOT CONVERGED: divergences remain that need an operator (see above)');
   return lines.join('\n');
 }
@@ -71,7 +72,7 @@ async function audited(socket: string, report: ReconcileReport): Promise<Reconci
 function result(report: ReconcileReport, extra: Record<string, unknown>) {
   return {
     exit: report.converged ? EXIT.OK : EXIT.BAD,
-    data: { before: report.before, after: report.after, corrections: report.corrections, drift: report.drift, converged: report.converged, settings_changed: report.settings_changed ?? [], ...extra },
+    data: { before: report.before, after: report.after, corrections: report.corrections, drift: report.drift, drift_accepted: report.drift_accepted ?? 0, converged: report.converged, settings_changed: report.settings_changed ?? [], ...extra },
     text: renderReport(report),
   };
 }

@@ -6,12 +6,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ccxtClient, ETH } from '../sim/support.js';
 import { makeWorld } from '../support/e2e.js';
-import { follow, reasonFor, response, status, statusUntil, venueQty, type Seen } from '../support/health.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { follow, operatorRows, reasonFor, response, status, statusUntil, venueQty, type Seen } from '../support/health.js';
 
 const faultOf = (s: Seen, code: string) => s.doc.faults.find((f) => f.code === code);
 const slotOf = (s: Seen, symbol: string) => s.doc.slots.find((x) => x.symbol === symbol);
+const accountOf = (s: Seen) => (s.doc as unknown as { account: { drift: number | null; drift_accepted: number; capital: number } }).account;
+const pick = (o: Record<string, unknown>, keys: string[]) => Object.fromEntries(keys.map((k) => [k, o[k]]));
+/** Every journal segment's text: a kernel input recorded there is journaled. */
+const journalText = (w: { home: string }) => readdirSync(join(w.home, 'journal')).map((f) => readFileSync(join(w.home, 'journal', f), 'utf8')).join('\n');
 
-test('taxonomy walk on the simulator: INVALID_INTENT, UNKNOWN_SYMBOL, HOLD_BARS_EXCEEDED, FOREIGN_ORDER to HEALTHY; ACCOUNT_DRIFT to where its response stops', async () => {
+test('taxonomy walk on the simulator: INVALID_INTENT, UNKNOWN_SYMBOL, HOLD_BARS_EXCEEDED, FOREIGN_ORDER to HEALTHY; ACCOUNT_DRIFT to HEALTHY through `pink accept-drift`, engine up and down', async () => {
   // 40 bars: one per step (0.05 s polls), so a position is overdue a few seconds after it opens.
   const w = await makeWorld({ symbols: ['BTC-USDT', 'ETH-USDT'], env: { DOLPHIN_MAX_HOLD_BARS: '40' } });
   // UNKNOWN_SYMBOL's response adds a symbol: every later command names the engine's symbols.
@@ -119,11 +125,65 @@ test('taxonomy walk on the simulator: INVALID_INTENT, UNKNOWN_SYMBOL, HOLD_BARS_
     // "and `pink restart` (missed fills are inferred)": there were none; the drift is not PINK's.
     const again = await follow(w, 'ACCOUNT_DRIFT', ['restart', '--json'], 'pink restart', withSol);
     assert.equal(again.code, 0, again.stderr);
-    // DEFECT (docs/health.md): the response ends here and the status stays degraded. No command
-    // takes a drift PINK did not cause into its capital, so nothing in the response makes
-    // `ditav2-status` exit 0 again for this history. When that is fixed, walk on to HEALTHY here.
-    const still = await statusUntil(w, 'still degraded naming ACCOUNT_DRIFT after the response', (s) => reasonFor(s, /pink fault ACCOUNT_DRIFT/), 60_000, withSol);
+    assert.ok((JSON.parse(again.stdout) as { corrections: { kind: string }[] }).corrections.some((c) => c.kind === 'drift'), 'the drift stays: it is not PINK\'s');
+    const still = await statusUntil(w, 'still degraded naming ACCOUNT_DRIFT after mode-verify and restart', (s) => reasonFor(s, /pink fault ACCOUNT_DRIFT/), 60_000, withSol);
     assert.equal(still.code, 1);
+    // "If the drift stays, it is not PINK's ... `pink accept-drift AMOUNT`, AMOUNT being the whole
+    // drift `pink ditav2-status` shows". First a wrong amount: refused, exit 2, one line naming the
+    // fix, nothing journaled or accepted.
+    const shown = /^account drift (-?\d+\.\d{2}) USDT/.exec(still.doc.reasons[0]!)![1]!;
+    const wrong = await w.pink(['accept-drift', (Number(shown) + 5).toFixed(2)], withSol);
+    assert.equal(wrong.code, 2, `${wrong.stdout} ${wrong.stderr}`);
+    assert.equal(wrong.stderr.trim().split('\n').length, 1, wrong.stderr);
+    assert.match(wrong.stderr, new RegExp(`accept-drift refused, nothing recorded: .*run \`pink accept-drift ${shown}\``));
+    assert.ok(!journalText(w).includes('DRIFT_ACCEPTED'), 'a refused accept journals nothing');
+    assert.equal(accountOf(await status(w, withSol)).drift_accepted, 0);
+    // The response's command with the drift shown: status is HEALTHY again, capital untouched.
+    const capital = accountOf(still).capital;
+    const accepted = await follow(w, 'ACCOUNT_DRIFT', ['accept-drift', shown, '--json'], 'pink accept-drift AMOUNT', withSol);
+    assert.equal(accepted.code, 0, `${accepted.stdout} ${accepted.stderr}`);
+    assert.deepEqual(pick(JSON.parse(accepted.stdout) as Record<string, unknown>, ['changed', 'drift_accepted', 'engine_up']), { changed: true, drift_accepted: Number(shown), engine_up: true });
+    assert.ok(journalText(w).includes('DRIFT_ACCEPTED'), 'the accept is a journaled kernel input');
+    const healthy = await statusUntil(w, 'HEALTHY after pink accept-drift', (s) => s.code === 0, 60_000, withSol);
+    assert.equal(accountOf(healthy).drift_accepted, Number(shown));
+    assert.equal(accountOf(healthy).drift!.toFixed(2), shown, 'account.drift keeps its meaning: venue balance - capital');
+    assert.equal(accountOf(healthy).capital, capital, 'capital is never copied from the venue');
+    // Idempotent: again is a no-op, exit 0; and a restart's reconcile judges drift net of it.
+    const repeat = await w.json<{ changed: boolean }>(['accept-drift', shown], withSol);
+    assert.equal(repeat.code, 0, repeat.stderr);
+    assert.equal(repeat.doc.changed, false);
+    const restarted = await w.json<{ corrections: { kind: string }[]; drift_accepted: number }>(['restart'], withSol);
+    assert.equal(restarted.code, 0, restarted.stderr);
+    assert.ok(!restarted.doc.corrections.some((c) => c.kind === 'drift'), JSON.stringify(restarted.doc.corrections));
+    assert.equal(restarted.doc.drift_accepted, Number(shown));
+    await statusUntil(w, 'HEALTHY after a restart: the accept is in the history', (s) => s.code === 0, 60_000, withSol);
+
+    // Engine down: another round trip behind PINK's back, an offline reconcile measures it, and the
+    // accept goes into the checkpoint (a one-off engine, as an engine-down halt).
+    const stopped = await w.pink(['stop'], withSol);
+    assert.equal(stopped.code, 0, stopped.stderr);
+    await w.admin('/__sim/order', { symbol: 'ETH-USDT', side: 'buy', qty: 2, price: 3100, clientOrderId: 'other-system-4' });
+    await w.admin('/__sim/order', { symbol: 'ETH-USDT', side: 'sell', qty: 2, price: 2900, clientOrderId: 'other-system-5' });
+    const offline = await w.pink(['restart', '--no-start'], withSol);
+    assert.equal(offline.code, 0, offline.stderr);
+    const down = await status(w, withSol);
+    assert.equal(down.code, 3);
+    const downReason = down.doc.reasons.find((r) => /pink fault ACCOUNT_DRIFT/.test(r));
+    assert.match(downReason ?? '', new RegExp(`^account drift -\\d+\\.\\d{2} USDT vs the venue balance, ${shown} of it accepted \\(pink fault ACCOUNT_DRIFT\\)$`));
+    const shownDown = /^account drift (-?\d+\.\d{2}) USDT/.exec(downReason!)![1]!;
+    const acceptedDown = await w.json<{ changed: boolean; engine_up: boolean; drift_accepted: number }>(['accept-drift', shownDown], withSol);
+    assert.equal(acceptedDown.code, 0, acceptedDown.stderr);
+    assert.deepEqual(pick(acceptedDown.doc, ['changed', 'engine_up', 'drift_accepted']), { changed: true, engine_up: false, drift_accepted: Number(shownDown) });
+    const downAfter = await status(w, withSol);
+    assert.equal(downAfter.code, 3, 'down is down');
+    assert.ok(!downAfter.doc.reasons.some((r) => /ACCOUNT_DRIFT/.test(r)), downAfter.doc.reasons.join('; '));
+    assert.equal(accountOf(downAfter).drift_accepted, Number(shownDown));
+    // Replay across both accepts is identical; the audit has both, of origin operator.
+    const replayed = await w.json<{ identical: boolean }>(['replay'], withSol);
+    assert.equal(replayed.code, 0, replayed.stderr);
+    assert.equal(replayed.doc.identical, true);
+    const audit = (await operatorRows(w)).filter((r) => r.code === 'DRIFT_ACCEPTED');
+    assert.deepEqual(audit.map((r) => (JSON.parse(r.details) as { amount_usdt: number }).amount_usdt), [Number(shown), Number(shownDown)]);
   } finally {
     await w.close();
   }

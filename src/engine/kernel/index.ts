@@ -22,6 +22,7 @@
 import { KernelAssertionError } from './assert.js';
 import { canonicalJson } from './canonical.js';
 import { checkSlotInvariants, Core } from './core.js';
+import { handleDriftAccepted } from './drift.js';
 import { handleEvent } from './events.js';
 import { handleFunding, handleRateLimited, handleSendUnknown, handleTick, handleVenueOk, handleVenueUnavailable } from './inputs.js';
 import { handleIntent } from './intents.js';
@@ -46,6 +47,7 @@ export { RECONCILE_LOOKBACK_MS } from './limits.js';
 /** Not used outside yet: the runner's flatten should write it instead of its 'manual_flatten' literal (issue 23). */
 export { FLATTEN_REASON } from './intents.js';
 export { reducingInput } from './trading.js';
+export { judgeDriftAcceptance, unacceptedDrift, type DriftAcceptance } from './drift.js';
 
 /**
  * State-changing inputs kept since the last base (see "All or nothing"), at most. The engine
@@ -157,6 +159,8 @@ export class Kernel {
         return handleSettings(c, input);
       case 'TRADING_STATE':
         return handleTradingState(c, input);
+      case 'DRIFT_ACCEPTED':
+        return handleDriftAccepted(c, input);
       default:
         return [c.refuse(c.F.INVALID_INPUT, undefined, { reason: `unknown input type ${JSON.stringify((input as { type?: unknown }).type) ?? 'undefined'}` })];
     }

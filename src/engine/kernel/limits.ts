@@ -38,6 +38,11 @@ export const DRIFT_TOLERANCE_USDT_MAX = 1e12;
  * carry it.
  */
 export const DRIFT_TOLERANCE_USDT_DEFAULT = 1;
+/**
+ * A drift the operator accepts (DRIFT_ACCEPTED): within the venue balance's own bound. A larger
+ * difference is not an accounting difference to record but a broken history (or a bad input).
+ */
+export const DRIFT_ACCEPTED_USDT_ABS_MAX = BALANCE_USDT_ABS_MAX;
 /** Every time is epoch ms in [0, 2100-01-01). */
 export const TS_MS_MAX = 4_102_444_800_000;
 /** A venue's retry-after, and the configured cooldown (SPEC 6: cooldown 0–3600 s). */

@@ -46,6 +46,8 @@ export function handleReconcile(c: Core, input: ReconcileInput): KernelOutcome[]
     reason: `${report.length} correction(s); ${converged ? 'converged' : `${blocking + stale_left} divergence(s) need an operator`}`,
     corrections: report,
     drift: a.drift_usdt,
+    // Only when there is one: older journals' outcome digests were taken without the key.
+    ...(a.drift_accepted_usdt !== 0 ? { drift_accepted: a.drift_accepted_usdt } : {}),
     venue_balance: a.venue_balance_usdt,
     converged,
     scope: input.symbols ?? null,
@@ -98,17 +100,21 @@ function settleSlots(c: Core, scope: Set<string> | null, diverged: Set<string>, 
   return stale_left;
 }
 
-/** Drift: reported, never applied (the kernel's account is the only capital authority). */
+/**
+ * Drift: reported, never applied (the kernel's account is the only capital authority). Judged net
+ * of the drift an operator accepted (drift.ts); `drift` itself stays venue balance − capital.
+ */
 function noteDrift(c: Core, snapshot: ReconcileInput['snapshot'], note: Note, outcomes: KernelOutcome[]): void {
   const a = c.st.account;
   const balance = balanceOf(snapshot.balance_usdt);
   if (balance === null) return;
   a.venue_balance_usdt = balance;
   a.drift_usdt = balance - capitalOf(a);
-  const detail = driftDetail(balance, capitalOf(a), c.st.config.drift_tolerance_usdt);
+  const accepted = a.drift_accepted_usdt;
+  const detail = driftDetail(balance, capitalOf(a), c.st.config.drift_tolerance_usdt, accepted);
   if (detail !== null) {
     note({ kind: 'drift', symbol: '', detail });
-    outcomes.push(c.outcome(c.F.ACCOUNT_DRIFT, undefined, { reason: detail, drift: a.drift_usdt, venue_balance: balance, capital: capitalOf(a) }));
+    outcomes.push(c.outcome(c.F.ACCOUNT_DRIFT, undefined, { reason: detail, drift: a.drift_usdt, ...(accepted !== 0 ? { drift_accepted: accepted } : {}), venue_balance: balance, capital: capitalOf(a) }));
   }
 }
 

@@ -169,8 +169,10 @@ function planPosition(symbol: Symbol, slot: SlotRec | undefined, snapshot: Venue
 }
 
 /** The drift line of a reconcile report, when the balance is known and off by more than the tolerance. */
-export function driftDetail(balance_usdt: number, capital_usdt: number, tolerance_usdt: number): string | null {
+export function driftDetail(balance_usdt: number, capital_usdt: number, tolerance_usdt: number, accepted_usdt = 0): string | null {
   const drift = balance_usdt - capital_usdt;
-  if (Math.abs(drift) <= tolerance_usdt) return null;
-  return `venue balance ${balance_usdt} vs capital ${capital_usdt}: drift ${drift} USDT (tolerance ${tolerance_usdt}); reported, not applied`;
+  if (Math.abs(drift - accepted_usdt) <= tolerance_usdt) return null;
+  // Without an accepted drift the text is the one older journals' digests were taken over.
+  if (accepted_usdt === 0) return `venue balance ${balance_usdt} vs capital ${capital_usdt}: drift ${drift} USDT (tolerance ${tolerance_usdt}); reported, not applied`;
+  return `venue balance ${balance_usdt} vs capital ${capital_usdt}: drift ${drift} USDT, of which ${accepted_usdt} accepted by an operator and ${drift - accepted_usdt} not (tolerance ${tolerance_usdt}); reported, not applied`;
 }

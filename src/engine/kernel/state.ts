@@ -4,7 +4,7 @@
 import { assert } from './assert.js';
 import { tradeId } from './ids.js';
 import { copySteps } from './steps.js';
-import { CAPITAL_USDT_MAX, DRIFT_TOLERANCE_USDT_DEFAULT, FILL_IDS_INTENTS_MAX, FILL_IDS_MAX, HISTORY_ID_PATTERN, ORDERS_REMEMBERED_MAX } from './limits.js';
+import { CAPITAL_USDT_MAX, DRIFT_ACCEPTED_USDT_ABS_MAX, DRIFT_TOLERANCE_USDT_DEFAULT, FILL_IDS_INTENTS_MAX, FILL_IDS_MAX, HISTORY_ID_PATTERN, ORDERS_REMEMBERED_MAX } from './limits.js';
 import type {
   KernelConfig,
   KernelSettings,
@@ -110,6 +110,14 @@ export interface AccountRec {
   funding_usdt: number;
   venue_balance_usdt: number | null;
   drift_usdt: number | null;
+  /**
+   * The drift an operator accepted (DRIFT_ACCEPTED, drift.ts): not capital, an offset drift is
+   * judged net of. 0: none. In a checkpoint only when non-zero (absent = 0), so every checkpoint
+   * of a history that never accepted one is byte for byte what it was before this field existed,
+   * and replays of older histories stay identical; an older pink reading one keeps the field and
+   * judges the whole drift (degraded, never a false HEALTHY).
+   */
+  drift_accepted_usdt: number;
 }
 
 export interface RateLimitRec {
@@ -307,6 +315,7 @@ export function newState(config: KernelConfig): State {
       funding_usdt: 0,
       venue_balance_usdt: null,
       drift_usdt: null,
+      drift_accepted_usdt: 0,
     },
     rate_limit: { cooling_until_ts: null, consecutive: 0, first_ts: null, persistent: false },
     funding_ids: new Set(),
@@ -326,7 +335,7 @@ export function toPlain(st: State): unknown {
     last_ts: st.last_ts,
     slots: [...st.slots.values()],
     orders: [...st.orders.values()].map((o) => ({ ...o, seen_event_ids: [...o.seen_event_ids] })),
-    account: st.account,
+    account: accountPlain(st.account),
     rate_limit: st.rate_limit,
     funding_ids: [...st.funding_ids],
     fill_ids: [...st.fill_ids],
@@ -362,13 +371,28 @@ export function fromPlain(doc: unknown): State {
     last_ts: (d['last_ts'] as number | null) ?? null,
     slots,
     orders,
-    account: { ...(d['account'] as AccountRec) },
+    account: accountOf(d['account']),
     rate_limit: { ...(d['rate_limit'] as RateLimitRec) },
     funding_ids: new Set(d['funding_ids'] as string[]),
     fill_ids: new Map(d['fill_ids'] as Array<[string, number]>),
     pruned_ts: d['pruned_ts'] as number | null,
     trading: v2 ? newTrading() : tradingOf(d['trading']),
   };
+}
+
+/** The account as checkpointed: drift_accepted_usdt only when non-zero (AccountRec). */
+function accountPlain(a: AccountRec): unknown {
+  if (a.drift_accepted_usdt !== 0) return a;
+  const { drift_accepted_usdt: _zero, ...rest } = a;
+  return rest;
+}
+
+function accountOf(v: unknown): AccountRec {
+  const a = v as Partial<AccountRec>;
+  if (a === null || typeof a !== 'object') throw new Error('kernel checkpoint lacks a valid "account"');
+  const accepted = a.drift_accepted_usdt ?? 0;
+  if (typeof accepted !== 'number' || !Number.isFinite(accepted) || Math.abs(accepted) > DRIFT_ACCEPTED_USDT_ABS_MAX) throw new Error(`kernel checkpoint has a bad account.drift_accepted_usdt ${JSON.stringify(accepted)}`);
+  return { ...(a as AccountRec), drift_accepted_usdt: accepted };
 }
 
 function tradingOf(v: unknown): TradingRecs {

@@ -172,7 +172,14 @@ export type KernelInput =
    * resumes the engine and every symbol. `operator` is the audit trail (an anomalies row of
    * origin `operator`); absent for a state set by PINK itself.
    */
-  | { type: 'TRADING_STATE'; ts: number; symbol?: Symbol; all?: boolean; state: TradingState; reason: string; operator?: OperatorAudit };
+  | { type: 'TRADING_STATE'; ts: number; symbol?: Symbol; all?: boolean; state: TradingState; reason: string; operator?: OperatorAudit }
+  /**
+   * An operator accounts for a drift PINK did not cause (another system's trades, a transfer):
+   * `amount_usdt` is the whole drift accepted (venue balance − capital, as the last reconcile
+   * measured it, within the drift tolerance). Capital is never touched (SPEC: never copied over);
+   * from then on drift is judged net of it (drift.ts). `operator` is required: the audit row.
+   */
+  | { type: 'DRIFT_ACCEPTED'; ts: number; amount_usdt: number; operator: OperatorAudit };
 
 /** SPEC 6: ACTIVE, REDUCING (only orders that reduce a position), HALTED (nothing but cancels). */
 export type TradingState = 'ACTIVE' | 'REDUCING' | 'HALTED';
@@ -334,6 +341,8 @@ export interface AccountView {
   venue_balance: number | null;
   /** venue_balance − capital at the last reconcile (null before the first). */
   drift: number | null;
+  /** The drift an operator accepted (`pink accept-drift`, 0: none): health judges drift − drift_accepted. */
+  drift_accepted: number;
 }
 
 export interface RateLimitView {

@@ -11,6 +11,7 @@
 import {
   BALANCE_USDT_ABS_MAX,
   COOLDOWN_MS_MAX,
+  DRIFT_ACCEPTED_USDT_ABS_MAX,
   DRIFT_TOLERANCE_USDT_MAX,
   FEE_USDT_ABS_MAX,
   FUNDING_RATE_ABS_MAX,
@@ -242,6 +243,11 @@ export function checkOther(input: KernelInput): string | null {
       return checkSnapshot(o['snapshot']);
     case 'TRADING_STATE':
       return checkTradingState(o);
+    case 'DRIFT_ACCEPTED':
+      if (!within(-DRIFT_ACCEPTED_USDT_ABS_MAX, DRIFT_ACCEPTED_USDT_ABS_MAX)(o['amount_usdt'])) return `DRIFT_ACCEPTED.amount_usdt must be a number within ±${DRIFT_ACCEPTED_USDT_ABS_MAX} USDT`;
+      // Always an operator's: an accept nobody signed is refused.
+      if (o['operator'] === undefined) return 'DRIFT_ACCEPTED needs operator (command, args, user, host, pid)';
+      return checkOperator(o['operator']);
     case 'SETTINGS': {
       const bad = checkSettings(o['settings']);
       return bad === null ? null : `SETTINGS: ${bad}`;
@@ -259,8 +265,11 @@ function checkTradingState(o: Obj): string | null {
   const bad = optional(o, 'symbol', isSymbol, 'a symbol') ?? optional(o, 'all', (x) => typeof x === 'boolean', 'a boolean');
   if (bad) return bad;
   if (o['all'] === true && (o['symbol'] !== undefined || o['state'] !== 'ACTIVE')) return 'all is only for ACTIVE (resume --all), without a symbol';
-  const op = o['operator'];
-  if (op === undefined) return null;
+  return o['operator'] === undefined ? null : checkOperator(o['operator']);
+}
+
+/** The audit facts an operator's input carries (OperatorAudit). */
+function checkOperator(op: unknown): string | null {
   if (!isObj(op)) return 'operator must be an object';
   if (typeof op['command'] !== 'string' || typeof op['user'] !== 'string' || typeof op['host'] !== 'string' || !Number.isInteger(op['pid'])) return 'operator needs command, user, host and pid';
   if (!Array.isArray(op['args']) || !op['args'].every((a) => typeof a === 'string')) return 'operator.args must be an array of strings';

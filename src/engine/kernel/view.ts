@@ -63,6 +63,7 @@ export function viewOf(st: State): KernelView {
       equity: equityOf(st),
       venue_balance: a.venue_balance_usdt,
       drift: a.drift_usdt,
+      drift_accepted: a.drift_accepted_usdt,
     },
     rateLimit: { cooling_until_ts: rl.cooling_until_ts, consecutive: rl.consecutive, first_ts: rl.first_ts, persistent: rl.persistent },
     trading_state: st.trading.engine.state,

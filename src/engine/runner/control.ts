@@ -5,6 +5,7 @@ import { hostname, userInfo } from 'node:os';
 import type { OperatorAudit, Symbol, TradingState } from '../kernel/types.js';
 import type { Engine } from './engine.js';
 import { anomalyRow } from '../kernel/anomaly-row.js';
+import { judgeDriftAcceptance } from '../kernel/drift.js';
 
 /** Longest reason an operator may give (`--reason`); the kernel refuses longer. */
 export const REASON_CHARS_MAX = 500;
@@ -90,6 +91,57 @@ export async function tradingControl(engine: Engine, req: TradingRequest): Promi
     return { ok: false, exit: 2, error: `${req.symbol} is not one of this engine's symbols (${symbols.join(', ')}).`, hint: 'Use one of the engine symbols, or --all.' };
   }
   const data = await engine.serialize(async () => applyTrading(engine, req));
+  if (data.refused !== undefined) return { ok: false, exit: 2, error: data.refused };
+  return { ok: true, data };
+}
+
+export interface DriftAcceptRequest {
+  amount_usdt: number;
+  operator: OperatorAudit;
+}
+
+export interface DriftAcceptResult {
+  /** false: the drift was already accounted for (a no-op, nothing recorded). */
+  changed: boolean;
+  /** The kernel's words: what it recorded, or why nothing changed. */
+  detail: string;
+  /** Refused (exit 2): the amount is not the drift measured, or no balance was read yet. Nothing was journaled. */
+  refused?: string;
+  amount_usdt: number;
+  /** venue balance − capital at the last reconcile (SPEC's `drift`); null before the first. */
+  drift: number | null;
+  drift_accepted: number;
+  drift_accepted_before: number;
+  capital: number;
+  venue_balance: number | null;
+}
+
+/**
+ * `pink accept-drift`: the kernel's own judgement (kernel/drift.ts) is asked first, on the drift
+ * the last reconcile measured, so a refused or no-op accept journals nothing and writes no row;
+ * only an accept that changes something is fed (journaled, then applied, checkpointed, replayed).
+ */
+export function applyDriftAccept(engine: Engine, req: DriftAcceptRequest): DriftAcceptResult {
+  const v = engine.kernel.view();
+  const a = v.account;
+  const base = { amount_usdt: req.amount_usdt, drift: a.drift, drift_accepted_before: a.drift_accepted, capital: a.capital, venue_balance: a.venue_balance };
+  const verdict = judgeDriftAcceptance(a.drift, a.drift_accepted, v.settings.drift_tolerance_usdt, req.amount_usdt);
+  if (verdict.kind !== 'accept') {
+    return { ...base, changed: false, detail: verdict.reason, drift_accepted: a.drift_accepted, ...(verdict.kind === 'refused' ? { refused: verdict.reason } : {}) };
+  }
+  const out = engine.feed([{ type: 'DRIFT_ACCEPTED', ts: Date.now(), amount_usdt: req.amount_usdt, operator: req.operator }]);
+  const first = out[0];
+  const detail = String(first?.details.reason ?? '');
+  const changed = first?.diagnostic_code === 'DRIFT_ACCEPTED';
+  const op = req.operator;
+  engine.opts.logger.info(`operator ${op.command} ${op.args.join(' ')} by ${op.user}@${op.host} pid ${op.pid}: ${detail}`);
+  const after = engine.kernel.view().account;
+  return { ...base, changed, detail, drift_accepted: after.drift_accepted, capital: after.capital, ...(first?.diagnostic_code === 'DRIFT_ACCEPT_REFUSED' ? { refused: detail } : {}) };
+}
+
+/** The control socket's `accept_drift` op: serialized with the steps (a reconcile cannot move the drift between the check and the input). */
+export async function acceptDriftControl(engine: Engine, req: DriftAcceptRequest): Promise<{ ok: true; data: unknown } | { ok: false; error: string; exit: number; hint?: string }> {
+  const data = await engine.serialize(async () => applyDriftAccept(engine, req));
   if (data.refused !== undefined) return { ok: false, exit: 2, error: data.refused };
   return { ok: true, data };
 }

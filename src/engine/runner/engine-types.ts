@@ -32,6 +32,8 @@ export interface ReconcileReport {
   /** The kernel's own report lines (its RECONCILED outcome's `details.corrections`). */
   corrections: ReconcileCorrection[];
   drift: number | null;
+  /** The drift an operator accepted (`pink accept-drift`; 0: none): the reconcile judged drift net of it. */
+  drift_accepted: number;
   converged: boolean;
   /** What changed in the settings at this start (the SETTINGS input), empty otherwise. */
   settings_changed: SettingChange[];
@@ -44,16 +46,18 @@ export interface ReconcileReport {
 export function reconcileReport(ts: number, before: unknown[], after: { state: string }[], outcomes: KernelOutcome[], settings_changed: SettingChange[]): ReconcileReport {
   const corrections: ReconcileCorrection[] = [];
   let drift: number | null = null;
+  let drift_accepted = 0;
   let converged = true;
   for (const o of outcomes) {
     const list = (o.details['corrections'] as ReconcileCorrection[] | undefined) ?? [];
     corrections.push(...list);
     if (typeof o.details['drift'] === 'number') drift = o.details['drift'] as number;
+    if (typeof o.details['drift_accepted'] === 'number') drift_accepted = o.details['drift_accepted'] as number;
     if (o.severity === 'ERROR' || o.severity === 'CRITICAL') converged = false;
     if (o.details['converged'] === false) converged = false;
   }
   if (after.some((s) => s.state === 'STALE_STATE_RECONCILING')) converged = false;
-  return { ts, before, after, corrections, drift, converged, settings_changed };
+  return { ts, before, after, corrections, drift, drift_accepted, converged, settings_changed };
 }
 
 /**

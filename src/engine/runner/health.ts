@@ -27,6 +27,8 @@ export interface HealthFacts {
   rate_limit_persistent_ms?: number;
   overdue: { symbol: string; hold_bars: number }[];
   drift: number | null;
+  /** The drift an operator accepted (`pink accept-drift`; 0 or absent: none): drift is judged net of it. */
+  drift_accepted?: number;
   /** Engine up: the last successful venue read (null: not known, engine down). */
   venue_contact_ts?: number | null;
   failed_steps_in_row?: number;
@@ -119,6 +121,11 @@ export function judgeHealth(f: HealthFacts): { healthy: boolean; reasons: string
   for (const l of f.liquidation ?? []) {
     if (warn > 0 && l.distance_pct < warn) reasons.push(`${l.symbol} ${l.distance_pct.toFixed(2)} % from its liquidation price ${l.liquidation_price} (under ${warn} %): pink flatten ${l.symbol}`);
   }
-  if (f.drift !== null && Math.abs(f.drift) > DRIFT_TOLERANCE_USDT_DEFAULT) reasons.push(`account drift ${f.drift.toFixed(2)} USDT vs the venue balance (pink fault ACCOUNT_DRIFT)`);
+  // Judged on the part no operator accepted; the text names the whole drift, which is what
+  // `pink accept-drift` takes (ACCOUNT_DRIFT's response).
+  const accepted = f.drift_accepted ?? 0;
+  if (f.drift !== null && Math.abs(f.drift - accepted) > DRIFT_TOLERANCE_USDT_DEFAULT) {
+    reasons.push(`account drift ${f.drift.toFixed(2)} USDT vs the venue balance${accepted !== 0 ? `, ${accepted.toFixed(2)} of it accepted` : ''} (pink fault ACCOUNT_DRIFT)`);
+  }
   return { healthy: reasons.length === 0, reasons, venue_down };
 }

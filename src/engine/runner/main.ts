@@ -14,7 +14,7 @@ import { Engine } from './engine.js';
 import { newRunId, ReconcileReadError, ReplayFailedError, type ReconcileReport } from './engine-types.js';
 import type { StopReason } from './lifecycle.js';
 import { flattenSymbols } from './flatten.js';
-import { recordOperatorAction, tradingControl } from './control.js';
+import { acceptDriftControl, recordOperatorAction, tradingControl } from './control.js';
 import { flattenVenueOp } from './flatten-plan.js';
 import { settingLine } from './kernel-glue.js';
 import { writeFileAtomic } from '../fsutil.js';
@@ -407,6 +407,8 @@ async function handleControl(engine: Engine, store: Store, venue: Venue, req: Co
       return { ok: true, data: { stopping: true } };
     case 'trading':
       return tradingControl(engine, req);
+    case 'accept_drift':
+      return acceptDriftControl(engine, req);
     case 'audit':
       recordOperatorAction(engine, 'OPERATOR_ACTION', req.operator);
       return { ok: true, data: { recorded: true } };

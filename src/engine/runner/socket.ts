@@ -19,6 +19,8 @@ export type ControlRequest =
   | { op: 'query'; name: string; params?: Record<string, unknown> }
   | { op: 'report' }
   | { op: 'stop'; operator?: OperatorAudit }
+  /** `pink accept-drift AMOUNT` (a DRIFT_ACCEPTED kernel input, runner/control.ts). */
+  | { op: 'accept_drift'; amount_usdt: number; operator: OperatorAudit }
   /** Issue 19: an operator action done outside the engine (a restart): its audit row. */
   | { op: 'audit'; operator: OperatorAudit };
 
@@ -68,6 +70,7 @@ const REQUEST_FIELDS: { readonly [K in ControlRequest['op']]: Readonly<Record<st
   trading: { state: tradingState, reason: reasonText, '?symbol': text, '?all': bool, operator },
   flatten_venue: { symbol: text, timeout_ms: flattenMs, dry_run: bool, '?expect_venue_qty': finite, '?resume': bool, '?operator': operator },
   query: { name: text, '?params': plainObject },
+  accept_drift: { amount_usdt: finite, operator },
 };
 
 /** The request in `body` (one JSON document, as sent), or why it is refused. */

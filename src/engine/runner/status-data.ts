@@ -110,6 +110,8 @@ export function buildStatus(view: KernelView, engine: EngineFacts, store: StoreF
     .map((s) => ({ symbol: s.symbol, hold_bars: s.hold_bars, max_hold_bars, hint: `pink flatten ${s.symbol}` }));
   const rl = view.rateLimit;
   const drift = typeof view.account.drift === 'number' ? view.account.drift : null;
+  // (A view from an older engine over the socket has no drift_accepted: none.)
+  const drift_accepted = typeof view.account.drift_accepted === 'number' ? view.account.drift_accepted : 0;
   // Issue 20: each slot's liquidation price (the venue's, engine up only) and the mark's distance
   // to it, measured with the freshest mark (the kernel's tick, else the venue's in that read).
   const slots = view.slots.map((s) => {
@@ -131,6 +133,7 @@ export function buildStatus(view: KernelView, engine: EngineFacts, store: StoreF
     rate_limit_persistent_ms: view.settings.rate_limit_persistent_ms,
     overdue,
     drift,
+    drift_accepted,
     venue_contact_ts: live?.contact_ts ?? null,
     failed_steps_in_row: live?.failed_steps_in_row ?? 0,
     divergences: live?.divergences ?? [],
@@ -144,7 +147,7 @@ export function buildStatus(view: KernelView, engine: EngineFacts, store: StoreF
   const breakers = tradingHealthReasons(view);
   return {
     engine: { ...engine, trading_state: view.trading_state, trading_state_reason: view.trading_state_reason, trading_state_since: view.trading_state_since },
-    account: view.account,
+    account: { ...view.account, drift_accepted },
     slots,
     faults,
     rateLimit: { ...rl, cooling_ms, hint: rl.consecutive > 0 ? 'pink fault RATE_LIMITED' : null },
