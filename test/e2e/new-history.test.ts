@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { makeWorld, stopPid, waitFor } from '../support/e2e.js';
 
-test('--new-history never takes again an intent already in the signals file; new intents are taken', async () => {
+test('--new-history never takes again an intent already in the signals file; new intents are taken; a failed detached start shows its own output', async () => {
   const w = await makeWorld({ symbols: ['BTC-USDT'] });
   const pidFile = join(w.home, 'pink.pid');
   const btc = (): number => w.sim.state().positions.find((p) => p.symbol === 'BTC-USDT')?.qty ?? 0;
@@ -39,6 +39,18 @@ test('--new-history never takes again an intent already in the signals file; new
     appendFileSync(w.signalsPath, '"action":"ENTER","side":"long","qty":0.003,"order_type":"market","reason":"e2e"}\n');
     await waitFor('long again: the intent written after the start was taken', async () => btc() === 0.003);
     assert.equal(w.sim.state().orders_created, created + 1, 'only the new ENTER was sent');
+
+    // Issue 18's polish: a detached start that fails shows this attempt's output only, though
+    // engine.out keeps every start's. Two failing starts in a row, for different reasons.
+    await stopPid(pidFile);
+    const start = ['run', '--detach', '--strategy', 'signals', '--signals', w.signalsPath];
+    const dropped = await w.pink(start, { DOLPHIN_PINK_SYMBOLS: 'ETH-USDT' });
+    assert.equal(dropped.code, 2, dropped.stderr);
+    assert.match(dropped.stderr, /drop BTC-USDT/);
+    const unreachable = await w.pink(start, { PINK_SIM_URL: 'http://127.0.0.1:9' });
+    assert.equal(unreachable.code, 3, unreachable.stderr);
+    assert.doesNotMatch(unreachable.stderr, /drop BTC-USDT/, 'the earlier attempt\'s refusal shown again');
+    assert.match(readFileSync(join(w.home, 'engine.out'), 'utf8'), /drop BTC-USDT/);
   } finally {
     await stopPid(pidFile);
     await w.close();
