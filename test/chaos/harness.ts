@@ -166,13 +166,22 @@ async function durableFault(w: ChaosWorld, pid: number, f: ProcessFault, t: Tall
     const failed_ms = existsSync(taken) ? statSync(taken).mtimeMs : Number.NaN;
     rmSync(taken, { force: true });
     const truth = w.sim.state();
-    const late = [...truth.open_orders, ...truth.closed_orders].filter((o) => o.client_order_id.startsWith('pink-') && o.created_ms > failed_ms);
+    // "Sent" is when the request reached the venue, not when the venue acted on it: under a latency
+    // fault a request waits before it is acted on, so an order sent before the assertion can be
+    // created after it (seed 225). The simulator's request log has each request's arrival (t0_ms);
+    // an order with no logged request (the log is bounded) counts by its creation time (fail closed).
+    const sends = w.sim.requests().filter((r) => r.method === 'POST' && /\/trade\/(order|batchOrders)$/.test(r.path));
+    const arrived = (id: string): number | undefined => {
+      const t = sends.filter((r) => JSON.stringify(r.query).includes(id)).map((r) => r.t0_ms ?? Number.POSITIVE_INFINITY);
+      return t.length > 0 ? Math.min(...t) : undefined;
+    };
+    const late = [...truth.open_orders, ...truth.closed_orders].filter((o) => o.client_order_id.startsWith('pink-') && (arrived(o.client_order_id) ?? o.created_ms) > failed_ms);
     const status = await w.pink(['ditav2-status', '--json']);
     const ok = Number.isFinite(failed_ms) && late.length === 0 && status.code === 3 && /stopped on an internal error at seq \d+/.test(status.stdout);
     t.checks.push({
       name: 'fail-stop: nothing sent after an internal error, status says where',
       ok,
-      detail: `${late.length} order(s) created after the assertion${late.length ? ` (${late.map((o) => o.client_order_id).join(', ')})` : ''}; status exit ${status.code}${ok ? '' : `: ${status.stdout.slice(0, 300)}`}`,
+      detail: `${late.length} order(s) sent after the assertion (by the venue's arrival time)${late.length ? ` (${late.map((o) => o.client_order_id).join(', ')})` : ''}; status exit ${status.code}${ok ? '' : `: ${status.stdout.slice(0, 300)}`}`,
     });
     t.restarts += 1;
     await restart(w, f.store, t, 'a fail-stop');
