@@ -13,11 +13,6 @@
 import type { Core } from './core.js';
 import type { KernelInput, KernelOutcome } from './types.js';
 
-/** Drift still unaccounted for; null before the first balance read. */
-export function unacceptedDrift(drift_usdt: number | null, accepted_usdt: number): number | null {
-  return drift_usdt === null ? null : drift_usdt - accepted_usdt;
-}
-
 export type DriftAcceptance =
   | { kind: 'accept' }
   /** Nothing to accept: the drift is already accounted for (or within tolerance). */

@@ -47,7 +47,7 @@ export { RECONCILE_LOOKBACK_MS } from './limits.js';
 /** Not used outside yet: the runner's flatten should write it instead of its 'manual_flatten' literal (issue 23). */
 export { FLATTEN_REASON } from './intents.js';
 export { reducingInput } from './trading.js';
-export { judgeDriftAcceptance, unacceptedDrift, type DriftAcceptance } from './drift.js';
+export { judgeDriftAcceptance, type DriftAcceptance } from './drift.js';
 
 /**
  * State-changing inputs kept since the last base (see "All or nothing"), at most. The engine

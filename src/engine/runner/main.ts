@@ -1,6 +1,6 @@
 // The engine process (`pink run` in the foreground): lock, venue, store, restore, the startup
 // reconcile, the control socket, the step loop, and a graceful stop on SIGINT/SIGTERM.
-import { closeSync, existsSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync, rmSync } from 'node:fs';
 import { homePaths, type Config } from '../../config.js';
 import { EXIT, ExitError, unreachableError } from '../../errors.js';
 import { Observer } from '../observe/observer.js';
@@ -107,7 +107,7 @@ function endOfLastLine(path: string): number {
   const fd = openSync(path, 'r');
   try {
     const buf = Buffer.alloc(65_536);
-    for (let end = statSync(path).size; end > 0; ) {
+    for (let end = fstatSync(fd).size; end > 0; ) {
       const start = Math.max(0, end - buf.length);
       const n = readSync(fd, buf, 0, end - start, start);
       const nl = buf.subarray(0, n).lastIndexOf(0x0a);
