@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { makeWorld, stopPid, waitFor } from '../support/e2e.js';
 
 test('--new-history never takes again an intent already in the signals file; new intents are taken; a failed detached start shows its own output', async () => {
@@ -51,6 +51,21 @@ test('--new-history never takes again an intent already in the signals file; new
     assert.equal(unreachable.code, 3, unreachable.stderr);
     assert.doesNotMatch(unreachable.stderr, /drop BTC-USDT/, 'the earlier attempt\'s refusal shown again');
     assert.match(readFileSync(join(w.home, 'engine.out'), 'utf8'), /drop BTC-USDT/);
+
+    // --new-history that archives the history, then stops before the new one's first checkpoint
+    // (the venue unreachable): the next --new-history has nothing to move, and must still not read
+    // the signals file from its start.
+    const sent = w.sim.state().orders_created;
+    const halfway = await w.pink([...start, '--new-history'], { PINK_SIM_URL: 'http://127.0.0.1:9' });
+    assert.equal(halfway.code, 3, halfway.stderr);
+    assert.equal(existsSync(join(w.home, 'checkpoint.json')), false, 'the history was archived, no new one begun');
+    const again = await w.pink([...start, '--new-history']);
+    assert.equal(again.code, 0, again.stderr);
+    await waitFor('a few steps of the history after the failed start', async () => {
+      const s = await w.json<{ engine: { steps: number } }>(['ditav2-status']);
+      return (s.doc.engine?.steps ?? 0) >= 5;
+    });
+    assert.equal(w.sim.state().orders_created, sent, 'the signals file was read from its start after a new history failed to begin');
   } finally {
     await stopPid(pidFile);
     await w.close();

@@ -75,12 +75,17 @@ export function locateHistory(paths: Paths): History {
 export function archiveHistory(paths: Paths, now_ms: number): string | undefined {
   const movable = [paths.journal, paths.checkpoints, paths.checkpoint, stoppedPath(paths)].filter((p) => existsSync(p));
   if (movable.length === 0) return undefined;
-  const dir = join(paths.home, 'archive', `history-${new Date(now_ms).toISOString().replace(/[-:.]/g, '')}`);
+  const dir = join(archiveRoot(paths), `history-${new Date(now_ms).toISOString().replace(/[-:.]/g, '')}`);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   for (const p of movable) renameSync(p, join(dir, basename(p)));
   fsyncDir(dir);
   fsyncDir(paths.home);
   return dir;
+}
+
+/** $PINK_HOME/archive/: every history `--new-history` moved aside; present once there was one. */
+export function archiveRoot(paths: Paths): string {
+  return join(paths.home, 'archive');
 }
 
 /** $PINK_HOME/stopped.json: the last fail-stop (main.ts writes it, status reads it). */

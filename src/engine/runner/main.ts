@@ -18,7 +18,7 @@ import { acceptDriftControl, recordOperatorAction, tradingControl } from './cont
 import { flattenVenueOp } from './flatten-plan.js';
 import { settingLine } from './kernel-glue.js';
 import { writeFileAtomic } from '../fsutil.js';
-import { archiveHistory, historyMissing, locateHistory, stoppedPath, type History } from './history.js';
+import { archiveHistory, archiveRoot, historyMissing, locateHistory, stoppedPath, type History } from './history.js';
 import { classifyLoopError, clearFailStop, describeError, failStopReason, readFailStop } from './failstop.js';
 import { failStopAtStart, runLoop } from './loop.js';
 import { acquirePidLock } from './lock.js';
@@ -86,8 +86,12 @@ function historyAtStart(o: { config: Config; new_history?: boolean; signals_path
     const archived = archiveHistory(paths, Date.now());
     say(archived ? `pink: --new-history: the previous history (journal, checkpoints) moved to ${archived}; a new one starts.` : 'pink: --new-history: no previous history here; a new one starts.');
     // Fail closed: the old history may have taken any intent already in the signals file (its
-    // journal is what a new history is started without), so none of them is taken again.
-    const size = archived !== undefined && o.signals_path !== undefined && existsSync(o.signals_path) ? endOfLastLine(o.signals_path) : 0;
+    // journal is what a new history is started without), so none of them is taken again. "An old
+    // history" is any under archive/, not only the one moved now: a start that archived it and then
+    // stopped before the new history's first checkpoint (the venue unreachable, exit 3) leaves
+    // nothing to move the next time, and the file must still not be read from its start.
+    const earlier = archived !== undefined || existsSync(archiveRoot(paths));
+    const size = earlier && o.signals_path !== undefined && existsSync(o.signals_path) ? endOfLastLine(o.signals_path) : 0;
     if (size > 0) {
       signals_from = size;
       say(`pink: --new-history: the signals file's first ${size} bytes are not read (the previous history may have taken their intents); intents appended from now on are. Send again any intent written while no engine ran.`);
