@@ -6,7 +6,7 @@
 //   POST /__sim/faults    {rateLimitEvery?, rateLimitStyle?, rateLimitCooldownMs?,
 //                          rejectNext?, rejectNextCode?, rejectNextCancel?,
 //                          dropResponseNext?: boolean|number, latencyMs?,
-//                          duplicateFills?, hideFills?, partialFillRatio?, priceWalk?,
+//                          duplicateFills?, hideFills?, failPaths?: string[], partialFillRatio?, priceWalk?,
 //                          clockSkewMs?, clockSkewCode?: 109400|100421}     merge; null clears
 //   POST /__sim/funding   {symbol?, rate?: number|null, settleNow?: true}
 //                         rate: that symbol's (or, without symbol, every symbol's) funding rate
@@ -123,6 +123,10 @@ function applyFaults(core: SimCore, b: Record<string, unknown>): void {
       case 'priceWalk':
         need(typeof value === 'boolean', `${key} must be true or false`);
         f[key] = value as boolean;
+        break;
+      case 'failPaths':
+        need(value === null || (Array.isArray(value) && value.every((x) => typeof x === 'string' && x.startsWith('/'))), 'failPaths must be a list of paths (each starting with /) or null');
+        f.failPaths = value === null ? [] : [...(value as string[])];
         break;
       case 'partialFillRatio':
         f.partialFillRatio = value === null ? 1 : num(b, key, (v) => v > 0 && v <= 1, 'in (0, 1]');

@@ -72,6 +72,7 @@ async function onVenueRequest(core: SimCore, req: IncomingMessage, res: ServerRe
     if (core.rateLimitCounter % core.faults.rateLimitEvery === 0) return rateLimited(core, res);
   }
   if (core.fenced !== undefined) return fencedAnswer(core, res);
+  if (core.faults.failPaths?.includes(path) === true) return send(res, 503, { code: 100500, msg: 'Internal system error', data: {} });
   const route = findRoute(method, path);
   if (!route) return send(res, 404, errorEnvelope(new VenueError(VENUE_ERRORS.noSuchApi, `${method} ${path}`)));
   let answer: Record<string, unknown>;

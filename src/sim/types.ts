@@ -212,6 +212,9 @@ export interface SimFaults {
   /** The fill feeds (/trade/allFillOrders, /trade/fillHistory) list nothing while on: fills the
    *  client never sees (a missed fill, issue 18). Orders, positions and the balance are unchanged. */
   hideFills?: boolean;
+  /** Venue requests to these paths (e.g. /openApi/swap/v2/trade/order) are answered BingX's
+   *  100500 "Internal system error" with HTTP 503 and do nothing: one endpoint down, the rest up. */
+  failPaths?: string[];
   /** Each match step fills at most this share of an order's quantity (1 = all at once). */
   partialFillRatio: number;
   /** Random walk on every venue request and /__sim/tick; false = prices move only by /__sim/price. */

@@ -37,6 +37,70 @@ test('a fresh adapter (restart, offline reconcile) reads every fill of more orde
   }
 });
 
+// Chaos seed 332: a restart's snapshot read fill rows of PINK's own exit (sent before the
+// restart, so the fresh adapter knew no side for them) while the order-history read and the
+// order lookups failed under faults. The rows were skipped with a log line, the snapshot was
+// returned without them, and reconcile closed the trade at the mark; the fills came later as
+// OVERFILL. A row that may be PINK's and has no side now refuses the snapshot; read again once
+// the lookups answer, it holds every fill.
+test('a snapshot whose side lookups fail is refused, not returned without the fills', async () => {
+  const r = await rig({ venue: { rates: FAST } });
+  try {
+    const n = 3;
+    for (let i = 0; i < n; i += 1) await r.venue.send([place('BTC-USDT', i % 2 === 0 ? 'buy' : 'sell', 0.001)], Date.now());
+    assert.equal(r.state().fills.length, n);
+    const fresh = await r.another();
+    await r.admin('/__sim/faults', { failPaths: ['/openApi/swap/v2/trade/allOrders', '/openApi/swap/v2/trade/order'] });
+    await assert.rejects(
+      fresh.snapshot(['BTC-USDT'], Date.now() - 60_000, Date.now()),
+      (err: unknown) => err instanceof VenueReadError && err.input.type === 'VENUE_UNAVAILABLE' && /side of 3 fill row/.test(err.input.reason),
+      'a snapshot missing fills of PINK orders was returned',
+    );
+    assert.ok(!r.logs.some((l) => l.includes('skipped a fill row')), `rows were skipped: ${r.logs.join(' | ')}`);
+    await r.admin('/__sim/faults', { failPaths: null });
+    const snap = await fresh.snapshot(['BTC-USDT'], Date.now() - 60_000, Date.now());
+    assert.equal(snap.fills.length, n, `fills read: ${snap.fills.length} of ${n}`);
+  } finally {
+    await r.close();
+  }
+});
+
+// The same in a poll: it does not move its fill window past rows of PINK orders it could not
+// read (a fill older than the window's lookback would then never be read by a poll again).
+test('a poll whose side lookups fail reports the venue unavailable and reads the fills once they answer', async () => {
+  const r = await rig({ venue: { rates: FAST } });
+  try {
+    for (let i = 0; i < 3; i += 1) await r.venue.send([place('BTC-USDT', 'buy', 0.001)], Date.now());
+    const fresh = await r.another();
+    await r.admin('/__sim/faults', { failPaths: ['/openApi/swap/v2/trade/allOrders', '/openApi/swap/v2/trade/order'] });
+    const refused = await fresh.poll(['BTC-USDT'], Date.now());
+    assert.deepEqual(refused.map((x) => x.type), ['VENUE_UNAVAILABLE'], `a poll was answered around 3 unreadable PINK fills: ${JSON.stringify(refused).slice(0, 300)}`);
+    await r.admin('/__sim/faults', { failPaths: null });
+    const read = await fresh.poll(['BTC-USDT'], Date.now());
+    const fills = read.filter((x) => x.type === 'EVENT' && (x as { event: { kind: string } }).event.kind === 'FILL');
+    assert.equal(fills.length, 3, JSON.stringify(read).slice(0, 400));
+  } finally {
+    await r.close();
+  }
+});
+
+// Not wedged by the bound: more sideless PINK rows than one read may look up (the order
+// history down) are learnt SIDE_LOOKUPS_PER_READ_MAX a read, so reading again gets there.
+test('a snapshot with more unknown orders than its lookup bound converges by reading again', async () => {
+  const r = await rig({ venue: { rates: FAST } });
+  try {
+    const n = SIDE_LOOKUPS_PER_READ_MAX + 5;
+    for (let i = 0; i < n; i += 1) await r.venue.send([place('BTC-USDT', i % 2 === 0 ? 'buy' : 'sell', 0.001)], Date.now());
+    const fresh = await r.another();
+    await r.admin('/__sim/faults', { failPaths: ['/openApi/swap/v2/trade/allOrders'] });
+    await assert.rejects(fresh.snapshot(['BTC-USDT'], Date.now() - 60_000, Date.now()), (err: unknown) => err instanceof VenueReadError && /side of 5 fill row/.test(err.input.reason));
+    const snap = await fresh.snapshot(['BTC-USDT'], Date.now() - 60_000, Date.now());
+    assert.equal(snap.fills.length, n, `fills read: ${snap.fills.length} of ${n}`);
+  } finally {
+    await r.close();
+  }
+});
+
 // Chaos seeds 29 and 45: an order filling in parts (partialFillRatio) completed while the reconcile
 // snapshot was being read; the fills read ended at the moment the snapshot began, so the last
 // fills were missing while the order was already off the book: reconcile marked it gone, found the

@@ -227,10 +227,16 @@ export class CcxtVenue implements Venue {
   /**
    * allFillOrders without a symbol: every symbol's fills of the window in one call. Its rows
    * carry no side: it comes from the book, from our sends, or (for an order we never saw: sent
-   * before a restart, or whose send had no answer) from one order lookup by id, at most
-   * SIDE_LOOKUPS_PER_READ_MAX per read. `all` false (poll): rows of orders that cannot concern
-   * PINK are skipped unread. A row still without a side is left for the next read (poll) or
-   * dropped with a log line (snapshot).
+   * before a restart, or whose send had no answer) from the symbol's order history and then one
+   * order lookup by id, at most SIDE_LOOKUPS_PER_READ_MAX per read. `all` false (poll): rows of
+   * orders that cannot concern PINK are skipped unread. Then fail closed: a row that may be
+   * PINK's (poll: every row it reads; snapshot: its client id is PINK's, it has none, or it is a
+   * liquidation) whose side could not be learnt because a lookup failed or was beyond this
+   * read's bound refuses the whole read (VENUE_UNAVAILABLE, or RATE_LIMITED): a snapshot
+   * without it would let reconcile close a trade at the mark around its real fill (chaos seed
+   * 332), and a poll that went on would move its window past it. Sides learnt are kept, so each
+   * read again gets further. Only a row the venue itself says has no order, or another
+   * system's, is dropped (snapshot: with a log line).
    */
   private async readFills(start_ms: number, end_ms: number, book: VenueOrder[], all: boolean): Promise<VenueFill[]> {
     const res = (await this.paced(['ip'], () =>
@@ -240,31 +246,54 @@ export class CcxtVenue implements Venue {
     const rows = (Array.isArray(data?.['fill_orders']) ? data['fill_orders'] : Array.isArray(data) ? data : []) as RawDict[];
     const bookSide = new Map(book.map((o) => [o.venue_order_id, o.side]));
     const sideOf = (vid: string, coid: string) => bookSide.get(vid) ?? this.watch.sideOf(vid, coid);
-    const wanted = rows.filter(
-      (row) => all || isLiquidationRow(row) || this.watch.concerns(String(row['orderId'] ?? ''), String(row['clientOrderID'] ?? row['clientOrderId'] ?? '')),
-    );
+    const coidOf = (row: RawDict) => String(row['clientOrderID'] ?? row['clientOrderId'] ?? '');
+    const wanted = rows.filter((row) => all || isLiquidationRow(row) || this.watch.concerns(String(row['orderId'] ?? ''), coidOf(row)));
     const sideless = new Map<string, { symbol: string; coid: string }>();
     for (const row of wanted) {
       const vid = String(row['orderId'] ?? '');
-      const coid = String(row['clientOrderID'] ?? row['clientOrderId'] ?? '');
+      const coid = coidOf(row);
       if (vid !== '' && typeof row['symbol'] === 'string' && sideOf(vid, coid) === undefined) sideless.set(vid, { symbol: row['symbol'], coid });
     }
+    /** Orders the venue answered it does not have: their rows can never get a side. */
+    const noSuchOrder = new Set<string>();
+    let lookupFailure: VenueReadError | undefined;
     if (sideless.size > 0) {
       // One order-history read per symbol first (a fresh adapter, at startup or offline, knows
       // no order, and a reconcile window can hold hundreds); per-order lookups only for the
       // rest, newest first: the most recent fills are the ones a reconcile must not miss.
-      await this.learnFromHistory([...new Set([...sideless.values()].map((x) => x.symbol))], end_ms);
+      lookupFailure = await this.learnFromHistory([...new Set([...sideless.values()].map((x) => x.symbol))], end_ms);
       const left = [...sideless].filter(([vid, { coid }]) => sideOf(vid, coid) === undefined).reverse();
       for (const [vid, { symbol }] of left.slice(0, SIDE_LOOKUPS_PER_READ_MAX)) {
-        const order = await this.fetchOrder({ symbol, orderId: vid }, Date.now()).catch(() => undefined);
-        if (order) this.watch.learn(order.venue_order_id, order.client_order_id, order.side);
+        try {
+          const order = await this.fetchOrder({ symbol, orderId: vid }, Date.now());
+          if (order) this.watch.learn(order.venue_order_id, order.client_order_id, order.side);
+          else noSuchOrder.add(vid);
+        } catch (err) {
+          lookupFailure ??= err instanceof VenueReadError ? err : this.readError(err, Date.now());
+        }
       }
     }
     const fills: VenueFill[] = [];
+    let unread = 0;
     for (const row of wanted) {
       const f = toVenueFill(this.ex, row, sideOf);
-      if (f) fills.push(f);
-      else if (all) this.log(`venue: skipped a fill row without a readable side or size (${this.reason(JSON.stringify(row).slice(0, 160))})`);
+      if (f) {
+        fills.push(f);
+        continue;
+      }
+      const vid = String(row['orderId'] ?? '');
+      const coid = coidOf(row);
+      // Poll reads only rows that concern PINK (or are liquidations): each of them may be.
+      const maybePinks = !all || isPinkOrder(coid) || coid === '' || isLiquidationRow(row);
+      if (!all && (vid === '' || sideOf(vid, coid) !== undefined || noSuchOrder.has(vid))) continue;
+      if (maybePinks && vid !== '' && sideOf(vid, coid) === undefined && !noSuchOrder.has(vid)) unread += 1;
+      else this.log(`venue: skipped a fill row without a readable side or size (${this.reason(JSON.stringify(row).slice(0, 160))})`);
+    }
+    if (unread > 0) {
+      // A lookup refused for rate is the rate limit's business (its cooldown), not an outage.
+      if (lookupFailure?.input.type === 'RATE_LIMITED') throw lookupFailure;
+      const why = lookupFailure?.input.reason ?? `more than ${SIDE_LOOKUPS_PER_READ_MAX} orders to look up`;
+      throw new VenueReadError(venueUnavailable(Date.now(), `the side of ${unread} fill row(s) that may be PINK's could not be read (${why}): read again`));
     }
     return fills;
   }
@@ -272,16 +301,18 @@ export class CcxtVenue implements Venue {
   /**
    * GET /swap/v2/trade/allOrders per symbol (its most recent ORDER_HISTORY_ROWS_MAX orders of the
    * last ORDER_HISTORY_MS_MAX): the side of every order in it is learnt. A failed read is left to
-   * the per-order lookups.
+   * the per-order lookups; the first failure is returned, to name it if they cannot make up for it.
    */
-  private async learnFromHistory(symbols: string[], end_ms: number): Promise<void> {
+  private async learnFromHistory(symbols: string[], end_ms: number): Promise<VenueReadError | undefined> {
+    let failure: VenueReadError | undefined;
     for (const symbol of symbols.slice(0, HISTORY_READS_PER_READ_MAX)) {
       let res: RawDict;
       try {
         res = (await this.paced(['account_reads'], () =>
           this.ex.swapV2PrivateGetTradeAllOrders({ symbol, startTime: Math.floor(end_ms - ORDER_HISTORY_MS_MAX), endTime: Math.ceil(end_ms), limit: ORDER_HISTORY_ROWS_MAX }),
         )) as RawDict;
-      } catch {
+      } catch (err) {
+        failure ??= this.readError(err, Date.now());
         continue;
       }
       const data = res['data'] as RawDict | undefined;
@@ -295,6 +326,7 @@ export class CcxtVenue implements Venue {
         }
       }
     }
+    return failure;
   }
 
   async poll(symbols: Symbol[], ts: number): Promise<KernelInput[]> {
@@ -309,6 +341,7 @@ export class CcxtVenue implements Venue {
       // all its fills in this read, even those made while the book was being read.
       fills = await this.readFills(window.start_ms, this.fillsEnd(), book, false);
     } catch (err) {
+      if (err instanceof VenueReadError) return [{ ...err.input, ts }];
       const { auth: _auth, ...input } = this.readFailure(err, ts);
       return [input];
     }
@@ -351,6 +384,7 @@ export class CcxtVenue implements Venue {
     try {
       fills = await this.readFills(window.start_ms, this.fillsEnd(), [], false);
     } catch (err) {
+      if (err instanceof VenueReadError) return [{ ...err.input, ts }];
       const { auth: _auth, ...input } = this.readFailure(err, ts);
       return [input];
     }
@@ -414,7 +448,7 @@ export class CcxtVenue implements Venue {
       for (const s of wanted) if (marks[s] !== undefined) snapMarks[s] = marks[s];
       return { ts, balance_usdt: toBalanceUsdt(balance), marks: snapMarks, positions: venuePositions, open_orders: book, fills: fills.sort((a, b) => a.ts - b.ts) };
     } catch (err) {
-      if (err instanceof VenueReadError) throw err;
+      if (err instanceof VenueReadError) throw new VenueReadError({ ...err.input, ts }, err.auth);
       throw this.readError(err, ts);
     }
   }
