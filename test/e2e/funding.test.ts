@@ -202,6 +202,40 @@ test('liquidation: the venue closes the position; the engine records an exit leg
   }
 });
 
+// Chaos seed 328: the venue liquidated the position while the engine was down (a restart);
+// the startup reconcile applied it and then reported itself unconverged (its POSITION_LIQUIDATED
+// outcome is CRITICAL), so `pink restart` exited 1 with nothing left to fix. It converges: the
+// books hold what the venue did, and the liquidation is told by its anomaly and the symbol's state.
+test('a liquidation while the engine is down: the restart reconcile applies it and converges; the symbol is REDUCING', async () => {
+  const w = await makeWorld({ symbols: ['BTC-USDT'] });
+  try {
+    const ex = ccxtClient(w.sim.url);
+    await ex.loadMarkets();
+    await ex.setMarginMode('isolated', 'BTC/USDT:USDT');
+    await ex.setLeverage(20, 'BTC/USDT:USDT', { side: 'BOTH' });
+    await startEngine(w);
+    w.signals([{ intent_id: 'liq-down-1', symbol: 'BTC-USDT', action: 'ENTER', side: 'long', qty: 0.05, order_type: 'market', reason: 'e2e' }]);
+    await waitFor('OPEN', async () => (await w.json<LiqStatus>(['ditav2-status'])).doc.slots.find((s) => s.symbol === 'BTC-USDT')?.state === 'OPEN');
+    await stopPid(join(w.home, 'pink.pid'));
+    const liqPrice = w.sim.state().positions[0]!.liquidation_price;
+    await w.admin('/__sim/price', { symbol: 'BTC-USDT', price: Math.floor(liqPrice) - 5 });
+    assert.equal(w.sim.state().positions.length, 0, 'the venue liquidated it');
+    const r = await w.json<{ converged: boolean; corrections: { kind: string; symbol: string; detail: string }[] }>(['restart', '--no-start', '--json']);
+    assert.equal(r.code, 0, `restart --no-start exited ${r.code}: ${JSON.stringify(r.doc)}`);
+    assert.equal(r.doc.converged, true);
+    assert.ok(r.doc.corrections.some((c) => c.kind === 'closed' && c.symbol === 'BTC-USDT' && /liquidat/.test(c.detail)), JSON.stringify(r.doc.corrections));
+    const st = await w.json<LiqStatus>(['ditav2-status']);
+    const slot = st.doc.slots.find((s) => s.symbol === 'BTC-USDT')!;
+    assert.equal(slot.trading_state, 'REDUCING');
+    assert.match(slot.trading_state_reason, /POSITION_LIQUIDATED/);
+    assert.ok(!st.doc.reasons.some((x) => /did not converge/.test(x)), `status: ${st.doc.reasons.join('; ')}`);
+    const truth = w.sim.state();
+    assert.ok(Math.abs(truth.balance.wallet_usdt - st.doc.account.capital) < 1e-6, `venue wallet ${truth.balance.wallet_usdt} vs capital ${st.doc.account.capital}`);
+  } finally {
+    await w.close();
+  }
+});
+
 test('hedge mode at start: refused with exit 2 and the fix, nothing sent; one-way again: it starts', async () => {
   const w = await makeWorld({ symbols: ['BTC-USDT'] });
   try {

@@ -39,6 +39,9 @@ export interface ReconcileReport {
   settings_changed: SettingChange[];
 }
 
+/** The taxonomy's code of a liquidation the reconcile applied (kernel/reconcile-apply.ts). */
+const POSITION_LIQUIDATED = 'POSITION_LIQUIDATED';
+
 /**
  * The report of one reconcile from its outcomes: every correction the kernel listed, the last
  * drift, and converged unless an outcome says otherwise or a slot is still stale.
@@ -53,7 +56,11 @@ export function reconcileReport(ts: number, before: unknown[], after: { state: s
     corrections.push(...list);
     if (typeof o.details['drift'] === 'number') drift = o.details['drift'] as number;
     if (typeof o.details['drift_accepted'] === 'number') drift_accepted = o.details['drift_accepted'] as number;
-    if (o.severity === 'ERROR' || o.severity === 'CRITICAL') converged = false;
+    // A liquidation the reconcile applied is CRITICAL news, not a divergence: the books now hold
+    // what the venue did (POSITION_LIQUIDATED, the symbol REDUCING, the alert say the rest).
+    // Counting it unconverged made a restart after a liquidation exit 1 with nothing to fix
+    // (chaos seed 328).
+    if ((o.severity === 'ERROR' || o.severity === 'CRITICAL') && o.diagnostic_code !== POSITION_LIQUIDATED) converged = false;
     if (o.details['converged'] === false) converged = false;
   }
   if (after.some((s) => s.state === 'STALE_STATE_RECONCILING')) converged = false;
