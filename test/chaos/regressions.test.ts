@@ -8,6 +8,7 @@ import { ExitError } from '../../src/errors.js';
 import { SIDE_LOOKUPS_PER_READ_MAX, SNAPSHOT_FILL_READS_MAX } from '../../src/engine/venue/ccxt.js';
 import { VenueReadError } from '../../src/engine/venue/errors.js';
 import { openVenue } from '../../src/engine/venue/index.js';
+import { assertOneWay } from '../../src/engine/runner/position-mode.js';
 import { makeWorld, stopPid, waitFor } from '../support/e2e.js';
 import { place, rig } from '../venue/harness.js';
 import { planChaos } from './schedule.js';
@@ -267,6 +268,31 @@ test('connect asks again once after a read timed out; a venue that stays slow is
     await assert.rejects(openVenue(r.config, { timeoutMs: 1000 }), (e: unknown) => e instanceof ExitError && e.code === 3 && /unreachable/.test(e.message));
   } finally {
     await r.admin('/__sim/faults', { latencyMs: null });
+    await r.close();
+  }
+});
+
+// Chaos seeds 633, 639 and 667 (1000-seed run on b541047): `pink restart` after a kill -9 met a
+// latency spike past the request timeout on the position-mode read. That one timed-out read used
+// up the read's whole budget, and the engine exited 3 though the venue answered again 300 ms later.
+test('the position-mode read asks again once after a read that outlasted its budget; a venue that stays slow is still exit 3', async () => {
+  const r = await rig();
+  try {
+    const v = await openVenue(r.config, { timeoutMs: 1000 });
+    try {
+      await r.admin('/__sim/faults', { latencyMs: 1500 });
+      const clear = new Promise((res) => setTimeout(res, 1100)).then(() => r.admin('/__sim/faults', { latencyMs: null }));
+      const t0 = Date.now();
+      await assertOneWay(v, 500);
+      await clear;
+      assert.ok(Date.now() - t0 >= 1000, 'the first read timed out (the latency fault was in force)');
+      await r.admin('/__sim/faults', { latencyMs: 1500 });
+      await assert.rejects(assertOneWay(v, 500), (e: unknown) => e instanceof ExitError && e.code === 3 && /position mode/.test(e.message));
+    } finally {
+      await r.admin('/__sim/faults', { latencyMs: null });
+      await v.close();
+    }
+  } finally {
     await r.close();
   }
 });
