@@ -41,7 +41,14 @@ export class Engine {
   readonly venueCheck = new VenueCheck(Date.now());
   private seq: number;
   /** The runner's state; `signals` (the signals file's cursor, see strategies.ts) rides in the checkpoint with it. */
-  private runner: RunnerState & { signals?: SignalsCursor; funding?: FundingCursor };
+  /**
+   * fills_read_ts: the ts of the last input made of a complete fills read (a poll's TICK, a full
+   * RECONCILE), kept by checkpoints and rebuilt by replay. The reconcile reads fills from there,
+   * not from the kernel's last_ts: inputs that read nothing (a refused snapshot's
+   * VENUE_UNAVAILABLE, a start's SETTINGS, `pink halt` or `accept-drift` with the engine down)
+   * move last_ts to now, and a fill made early in a long downtime fell out of the window.
+   */
+  private runner: RunnerState & { signals?: SignalsCursor; funding?: FundingCursor; fills_read_ts?: number };
   /** Issue 20: when the venue's funding income is read, and from where (funding.ts). */
   readonly funding: FundingReader;
   private readonly decider: Decider;
@@ -194,6 +201,9 @@ export class Engine {
     }
     this.seq = seq;
     this.funding.applied(input);
+    if (input.type === 'TICK' || (input.type === 'RECONCILE' && input.symbols === undefined)) {
+      this.runner.fills_read_ts = Math.max(this.runner.fills_read_ts ?? 0, input.ts);
+    }
     if (!this.replaying) {
       this.journal.appendOutput({ t: 'out', seq, digest: outcomeDigest(outcomes) });
     }
@@ -284,8 +294,9 @@ export class Engine {
   async reconcile(symbols?: string[], adopt_orphans = false): Promise<ReconcileReport> {
     const ts = Date.now();
     const before = this.kernel.view().slots;
-    const lastTs = this.kernel.view().last_ts ?? 0;
-    const since = Math.max(0, Math.min(lastTs > 0 ? lastTs : ts, ts) - RECONCILE_LOOKBACK_MS);
+    // A checkpoint from before fills_read_ts was kept, with no read replayed since: last_ts.
+    const readTs = this.runner.fills_read_ts ?? this.kernel.view().last_ts ?? 0;
+    const since = Math.max(0, Math.min(readTs > 0 ? readTs : ts, ts) - RECONCILE_LOOKBACK_MS);
     // A full reconcile reads funding beside its snapshot and feeds it first: the drift it reports
     // already counts what was paid.
     const funding = symbols === undefined ? fundingInputs(this, ts) : undefined;
