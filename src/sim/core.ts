@@ -96,6 +96,7 @@ export function resolveOptions(opts: SimOptions = {}): ResolvedOptions {
     latencyMs: opts.latencyMs ?? 0,
     duplicateFills: false,
     hideFills: false,
+    failPaths: [],
     partialFillRatio: opts.partialFillRatio ?? 1,
     priceWalk: opts.priceWalk ?? true,
     clockSkewMs: opts.clockSkewMs ?? 0,

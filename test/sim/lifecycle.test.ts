@@ -107,11 +107,14 @@ test('admin reset and tick: a fresh venue on demand; ticks walk the prices', asy
     await ex.createOrder(BTC, 'market', 'buy', 0.001);
     const ticked = await admin(sim, 'tick', { n: 10 });
     assert.notEqual(ticked.body.prices['BTC-USDT'], 60000);
+    await admin(sim, 'faults', { failPaths: ['/openApi/swap/v2/trade/allFillOrders'] });
     await admin(sim, 'reset', { seed: 6 });
     const t = sim.state();
     assert.equal(t.seed, 6);
     assert.deepEqual([t.positions.length, t.fills.length, t.orders_created, t.requests], [0, 0, 0, 0]);
     assert.equal(t.prices['BTC-USDT'], 60000);
+    // Every fault is back to its default, failPaths too: the fill feed answers again.
+    assert.deepEqual(await ex.fetchMyTrades(BTC, Date.now() - 60_000), []);
   } finally {
     await sim.close();
   }
