@@ -40,13 +40,15 @@ export class Engine {
   /** Venue contact, failed steps in a row, slot-vs-venue divergences (venue-check.ts). */
   readonly venueCheck = new VenueCheck(Date.now());
   private seq: number;
-  /** The runner's state; `signals` (the signals file's cursor, see strategies.ts) rides in the checkpoint with it. */
   /**
-   * fills_read_ts: the ts of the last input made of a complete fills read (a poll's TICK, a full
-   * RECONCILE), kept by checkpoints and rebuilt by replay. The reconcile reads fills from there,
-   * not from the kernel's last_ts: inputs that read nothing (a refused snapshot's
-   * VENUE_UNAVAILABLE, a start's SETTINGS, `pink halt` or `accept-drift` with the engine down)
-   * move last_ts to now, and a fill made early in a long downtime fell out of the window.
+   * The runner's state; `signals` (the signals file's cursor, see strategies.ts) rides in the
+   * checkpoint with it. fills_read_ts: the ts of the last input made of a complete fills read (a
+   * poll's TICK, a full RECONCILE), kept by checkpoints and rebuilt by replay. The reconcile reads
+   * fills from there, not from the kernel's last_ts: inputs that read nothing (a refused
+   * snapshot's VENUE_UNAVAILABLE, a start's SETTINGS or FUNDING, `pink halt` or `accept-drift`
+   * with the engine down) move last_ts to now, and a fill made early in a long downtime fell out
+   * of the window. The kernel's fill memory still reckons from last_ts (memory.ts): README's
+   * known gap (1).
    */
   private runner: RunnerState & { signals?: SignalsCursor; funding?: FundingCursor; fills_read_ts?: number };
   /** Issue 20: when the venue's funding income is read, and from where (funding.ts). */
