@@ -272,9 +272,10 @@ test('connect asks again once after a read timed out; a venue that stays slow is
   }
 });
 
-// Chaos seeds 633, 639 and 667 (1000-seed run on b541047): `pink restart` after a kill -9 met a
-// latency spike past the request timeout on the position-mode read. That one timed-out read used
-// up the read's whole budget, and the engine exited 3 though the venue answered again 300 ms later.
+// Chaos seeds 633, 639, 667, 862 and 921 (1000-seed run on b541047): `pink restart` after a kill -9,
+// a SIGABRT or a SIGTERM met a latency spike past the request timeout on the position-mode read.
+// That one timed-out read used up the read's whole budget, and the engine exited 3 though the venue
+// answered again 300 ms later.
 test('the position-mode read asks again once after a read that outlasted its budget; a venue that stays slow is still exit 3', async () => {
   const r = await rig();
   try {

@@ -15,7 +15,7 @@ const RETRY_MS_MAX = 5_000;
  * Asked again after a failure within budget_ms, and always once more after the first failure,
  * however long it took: a read that timed out (a latency spike past the request timeout, 10 s by
  * default) used up the whole budget by itself, and the start gave up though the venue answered
- * again a moment later (chaos seeds 633, 639, 667; connect does the same, seed 2).
+ * again a moment later (chaos seeds 633, 639, 667, 862, 921; connect does the same, seed 2).
  */
 async function readMode(venue: Venue, budget_ms: number): Promise<Awaited<ReturnType<Venue['positionMode']>>> {
   const deadline = Date.now() + budget_ms;
